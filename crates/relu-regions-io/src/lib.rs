@@ -1,0 +1,131 @@
+//! File formats for relu-regions: every model format is lowered to the canonical
+//! [`relu_regions::Network`] (affine layers + ReLU), and point files are read into
+//! plain `Vec<Vec<f64>>`.
+//!
+//! This crate computes no geometry; it only parses, checks and folds (normalisation,
+//! BatchNorm, Conv lowering, composition of consecutive affine layers).
+//!
+//! | format | module | notes |
+//! |---|---|---|
+//! | ONNX (`.onnx`) | [`onnx`] | pure-Rust protobuf decoding; the op set of the README |
+//! | NNet (`.nnet`) | [`nnet`] | ACAS Xu / Reluplex text format; normalised inputs by default |
+//! | safetensors | [`safetensors`] | a PyTorch `nn.Sequential` of `Linear` layers |
+
+pub mod nnet;
+pub mod onnx;
+pub mod points;
+pub mod safetensors;
+
+use std::path::{Path, PathBuf};
+
+use relu_regions::Network;
+use thiserror::Error;
+
+pub use nnet::{NnetError, NnetOptions};
+pub use onnx::OnnxError;
+pub use points::{PointsError, read_points};
+pub use safetensors::SafetensorsError;
+
+/// The model file formats relu-regions reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelFormat {
+    Onnx,
+    Nnet,
+    Safetensors,
+}
+
+impl ModelFormat {
+    /// The format named by a file's extension (`.onnx`, `.nnet`, `.safetensors`/`.st`).
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "onnx" => Some(Self::Onnx),
+            "nnet" => Some(Self::Nnet),
+            "safetensors" | "st" => Some(Self::Safetensors),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name, as printed by `inspect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Onnx => "onnx",
+            Self::Nnet => "nnet",
+            Self::Safetensors => "safetensors",
+        }
+    }
+}
+
+/// A network read from a file, with what the loader learnt on the way.
+#[derive(Debug, Clone)]
+pub struct LoadedModel {
+    /// The canonical network, in `f64`.
+    pub network: Network,
+    /// The file's format.
+    pub format: ModelFormat,
+    /// The name of the graph input, where the format has one.
+    pub input_name: Option<String>,
+    /// The model's declared input shape (`None` for a symbolic or unknown dimension such
+    /// as a batch size). The network's input is this tensor flattened in row-major order.
+    pub input_shape: Vec<Option<usize>>,
+    /// Human-readable notes on what was folded or lowered at load time, in graph order
+    /// (e.g. "Sub, Div (input normalisation) folded into layer 1").
+    pub folded: Vec<String>,
+}
+
+/// Options for [`load_model`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// For `.nnet`: fold the file's input normalisation `(x - mean) / range` into the
+    /// first layer, so that the network takes raw units. Default: the network takes its
+    /// own normalised coordinates (as VNN-LIB specifications do).
+    pub nnet_raw_inputs: bool,
+}
+
+/// Why a model file could not be loaded. The message names the file and, inside it, the
+/// node, op, layer or value at fault.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: unknown model format (expected extension .onnx, .nnet or .safetensors)")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: {source}")]
+    Onnx { path: PathBuf, source: OnnxError },
+    #[error("{path}: {source}")]
+    Nnet { path: PathBuf, source: NnetError },
+    #[error("{path}: {source}")]
+    Safetensors {
+        path: PathBuf,
+        source: SafetensorsError,
+    },
+}
+
+/// Loads a model file, choosing the format by extension.
+pub fn load_model(path: &Path, options: LoadOptions) -> Result<LoadedModel, LoadError> {
+    let format = ModelFormat::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
+        path: path.to_path_buf(),
+    })?;
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let path = path.to_path_buf();
+    match format {
+        ModelFormat::Onnx => {
+            onnx::load_onnx(&bytes).map_err(|source| LoadError::Onnx { path, source })
+        }
+        ModelFormat::Nnet => nnet::load_nnet(
+            &bytes,
+            NnetOptions {
+                raw_inputs: options.nnet_raw_inputs,
+            },
+        )
+        .map_err(|source| LoadError::Nnet { path, source }),
+        ModelFormat::Safetensors => safetensors::load_safetensors(&bytes)
+            .map_err(|source| LoadError::Safetensors { path, source }),
+    }
+}

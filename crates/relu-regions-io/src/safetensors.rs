@@ -1,0 +1,241 @@
+//! safetensors files holding a PyTorch `nn.Sequential` of `Linear` layers.
+//!
+//! Tensors are grouped by module: `P.weight` (shape `[out, in]`, PyTorch's layout) and an
+//! optional `P.bias` (`[out]`; absent for `Linear(bias=False)`). Modules are ordered by
+//! the natural order of their prefixes (`0 < 2 < 10`, `fc1 < fc2`, `net.0 < net.2`), the
+//! order of `state_dict()` for an `nn.Sequential`. ReLU follows every layer but the last.
+//! Float32, float64, float16 and bfloat16 tensors are read and widened to `f64`.
+
+use relu_regions::{Affine, Network, NetworkError};
+use safetensors::{Dtype, SafeTensors};
+use thiserror::Error;
+
+use crate::{LoadedModel, ModelFormat};
+
+/// Why a safetensors file could not be read as an MLP.
+#[derive(Debug, Error)]
+pub enum SafetensorsError {
+    #[error("not a safetensors file: {0}")]
+    Format(String),
+    #[error("tensor `{name}` has dtype {dtype}; only F32, F64, F16 and BF16 are supported")]
+    Dtype { name: String, dtype: String },
+    #[error("tensor `{name}` has shape {shape:?}; expected {expected}")]
+    Shape {
+        name: String,
+        shape: Vec<usize>,
+        expected: String,
+    },
+    #[error("no `*.weight` tensors: expected a PyTorch nn.Sequential of Linear layers (keys like `0.weight`, `0.bias`)")]
+    NoLayers,
+    #[error("tensor `{name}` has no matching `{prefix}.weight`")]
+    Orphan { name: String, prefix: String },
+    #[error("tensor `{name}` is not a Linear weight or bias (expected keys ending in .weight or .bias)")]
+    UnknownTensor { name: String },
+    #[error("layers `{previous}` and `{next}` do not chain: {previous} has {out} outputs, {next} takes {inputs} inputs")]
+    Chain {
+        previous: String,
+        next: String,
+        out: usize,
+        inputs: usize,
+    },
+    #[error("invalid network (layer numbers count Linear modules from 0): {0}")]
+    Network(#[from] NetworkError),
+}
+
+fn to_f64(name: &str, view: &safetensors::tensor::TensorView<'_>) -> Result<Vec<f64>, SafetensorsError> {
+    let data = view.data();
+    let out = match view.dtype() {
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect(),
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes"))))
+            .collect(),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|c| f64::from(f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16)))
+            .collect(),
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        other => {
+            return Err(SafetensorsError::Dtype {
+                name: name.to_string(),
+                dtype: format!("{other:?}"),
+            });
+        }
+    };
+    Ok(out)
+}
+
+/// IEEE 754 binary16 to f64.
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h >> 15 == 1 { -1.0 } else { 1.0 };
+    let exponent = i32::from((h >> 10) & 0x1f);
+    let mantissa = f64::from(h & 0x3ff);
+    match exponent {
+        0 => sign * mantissa * 2f64.powi(-24),
+        31 if mantissa == 0.0 => sign * f64::INFINITY,
+        31 => f64::NAN,
+        e => sign * (1.0 + mantissa / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+/// Natural-order key: digit runs compare as numbers.
+fn natural_key(s: &str) -> Vec<(u8, u64, String)> {
+    let mut key = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        let mut run = String::new();
+        let digit = c.is_ascii_digit();
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() != digit {
+                break;
+            }
+            run.push(c);
+            chars.next();
+        }
+        if digit {
+            key.push((0, run.parse().unwrap_or(u64::MAX), run));
+        } else {
+            key.push((1, 0, run));
+        }
+    }
+    key
+}
+
+/// Loads an MLP from safetensors bytes.
+pub fn load_safetensors(bytes: &[u8]) -> Result<LoadedModel, SafetensorsError> {
+    let tensors =
+        SafeTensors::deserialize(bytes).map_err(|e| SafetensorsError::Format(e.to_string()))?;
+    let mut prefixes: Vec<String> = Vec::new();
+    for name in tensors.names() {
+        if let Some(p) = name.strip_suffix(".weight") {
+            prefixes.push(p.to_string());
+        } else if let Some(p) = name.strip_suffix(".bias") {
+            if tensors.tensor(&format!("{p}.weight")).is_err() {
+                return Err(SafetensorsError::Orphan {
+                    name: name.to_string(),
+                    prefix: p.to_string(),
+                });
+            }
+        } else {
+            return Err(SafetensorsError::UnknownTensor {
+                name: name.to_string(),
+            });
+        }
+    }
+    if prefixes.is_empty() {
+        return Err(SafetensorsError::NoLayers);
+    }
+    prefixes.sort_by_key(|p| natural_key(p));
+
+    let mut layers = Vec::with_capacity(prefixes.len());
+    for (l, prefix) in prefixes.iter().enumerate() {
+        let name = format!("{prefix}.weight");
+        let w = tensors
+            .tensor(&name)
+            .map_err(|e| SafetensorsError::Format(e.to_string()))?;
+        let shape = w.shape().to_vec();
+        if shape.len() != 2 {
+            return Err(SafetensorsError::Shape {
+                name,
+                shape,
+                expected: "2 dimensions [out, in]".into(),
+            });
+        }
+        let (rows, cols) = (shape[0], shape[1]);
+        let weight = to_f64(&name, &w)?;
+        let bias_name = format!("{prefix}.bias");
+        let bias = match tensors.tensor(&bias_name) {
+            Ok(b) => {
+                if b.shape() != [rows] {
+                    return Err(SafetensorsError::Shape {
+                        name: bias_name,
+                        shape: b.shape().to_vec(),
+                        expected: format!("[{rows}] (the rows of {prefix}.weight)"),
+                    });
+                }
+                to_f64(&bias_name, &b)?
+            }
+            Err(_) => vec![0.0; rows],
+        };
+        if let Some(prev) = layers.last().map(Affine::output_dim)
+            && prev != cols
+        {
+            return Err(SafetensorsError::Chain {
+                previous: prefixes[l - 1].clone(),
+                next: prefix.clone(),
+                out: prev,
+                inputs: cols,
+            });
+        }
+        layers.push(Affine::from_row_major(rows, cols, &weight, bias)?);
+    }
+    let input_dim = layers[0].input_dim();
+    Ok(LoadedModel {
+        network: Network::new(layers, false)?,
+        format: ModelFormat::Safetensors,
+        input_name: None,
+        input_shape: vec![Some(input_dim)],
+        folded: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safetensors::tensor::TensorView;
+    use std::collections::HashMap;
+
+    fn f32_bytes(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn sequential_round_trip_by_hand() {
+        // nn.Sequential(Linear(2, 3), ReLU(), Linear(3, 1)) as keys 0.* and 2.*; and a
+        // third layer key 10.* to check natural ordering.
+        let w0 = f32_bytes(&[1.0, 0.0, 0.0, 1.0, 1.0, -1.0]);
+        let b0 = f32_bytes(&[0.1, 0.2, -0.3]);
+        let w2 = f32_bytes(&[1.0, 2.0, 3.0, -1.0, 0.0, 0.5]);
+        let b2 = f32_bytes(&[0.5, 0.0]);
+        let w10 = f32_bytes(&[2.0, 1.0]);
+        let mut map = HashMap::new();
+        map.insert("0.weight".to_string(), TensorView::new(Dtype::F32, vec![3, 2], &w0).unwrap());
+        map.insert("0.bias".to_string(), TensorView::new(Dtype::F32, vec![3], &b0).unwrap());
+        map.insert("2.weight".to_string(), TensorView::new(Dtype::F32, vec![2, 3], &w2).unwrap());
+        map.insert("2.bias".to_string(), TensorView::new(Dtype::F32, vec![2], &b2).unwrap());
+        map.insert("10.weight".to_string(), TensorView::new(Dtype::F32, vec![1, 2], &w10).unwrap());
+        let bytes = safetensors::serialize(&map, None).unwrap();
+        let m = load_safetensors(&bytes).unwrap();
+        assert_eq!(m.network.layer_widths(), vec![3, 2, 1]);
+        // x = (0.3, -0.2): z1 = (0.4, 0.0, 0.2) (f32 biases), h1 = (0.4, 0, 0.2)
+        // z2 = (0.4 + 0.6 + 0.5, -0.4 + 0.1) = (1.5, -0.3); h2 = (1.5, 0); out = 3.0.
+        let y = m.network.forward(&[0.3, -0.2]).unwrap();
+        assert!((y[0] - 3.0).abs() < 1e-6, "{y:?}");
+    }
+
+    #[test]
+    fn errors() {
+        let w = f32_bytes(&[1.0, 2.0]);
+        let mut map = HashMap::new();
+        map.insert("0.weight".to_string(), TensorView::new(Dtype::F32, vec![2], &w).unwrap());
+        let bytes = safetensors::serialize(&map, None).unwrap();
+        let e = load_safetensors(&bytes).unwrap_err();
+        assert!(e.to_string().contains("0.weight"), "{e}");
+        assert!(load_safetensors(b"garbage").is_err());
+        assert!(load_safetensors(&bytes[..bytes.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn half_precision() {
+        assert_eq!(f16_to_f64(0x3c00), 1.0);
+        assert_eq!(f16_to_f64(0xc000), -2.0);
+        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+        assert!(f16_to_f64(0x7e00).is_nan());
+    }
+}

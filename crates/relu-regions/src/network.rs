@@ -1,0 +1,459 @@
+//! The canonical network: a chain of affine layers with ReLU between them.
+//!
+//! `Network { layers: [A_1, ..., A_L], output_relu }` computes
+//! `x_0 = x`, `z_l = W_l x_{l-1} + b_l`, `x_l = relu(z_l)` for `l < L`, and the output
+//! `z_L` (or `relu(z_L)` when `output_relu`). `W_l` is `out x in`. The *neurons* are the
+//! entries of every `z_l` that a ReLU follows; they are numbered layer by layer, which is
+//! the bit order of an [`ActivationPattern`].
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+
+use crate::error::NetworkError;
+use crate::pattern::ActivationPattern;
+
+/// An affine map `x -> W x + b` with `W` of shape `out x in`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affine {
+    weight: Mat<f64>,
+    bias: Vec<f64>,
+}
+
+impl Affine {
+    /// An affine map from its weight (`out x in`) and bias (length `out`).
+    ///
+    /// Dimensions are checked; finiteness is checked by [`Network::new`], which knows the
+    /// layer index to report.
+    pub fn new(weight: Mat<f64>, bias: Vec<f64>) -> Result<Self, NetworkError> {
+        if weight.nrows() != bias.len() {
+            return Err(NetworkError::BiasMismatch {
+                layer: 0,
+                rows: weight.nrows(),
+                bias: bias.len(),
+            });
+        }
+        Ok(Self { weight, bias })
+    }
+
+    /// An affine map from a row-major weight buffer (`rows` = outputs, `cols` = inputs),
+    /// the layout of PyTorch `Linear.weight` and ONNX `Gemm(transB=1)`.
+    pub fn from_row_major(
+        rows: usize,
+        cols: usize,
+        weight: &[f64],
+        bias: Vec<f64>,
+    ) -> Result<Self, NetworkError> {
+        if weight.len() != rows * cols {
+            return Err(NetworkError::WeightLength {
+                rows,
+                cols,
+                found: weight.len(),
+            });
+        }
+        Self::new(Mat::from_fn(rows, cols, |i, j| weight[i * cols + j]), bias)
+    }
+
+    /// The identity map on `R^n`.
+    pub fn identity(n: usize) -> Self {
+        Self {
+            weight: Mat::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.0 }),
+            bias: vec![0.0; n],
+        }
+    }
+
+    /// The elementwise map `x -> scale ⊙ x + shift` on `R^n` (input normalisation,
+    /// BatchNorm at inference). `scale` and `shift` must have equal lengths.
+    pub fn diagonal(scale: &[f64], shift: &[f64]) -> Result<Self, NetworkError> {
+        if scale.len() != shift.len() {
+            return Err(NetworkError::BiasMismatch {
+                layer: 0,
+                rows: scale.len(),
+                bias: shift.len(),
+            });
+        }
+        let n = scale.len();
+        Ok(Self {
+            weight: Mat::from_fn(n, n, |i, j| if i == j { scale[i] } else { 0.0 }),
+            bias: shift.to_vec(),
+        })
+    }
+
+    /// Number of inputs (columns of `W`).
+    pub fn input_dim(&self) -> usize {
+        self.weight.ncols()
+    }
+
+    /// Number of outputs (rows of `W`).
+    pub fn output_dim(&self) -> usize {
+        self.weight.nrows()
+    }
+
+    /// The weight matrix `W` (`out x in`).
+    pub fn weight(&self) -> MatRef<'_, f64> {
+        self.weight.as_ref()
+    }
+
+    /// The bias `b`.
+    pub fn bias(&self) -> &[f64] {
+        &self.bias
+    }
+
+    /// Number of parameters (`out * in + out`).
+    pub fn param_count(&self) -> usize {
+        self.weight.nrows() * self.weight.ncols() + self.bias.len()
+    }
+
+    /// `out = W x + b`, one point. Walks `W` by columns (faer stores column-major).
+    ///
+    /// # Panics
+    /// When `x.len() != input_dim` or `out.len() != output_dim`; [`Network`] checks
+    /// lengths before calling it.
+    pub fn apply_into(&self, x: &[f64], out: &mut [f64]) {
+        assert_eq!(x.len(), self.input_dim());
+        assert_eq!(out.len(), self.output_dim());
+        out.copy_from_slice(&self.bias);
+        for (j, &xj) in x.iter().enumerate() {
+            if xj != 0.0 {
+                let col = self.weight.col(j);
+                for (o, w) in out.iter_mut().zip(col.iter()) {
+                    *o += w * xj;
+                }
+            }
+        }
+    }
+
+    /// `W x + b` for one point.
+    pub fn apply(&self, x: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.output_dim()];
+        self.apply_into(x, &mut out);
+        out
+    }
+
+    /// `Z = X W^T + 1 b^T` for a batch `X` with one point per row (one matrix product).
+    pub fn apply_batch(&self, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+        assert_eq!(x.ncols(), self.input_dim());
+        let mut z = Mat::from_fn(x.nrows(), self.output_dim(), |_, j| self.bias[j]);
+        matmul(
+            z.as_mut(),
+            Accum::Add,
+            x,
+            self.weight.transpose(),
+            1.0,
+            par,
+        );
+        z
+    }
+
+    /// The composition `self ∘ inner`: `x -> W (V x + c) + b = (W V) x + (W c + b)`.
+    ///
+    /// Returns `None` when the dimensions do not chain (`self.input_dim != inner.output_dim`).
+    pub fn compose(&self, inner: &Affine) -> Option<Affine> {
+        if self.input_dim() != inner.output_dim() {
+            return None;
+        }
+        let weight = &self.weight * &inner.weight;
+        // `apply` gives W c + b.
+        let bias = self.apply(&inner.bias);
+        Some(Affine { weight, bias })
+    }
+
+    /// `x -> W (s ⊙ x + t) + b`: an elementwise map applied before this one, folded in
+    /// (`W' = W diag(s)`, `b' = W t + b`), without forming a dense diagonal.
+    pub fn precompose_diagonal(&self, scale: &[f64], shift: &[f64]) -> Option<Affine> {
+        if scale.len() != self.input_dim() || shift.len() != self.input_dim() {
+            return None;
+        }
+        let bias = self.apply(shift);
+        let weight = Mat::from_fn(self.output_dim(), self.input_dim(), |i, j| {
+            self.weight[(i, j)] * scale[j]
+        });
+        Some(Affine { weight, bias })
+    }
+
+    /// `x -> s ⊙ (W x + b) + t`: an elementwise map applied after this one, folded in.
+    pub fn postcompose_diagonal(&self, scale: &[f64], shift: &[f64]) -> Option<Affine> {
+        if scale.len() != self.output_dim() || shift.len() != self.output_dim() {
+            return None;
+        }
+        let weight = Mat::from_fn(self.output_dim(), self.input_dim(), |i, j| {
+            self.weight[(i, j)] * scale[i]
+        });
+        let bias = (0..self.output_dim())
+            .map(|i| scale[i] * self.bias[i] + shift[i])
+            .collect();
+        Some(Affine { weight, bias })
+    }
+
+    /// The first non-finite parameter, as `(what, index, value)`; weights are indexed
+    /// row-major (`row * in + col`).
+    fn first_non_finite(&self) -> Option<(&'static str, usize, f64)> {
+        for i in 0..self.output_dim() {
+            for j in 0..self.input_dim() {
+                let v = self.weight[(i, j)];
+                if !v.is_finite() {
+                    return Some(("weight", i * self.input_dim() + j, v));
+                }
+            }
+        }
+        self.bias
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(i, &v)| ("bias", i, v))
+    }
+}
+
+/// A neuron: the `index`-th pre-activation of layer `layer` (both 0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NeuronId {
+    pub layer: usize,
+    pub index: usize,
+}
+
+/// The canonical ReLU network (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    layers: Vec<Affine>,
+    output_relu: bool,
+}
+
+impl Network {
+    /// A network from its affine layers; ReLU follows every layer but the last, and the
+    /// last too when `output_relu`.
+    ///
+    /// Errors when there is no layer, when consecutive layers do not chain, when a layer
+    /// is empty, or when a weight or bias is NaN or infinite.
+    pub fn new(layers: Vec<Affine>, output_relu: bool) -> Result<Self, NetworkError> {
+        if layers.is_empty() {
+            return Err(NetworkError::NoLayers);
+        }
+        for (l, layer) in layers.iter().enumerate() {
+            if layer.input_dim() == 0 {
+                return Err(NetworkError::EmptyLayer {
+                    layer: l,
+                    what: "input",
+                });
+            }
+            if layer.output_dim() == 0 {
+                return Err(NetworkError::EmptyLayer {
+                    layer: l,
+                    what: "output",
+                });
+            }
+            if layer.bias.len() != layer.output_dim() {
+                return Err(NetworkError::BiasMismatch {
+                    layer: l,
+                    rows: layer.output_dim(),
+                    bias: layer.bias.len(),
+                });
+            }
+            if l > 0 && layers[l - 1].output_dim() != layer.input_dim() {
+                return Err(NetworkError::LayerMismatch {
+                    layer: l,
+                    expected: layer.input_dim(),
+                    found: layers[l - 1].output_dim(),
+                });
+            }
+            if let Some((what, index, value)) = layer.first_non_finite() {
+                return Err(NetworkError::NonFinite {
+                    layer: l,
+                    what,
+                    index,
+                    value,
+                });
+            }
+        }
+        Ok(Self {
+            layers,
+            output_relu,
+        })
+    }
+
+    /// The affine layers, input first.
+    pub fn layers(&self) -> &[Affine] {
+        &self.layers
+    }
+
+    /// Whether a ReLU follows the last layer too.
+    pub fn output_relu(&self) -> bool {
+        self.output_relu
+    }
+
+    /// Dimension of the input space.
+    pub fn input_dim(&self) -> usize {
+        self.layers[0].input_dim()
+    }
+
+    /// Dimension of the output.
+    pub fn output_dim(&self) -> usize {
+        self.layers[self.layers.len() - 1].output_dim()
+    }
+
+    /// Output widths of every layer, hidden layers first, the output layer last.
+    pub fn layer_widths(&self) -> Vec<usize> {
+        self.layers.iter().map(Affine::output_dim).collect()
+    }
+
+    /// Number of layers followed by a ReLU (the layers whose neurons a pattern records).
+    pub fn relu_layer_count(&self) -> usize {
+        if self.output_relu {
+            self.layers.len()
+        } else {
+            self.layers.len() - 1
+        }
+    }
+
+    /// Widths of the layers followed by a ReLU.
+    pub fn relu_widths(&self) -> Vec<usize> {
+        self.layers[..self.relu_layer_count()]
+            .iter()
+            .map(Affine::output_dim)
+            .collect()
+    }
+
+    /// Total number of ReLU neurons (the length of an activation pattern).
+    pub fn relu_count(&self) -> usize {
+        self.relu_widths().iter().sum()
+    }
+
+    /// Total number of parameters (weights and biases).
+    pub fn param_count(&self) -> usize {
+        self.layers.iter().map(Affine::param_count).sum()
+    }
+
+    /// The neuron at bit `bit` of an activation pattern.
+    pub fn neuron(&self, mut bit: usize) -> Option<NeuronId> {
+        for (layer, width) in self.relu_widths().into_iter().enumerate() {
+            if bit < width {
+                return Some(NeuronId { layer, index: bit });
+            }
+            bit -= width;
+        }
+        None
+    }
+
+    fn check_point(&self, point: usize, x: &[f64]) -> Result<(), NetworkError> {
+        if x.len() != self.input_dim() {
+            return Err(NetworkError::InputLength {
+                point,
+                expected: self.input_dim(),
+                found: x.len(),
+            });
+        }
+        if let Some((coordinate, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(NetworkError::NonFiniteInput {
+                point,
+                coordinate,
+                value,
+            });
+        }
+        Ok(())
+    }
+
+    /// Pre-activations `z_1, ..., z_L` of every layer at `x` (the output layer's `z_L`
+    /// last, before any output ReLU).
+    pub fn pre_activations(&self, x: &[f64]) -> Result<Vec<Vec<f64>>, NetworkError> {
+        self.check_point(0, x)?;
+        let mut out: Vec<Vec<f64>> = Vec::with_capacity(self.layers.len());
+        let mut h = x.to_vec();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let z = layer.apply(&h);
+            if l + 1 < self.layers.len() {
+                h = z.iter().map(|&v| v.max(0.0)).collect();
+            }
+            out.push(z);
+        }
+        Ok(out)
+    }
+
+    /// The network's output `f(x)`.
+    pub fn forward(&self, x: &[f64]) -> Result<Vec<f64>, NetworkError> {
+        let mut z = self.pre_activations(x)?.pop().expect("at least one layer");
+        if self.output_relu {
+            z.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        Ok(z)
+    }
+
+    /// The activation pattern at `x`: bit `k` is set when neuron `k` has `z > 0`.
+    pub fn pattern(&self, x: &[f64]) -> Result<ActivationPattern, NetworkError> {
+        let z = self.pre_activations(x)?;
+        Ok(ActivationPattern::from_signs(
+            z[..self.relu_layer_count()]
+                .iter()
+                .flat_map(|layer| layer.iter().map(|&v| v > 0.0)),
+        ))
+    }
+
+    /// Pre-activations of every layer for a batch (one point per row), one matrix product
+    /// per layer. Element `l` is `n x width_l`.
+    pub fn pre_activations_batch(
+        &self,
+        x: MatRef<'_, f64>,
+        par: Par,
+    ) -> Result<Vec<Mat<f64>>, NetworkError> {
+        if x.ncols() != self.input_dim() {
+            return Err(NetworkError::InputLength {
+                point: 0,
+                expected: self.input_dim(),
+                found: x.ncols(),
+            });
+        }
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                let value = x[(i, j)];
+                if !value.is_finite() {
+                    return Err(NetworkError::NonFiniteInput {
+                        point: i,
+                        coordinate: j,
+                        value,
+                    });
+                }
+            }
+        }
+        let mut out: Vec<Mat<f64>> = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
+            let z = match out.last() {
+                None => layer.apply_batch(x, par),
+                Some(prev) => {
+                    let h = Mat::from_fn(prev.nrows(), prev.ncols(), |i, j| prev[(i, j)].max(0.0));
+                    layer.apply_batch(h.as_ref(), par)
+                }
+            };
+            debug_assert_eq!(z.ncols(), self.layers[l].output_dim());
+            out.push(z);
+        }
+        Ok(out)
+    }
+
+    /// Outputs for a batch (one point per row), `n x output_dim`.
+    pub fn forward_batch(&self, x: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>, NetworkError> {
+        let mut z = self
+            .pre_activations_batch(x, par)?
+            .pop()
+            .expect("at least one layer");
+        if self.output_relu {
+            z = Mat::from_fn(z.nrows(), z.ncols(), |i, j| z[(i, j)].max(0.0));
+        }
+        Ok(z)
+    }
+
+    /// Activation patterns for a batch (one point per row).
+    pub fn patterns_batch(
+        &self,
+        x: MatRef<'_, f64>,
+        par: Par,
+    ) -> Result<Vec<ActivationPattern>, NetworkError> {
+        let z = self.pre_activations_batch(x, par)?;
+        let relu_layers = &z[..self.relu_layer_count()];
+        Ok((0..x.nrows())
+            .map(|i| {
+                ActivationPattern::from_signs(
+                    relu_layers
+                        .iter()
+                        .flat_map(|m| (0..m.ncols()).map(move |j| m[(i, j)] > 0.0)),
+                )
+            })
+            .collect())
+    }
+}
