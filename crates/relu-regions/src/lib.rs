@@ -21,5 +21,5 @@ pub mod network;
 pub mod pattern;
 
 pub use error::NetworkError;
-pub use network::{Affine, Network, NeuronId};
+pub use network::{Affine, BatchEvaluation, Network, NeuronId};
 pub use pattern::ActivationPattern;

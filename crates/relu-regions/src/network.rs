@@ -444,16 +444,198 @@ impl Network {
         x: MatRef<'_, f64>,
         par: Par,
     ) -> Result<Vec<ActivationPattern>, NetworkError> {
-        let z = self.pre_activations_batch(x, par)?;
-        let relu_layers = &z[..self.relu_layer_count()];
-        Ok((0..x.nrows())
-            .map(|i| {
-                ActivationPattern::from_signs(
-                    relu_layers
-                        .iter()
-                        .flat_map(|m| (0..m.ncols()).map(move |j| m[(i, j)] > 0.0)),
-                )
+        Ok(self.evaluate_batch(x, par)?.patterns)
+    }
+
+    /// Outputs and activation patterns for a batch (one point per row), from one pass of
+    /// matrix products.
+    pub fn evaluate_batch(
+        &self,
+        x: MatRef<'_, f64>,
+        par: Par,
+    ) -> Result<BatchEvaluation, NetworkError> {
+        let mut z = self.pre_activations_batch(x, par)?;
+        let patterns = {
+            let relu_layers = &z[..self.relu_layer_count()];
+            (0..x.nrows())
+                .map(|i| {
+                    ActivationPattern::from_signs(
+                        relu_layers
+                            .iter()
+                            .flat_map(|m| (0..m.ncols()).map(move |j| m[(i, j)] > 0.0)),
+                    )
+                })
+                .collect()
+        };
+        let mut outputs = z.pop().expect("at least one layer");
+        if self.output_relu {
+            outputs = Mat::from_fn(outputs.nrows(), outputs.ncols(), |i, j| {
+                outputs[(i, j)].max(0.0)
+            });
+        }
+        Ok(BatchEvaluation { outputs, patterns })
+    }
+}
+
+/// The result of [`Network::evaluate_batch`].
+#[derive(Debug, Clone)]
+pub struct BatchEvaluation {
+    /// Outputs, `n x output_dim`, one point per row.
+    pub outputs: Mat<f64>,
+    /// The activation pattern of every point.
+    pub patterns: Vec<ActivationPattern>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random network from a flat list of parameters in [-1, 1].
+    fn network_from(widths: &[usize], params: &[f64], output_relu: bool) -> Network {
+        let mut k = 0;
+        let mut next = || {
+            let v = params[k % params.len()] * (1.0 + (k / params.len()) as f64 * 0.37);
+            k += 1;
+            v
+        };
+        let layers = widths
+            .windows(2)
+            .map(|w| {
+                let weight = Mat::from_fn(w[1], w[0], |_, _| next());
+                let bias = (0..w[1]).map(|_| next()).collect();
+                Affine::new(weight, bias).unwrap()
             })
-            .collect())
+            .collect();
+        Network::new(layers, output_relu).unwrap()
+    }
+
+    fn naive_forward(net: &Network, x: &[f64]) -> Vec<f64> {
+        let mut h = x.to_vec();
+        let n = net.layers().len();
+        for (l, layer) in net.layers().iter().enumerate() {
+            let w = layer.weight();
+            let mut z: Vec<f64> = (0..w.nrows())
+                .map(|i| layer.bias()[i] + (0..w.ncols()).map(|j| w[(i, j)] * h[j]).sum::<f64>())
+                .collect();
+            if l + 1 < n || net.output_relu() {
+                z.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            h = z;
+        }
+        h
+    }
+
+    proptest! {
+        #[test]
+        fn batch_equals_single_and_naive(
+            widths in proptest::collection::vec(1usize..7, 2..6),
+            params in proptest::collection::vec(-1.0f64..1.0, 1..40),
+            points in proptest::collection::vec(proptest::collection::vec(-2.0f64..2.0, 6), 1..8),
+            output_relu in any::<bool>(),
+        ) {
+            let net = network_from(&widths, &params, output_relu);
+            let d = widths[0];
+            let x = Mat::from_fn(points.len(), d, |i, j| points[i][j]);
+            let eval = net.evaluate_batch(x.as_ref(), Par::Seq).unwrap();
+            for (i, p) in points.iter().enumerate() {
+                let y = net.forward(&p[..d]).unwrap();
+                let naive = naive_forward(&net, &p[..d]);
+                for j in 0..y.len() {
+                    prop_assert!((y[j] - naive[j]).abs() <= 1e-12 * (1.0 + naive[j].abs()));
+                    prop_assert!((eval.outputs[(i, j)] - y[j]).abs() <= 1e-12 * (1.0 + y[j].abs()));
+                }
+                let pattern = net.pattern(&p[..d]).unwrap();
+                prop_assert_eq!(pattern.len(), net.relu_count());
+                prop_assert_eq!(&eval.patterns[i], &pattern);
+                // The pattern's bits are the signs of the pre-activations.
+                let z = net.pre_activations(&p[..d]).unwrap();
+                for bit in 0..pattern.len() {
+                    let id = net.neuron(bit).unwrap();
+                    prop_assert_eq!(pattern.get(bit), Some(z[id.layer][id.index] > 0.0));
+                }
+            }
+        }
+
+        #[test]
+        fn composition_and_diagonal_folds(
+            params in proptest::collection::vec(-1.0f64..1.0, 1..30),
+            x in proptest::collection::vec(-2.0f64..2.0, 3),
+        ) {
+            let net = network_from(&[3, 4, 2], &params, false);
+            let (a, b) = (&net.layers()[0], &net.layers()[1]);
+            let ba = b.compose(a).unwrap();
+            let direct = b.apply(&a.apply(&x));
+            let composed = ba.apply(&x);
+            for (p, q) in direct.iter().zip(&composed) {
+                prop_assert!((p - q).abs() < 1e-12);
+            }
+            prop_assert!(a.compose(a).is_none());
+            let s = [0.5, -2.0, 3.0];
+            let t = [0.1, 0.2, -0.3];
+            let pre = a.precompose_diagonal(&s, &t).unwrap().apply(&x);
+            let sx: Vec<f64> = (0..3).map(|i| s[i] * x[i] + t[i]).collect();
+            let expect = a.apply(&sx);
+            for (p, q) in pre.iter().zip(&expect) {
+                prop_assert!((p - q).abs() < 1e-12);
+            }
+            let s4 = [1.0, -1.0, 0.5, 2.0];
+            let t4 = [0.0, 1.0, 2.0, 3.0];
+            let post = a.postcompose_diagonal(&s4, &t4).unwrap().apply(&x);
+            let ax = a.apply(&x);
+            for i in 0..4 {
+                prop_assert!((post[i] - (s4[i] * ax[i] + t4[i])).abs() < 1e-12);
+            }
+            let diag = Affine::diagonal(&s, &t).unwrap();
+            let via_dense = a.compose(&diag).unwrap().apply(&x);
+            for (p, q) in via_dense.iter().zip(&expect) {
+                prop_assert!((p - q).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_networks_are_rejected() {
+        let a = Affine::from_row_major(2, 3, &[1.0; 6], vec![0.0; 2]).unwrap();
+        let b = Affine::from_row_major(1, 3, &[1.0; 3], vec![0.0]).unwrap();
+        assert_eq!(
+            Network::new(vec![a.clone(), b], false).unwrap_err(),
+            NetworkError::LayerMismatch { layer: 1, expected: 3, found: 2 }
+        );
+        assert_eq!(Network::new(vec![], false).unwrap_err(), NetworkError::NoLayers);
+        let nan = Affine::from_row_major(1, 2, &[1.0, f64::NAN], vec![0.0]).unwrap();
+        let e = Network::new(vec![a.clone(), nan], false).unwrap_err();
+        assert!(matches!(e, NetworkError::NonFinite { layer: 1, what: "weight", index: 1, .. }), "{e}");
+        let inf = Affine::from_row_major(1, 2, &[1.0, 1.0], vec![f64::INFINITY]).unwrap();
+        assert!(matches!(
+            Network::new(vec![a.clone(), inf], false).unwrap_err(),
+            NetworkError::NonFinite { what: "bias", .. }
+        ));
+        assert!(Affine::from_row_major(2, 3, &[1.0; 5], vec![0.0; 2]).is_err());
+        assert!(Affine::from_row_major(2, 3, &[1.0; 6], vec![0.0; 3]).is_err());
+        let net = Network::new(vec![a], true).unwrap();
+        assert!(matches!(net.forward(&[1.0]), Err(NetworkError::InputLength { expected: 3, found: 1, .. })));
+        assert!(matches!(
+            net.forward(&[1.0, f64::NAN, 0.0]),
+            Err(NetworkError::NonFiniteInput { coordinate: 1, .. })
+        ));
+        assert_eq!(net.relu_count(), 2);
+        assert_eq!(net.neuron(1), Some(NeuronId { layer: 0, index: 1 }));
+        assert_eq!(net.neuron(2), None);
+    }
+
+    #[test]
+    fn zero_preactivation_is_inactive() {
+        // z = x: at x = 0 the neuron is on its hyperplane and counts as inactive.
+        let net = Network::new(
+            vec![
+                Affine::from_row_major(1, 1, &[1.0], vec![0.0]).unwrap(),
+                Affine::from_row_major(1, 1, &[1.0], vec![0.0]).unwrap(),
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(net.pattern(&[0.0]).unwrap().get(0), Some(false));
+        assert_eq!(net.pattern(&[1e-300]).unwrap().get(0), Some(true));
     }
 }

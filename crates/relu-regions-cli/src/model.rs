@@ -1,0 +1,107 @@
+//! Model and point arguments shared by the subcommands.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use relu_regions_io::{LoadOptions, LoadedModel, load_model};
+
+/// The model file and how to read it.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Model file: .onnx, .nnet or .safetensors (PyTorch nn.Sequential of Linear layers).
+    pub model: PathBuf,
+    /// For .nnet files: fold the file's input normalisation (x - mean) / range into the
+    /// first layer, so that inputs are in raw units. Default: normalised coordinates, as
+    /// in VNN-LIB specifications.
+    #[arg(long)]
+    pub nnet_raw_inputs: bool,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> Result<LoadedModel> {
+        load_model(
+            &self.model,
+            LoadOptions {
+                nnet_raw_inputs: self.nnet_raw_inputs,
+            },
+        )
+        .with_context(|| format!("loading model {}", self.model.display()))
+    }
+}
+
+/// Where the points come from and how to preprocess them.
+#[derive(Debug, clap::Args)]
+pub struct PointArgs {
+    /// Points file: CSV (one point a row, no header) or JSON (a list of lists).
+    #[arg(long, required_unless_present = "point")]
+    pub points: Option<PathBuf>,
+    /// One point as a comma-separated list (repeatable), instead of or besides --points.
+    #[arg(long, allow_hyphen_values = true)]
+    pub point: Vec<String>,
+    /// Drop this many leading columns of every row of --points (e.g. 1 for `label,pixels...`).
+    #[arg(long, default_value_t = 0)]
+    pub skip_columns: usize,
+    /// Multiply every coordinate by this factor after reading (e.g. 0.00392156862745098 = 1/255
+    /// for 0-255 pixels).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+impl PointArgs {
+    /// The points, each checked to have `dim` coordinates.
+    pub fn read(&self, dim: usize) -> Result<Vec<Vec<f64>>> {
+        let mut points = Vec::new();
+        if let Some(path) = &self.points {
+            let rows = relu_regions_io::read_points(path)?;
+            for (i, row) in rows.into_iter().enumerate() {
+                if row.len() < self.skip_columns {
+                    bail!(
+                        "{}: point {} has {} values, fewer than --skip-columns {}",
+                        path.display(),
+                        i + 1,
+                        row.len(),
+                        self.skip_columns
+                    );
+                }
+                points.push(row[self.skip_columns..].to_vec());
+            }
+            check_dims(&points, dim, path)?;
+        }
+        for (i, text) in self.point.iter().enumerate() {
+            let p = relu_regions_io::points::parse_point_list(text)
+                .map_err(|e| anyhow::anyhow!("--point number {}: {e}", i + 1))?;
+            if p.len() != dim {
+                bail!(
+                    "--point number {} has {} coordinates but the network takes {dim}",
+                    i + 1,
+                    p.len()
+                );
+            }
+            points.push(p);
+        }
+        if self.scale != 1.0 {
+            if !self.scale.is_finite() {
+                bail!("--scale must be finite, got {}", self.scale);
+            }
+            points
+                .iter_mut()
+                .flatten()
+                .for_each(|v| *v *= self.scale);
+        }
+        Ok(points)
+    }
+}
+
+fn check_dims(points: &[Vec<f64>], dim: usize, path: &Path) -> Result<()> {
+    if let Some(p) = points.first()
+        && p.len() != dim
+    {
+        bail!(
+            "{}: points have {} coordinates but the network takes {dim} (use --skip-columns to drop leading label columns)",
+            path.display(),
+            p.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The `relu-regions` binary on the bundled network: commands run, JSON has its keys,
+//! numbers agree with the library, bad input gives a clear error and a failing exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+}
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
+}
+
+const ACAS: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet";
+const ACAS_ONNX: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.onnx";
+
+fn run_json(args: &[&str]) -> Value {
+    let out = bin().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn inspect_json_has_the_documented_keys() {
+    for model in [ACAS, ACAS_ONNX] {
+        let v = run_json(&["inspect", data(model).to_str().unwrap(), "--json"]);
+        assert_eq!(v["input_dim"], 5);
+        assert_eq!(v["layer_widths"], serde_json::json!([50, 50, 50, 50, 50, 50, 5]));
+        assert_eq!(v["relus"], 300);
+        assert_eq!(v["params"], 13_305);
+        assert_eq!(v["output_relu"], false);
+    }
+}
+
+#[test]
+fn inspect_text_runs() {
+    let out = bin().args(["inspect", data(ACAS).to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("5 -> 50 -> 50"), "{text}");
+}
+
+#[test]
+fn eval_matches_reference_outputs() {
+    let reference = std::fs::read_to_string(data(&format!("{ACAS}.reference.jsonl"))).unwrap();
+    let rows: Vec<Value> = reference
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let inputs: Vec<Value> = rows.iter().map(|r| r["input"].clone()).collect();
+    let dir = std::env::temp_dir().join(format!("rr-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let points = dir.join("points.json");
+    std::fs::write(&points, serde_json::to_string(&inputs).unwrap()).unwrap();
+    let v = run_json(&[
+        "eval",
+        data(ACAS).to_str().unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+        "--json",
+    ]);
+    let outputs = v["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), rows.len());
+    for (got, row) in outputs.iter().zip(&rows) {
+        for (a, b) in got.as_array().unwrap().iter().zip(row["output"].as_array().unwrap()) {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+        }
+    }
+    let p0 = &v["points"][0];
+    let per_layer: u64 = p0["active_per_layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    assert_eq!(per_layer, p0["active"].as_u64().unwrap());
+}
+
+#[test]
+fn eval_csv_points_and_full_pattern() {
+    let v = run_json(&[
+        "eval",
+        data(ACAS).to_str().unwrap(),
+        "--points",
+        data("networks/acasxu/points_1_1.csv").to_str().unwrap(),
+        "--full-pattern",
+        "--json",
+    ]);
+    assert_eq!(v["outputs"].as_array().unwrap().len(), 5);
+    let pattern = v["points"][0]["pattern"].as_str().unwrap();
+    assert_eq!(pattern.len(), 300);
+    assert_eq!(
+        pattern.chars().filter(|&c| c == '1').count() as u64,
+        v["points"][0]["active"].as_u64().unwrap()
+    );
+    // Reluplex point 0 is advisory COC (argmin 0), as the points file records.
+    assert_eq!(v["points"][0]["argmin"], 0);
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("rr-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["inspect".into(), dir.join("missing.onnx").display().to_string()], "missing.onnx"),
+        (vec!["inspect".into(), dir.join("model.xyz").display().to_string()], "unknown model format"),
+        (
+            vec!["eval".into(), data(ACAS).display().to_string(), "--point".into(), "1,2".into()],
+            "has 2 coordinates but the network takes 5",
+        ),
+    ];
+    std::fs::write(dir.join("model.xyz"), b"x").unwrap();
+    for (args, needle) in cases {
+        let out = bin().args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let truncated = dir.join("cut.nnet");
+    let bytes = std::fs::read(data(ACAS)).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let out = bin().args(["inspect", truncated.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cut.nnet") && err.contains("line"), "{err}");
+}
