@@ -26,15 +26,34 @@ enum Command {
     Inspect(commands::inspect::Args),
     /// Evaluate a model at points: outputs and a summary of each activation pattern.
     Eval(commands::eval::Args),
+    /// Exact distance from each point to the boundary of its activation region.
+    Distance(commands::distance::Args),
+    /// Exact activation regions and linear pieces along the segment from A to B.
+    Line(commands::line::Args),
+    /// Run inspect, eval, distance and line on the bundled ACAS Xu network.
+    Demo(commands::demo::Args),
+}
+
+/// Runs one parsed command.
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Eval(args) => commands::eval::run(&args),
+        Command::Distance(args) => commands::distance::run(&args),
+        Command::Line(args) => commands::line::run(&args),
+        Command::Demo(args) => commands::demo::run(&args),
+    }
+}
+
+/// Parses a command line (program name first) and runs it; used by `demo`.
+pub(crate) fn run_args(argv: &[String]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(argv)?;
+    run(cli.command)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Inspect(args) => commands::inspect::run(&args),
-        Command::Eval(args) => commands::eval::run(&args),
-    };
-    match result {
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -133,3 +133,56 @@ fn bad_input_gives_clear_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cut.nnet") && err.contains("line"), "{err}");
 }
+
+#[test]
+fn distance_json_and_certified_ball() {
+    let model = data(ACAS);
+    for norm in ["l2", "linf"] {
+        let v = run_json(&[
+            "distance",
+            model.to_str().unwrap(),
+            "--points",
+            data("networks/acasxu/points_1_1.csv").to_str().unwrap(),
+            "--norm",
+            norm,
+            "--json",
+        ]);
+        let points = v["points"].as_array().unwrap();
+        assert_eq!(points.len(), 5);
+        for p in points {
+            let d = p["distance"].as_f64().unwrap();
+            assert!(d > 0.0 && d < 1.0);
+            assert!(p["nearest"]["layer"].as_u64().unwrap() < 6);
+            assert_eq!(p["nearest_point"].as_array().unwrap().len(), 5);
+        }
+        assert!(v["summary"]["median"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn line_json_keys() {
+    let v = run_json(&[
+        "line",
+        data(ACAS).to_str().unwrap(),
+        "--from=-0.3,-0.5,-0.5,-0.5,-0.5",
+        "--to",
+        "0.6,0.5,0.5,0.5,0.5",
+        "--json",
+    ]);
+    let regions = v["regions"].as_u64().unwrap();
+    assert!(regions > 10);
+    assert!(v["pieces"].as_u64().unwrap() <= regions);
+    assert_eq!(v["crossings"].as_array().unwrap().len() as u64, regions - 1);
+    assert_eq!(v["unverified"], 0);
+}
+
+#[test]
+fn demo_runs() {
+    let out = bin()
+        .args(["demo", "--data", data("").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("activation regions crossed"), "{text}");
+}

@@ -54,4 +54,7 @@ pub enum NetworkError {
         coordinate: usize,
         value: f64,
     },
+    /// An activation pattern of the wrong length for this network.
+    #[error("activation pattern has {found} bits but the network has {expected} ReLU neurons")]
+    PatternLength { expected: usize, found: usize },
 }

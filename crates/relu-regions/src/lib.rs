@@ -16,10 +16,20 @@
 //!   for the pattern (the point lies on the neuron's hyperplane, a region boundary).
 //! - Batches of points are matrices with **one point per row** (`n x input_dim`).
 
+pub mod distance;
+pub mod domain;
 pub mod error;
 pub mod network;
 pub mod pattern;
+pub mod random;
+pub mod region;
+pub mod slice;
+#[cfg(test)]
+mod testing;
 
 pub use error::NetworkError;
 pub use network::{Affine, BatchEvaluation, Network, NeuronId};
+pub use distance::{BoundaryDistance, boundary_distance};
+pub use domain::Norm;
 pub use pattern::ActivationPattern;
+pub use region::LocalAffineMap;

@@ -1,2 +1,5 @@
+pub mod demo;
+pub mod distance;
 pub mod eval;
 pub mod inspect;
+pub mod line;

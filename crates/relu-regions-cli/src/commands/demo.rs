@@ -1,0 +1,83 @@
+//! `relu-regions demo`: the main job on bundled defaults.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The bundled data directory (default: ./data, else the one in the source tree).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Print every report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn data_dir(args: &Args) -> Result<PathBuf> {
+    let candidates = match &args.data {
+        Some(d) => vec![d.clone()],
+        None => vec![
+            PathBuf::from("data"),
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data")),
+        ],
+    };
+    for c in &candidates {
+        if c.join("networks/acasxu").is_dir() {
+            return Ok(c.clone());
+        }
+    }
+    bail!(
+        "bundled data not found (looked in {}); run from the repository root or pass --data",
+        candidates
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let data = data_dir(args)?;
+    let model = data.join("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
+    let points = data.join("networks/acasxu/points_1_1.csv");
+    let model = model.display().to_string();
+    let points = points.display().to_string();
+    let steps: Vec<(&str, Vec<&str>)> = vec![
+        ("the network", vec!["inspect", &model]),
+        (
+            "outputs and activation patterns at the 5 Reluplex points (normalised units)",
+            vec!["eval", &model, "--points", &points],
+        ),
+        (
+            "exact L2 distance from each point to the boundary of its activation region",
+            vec!["distance", &model, "--points", &points, "--norm", "l2"],
+        ),
+        (
+            "exact L-inf distance (the norm of VNN-LIB robustness boxes)",
+            vec!["distance", &model, "--points", &points, "--norm", "linf"],
+        ),
+        (
+            "exact regions along the diagonal of the normalised input box",
+            vec![
+                "line",
+                &model,
+                "--from=-0.3284,-0.5,-0.5,-0.5,-0.5",
+                "--to=0.6799,0.5,0.5,0.5,0.5",
+                "--no-points",
+            ],
+        ),
+    ];
+    for (title, argv) in steps {
+        if !args.json {
+            println!("\n== {title}\n$ relu-regions {}", argv.join(" "));
+        }
+        let mut full: Vec<String> = vec!["relu-regions".into()];
+        full.extend(argv.iter().map(|s| s.to_string()));
+        if args.json {
+            full.push("--json".into());
+        }
+        crate::run_args(&full)?;
+    }
+    Ok(())
+}

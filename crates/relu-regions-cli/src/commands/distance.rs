@@ -1,0 +1,131 @@
+//! `relu-regions distance MODEL --points FILE [--norm l2|linf]`.
+
+use anyhow::{Context, Result};
+use faer::Mat;
+use relu_regions::distance::boundary_distances_batch;
+use relu_regions::{BoundaryDistance, Norm};
+use serde::Serialize;
+
+use crate::model::{ModelArgs, PointArgs};
+use crate::output::{NeuronJson, NormArg, print_json, progress_bar, quantiles};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    points: PointArgs,
+    /// Norm of the distance: l2 (Euclidean) or linf (max-coordinate).
+    #[arg(long, value_enum, default_value_t = NormArg::L2)]
+    norm: NormArg,
+    /// Leave the nearest boundary point out of the JSON (it has input_dim numbers per point).
+    #[arg(long)]
+    no_nearest_point: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct PointReport {
+    /// r*(x) in input units; null when the region is the whole input space.
+    distance: Option<f64>,
+    unbounded: bool,
+    /// The neuron whose hyperplane is nearest (0-based layer and index).
+    nearest: Option<NeuronJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nearest_point: Option<Vec<f64>>,
+    /// Neurons with z(x) = 0 and a nonzero gradient (x on their hyperplanes).
+    vanishing: Vec<NeuronJson>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    min: Option<f64>,
+    q1: Option<f64>,
+    median: Option<f64>,
+    q3: Option<f64>,
+    max: Option<f64>,
+    on_boundary: usize,
+    unbounded: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    norm: &'static str,
+    points: Vec<PointReport>,
+    summary: Summary,
+}
+
+fn point_report(d: &BoundaryDistance, with_point: bool) -> PointReport {
+    PointReport {
+        distance: d.distance.is_finite().then_some(d.distance),
+        unbounded: !d.distance.is_finite(),
+        nearest: d.nearest.map(NeuronJson::from),
+        nearest_point: if with_point { d.nearest_point.clone() } else { None },
+        vanishing: d.vanishing.iter().copied().map(NeuronJson::from).collect(),
+    }
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let loaded = args.model.load()?;
+    let net = &loaded.network;
+    let points = args.points.read(net.input_dim())?;
+    let norm: Norm = args.norm.into();
+    let bar = progress_bar(points.len() as u64, "distances", args.json);
+    let mut results = Vec::with_capacity(points.len());
+    for chunk in points.chunks(256) {
+        let x = Mat::from_fn(chunk.len(), net.input_dim(), |i, j| chunk[i][j]);
+        results.extend(boundary_distances_batch(net, x.as_ref(), norm).context("computing distances")?);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let finite: Vec<f64> = results.iter().map(|r| r.distance).filter(|d| d.is_finite()).collect();
+    let q = quantiles(&finite);
+    let report = Report {
+        model: args.model.model.display().to_string(),
+        norm: norm.name(),
+        points: results.iter().map(|r| point_report(r, !args.no_nearest_point)).collect(),
+        summary: Summary {
+            min: q.map(|q| q[0]),
+            q1: q.map(|q| q[1]),
+            median: q.map(|q| q[2]),
+            q3: q.map(|q| q[3]),
+            max: q.map(|q| q[4]),
+            on_boundary: results.iter().filter(|r| !r.vanishing.is_empty()).count(),
+            unbounded: results.len() - finite.len(),
+        },
+    };
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "distance to the region boundary ({} norm, input units), {} points",
+        report.norm,
+        results.len()
+    );
+    for (i, r) in results.iter().enumerate() {
+        match r.nearest {
+            Some(n) if r.distance.is_finite() => println!(
+                "point {i}: {:.6e}  nearest neuron: layer {} index {}{}",
+                r.distance,
+                n.layer,
+                n.index,
+                if r.vanishing.is_empty() {
+                    String::new()
+                } else {
+                    format!("  (on the boundary: {} neurons vanish)", r.vanishing.len())
+                }
+            ),
+            _ => println!("point {i}: unbounded (no neuron changes on this region)"),
+        }
+    }
+    if let Some(q) = q {
+        println!(
+            "summary: min {:.4e}  q1 {:.4e}  median {:.4e}  q3 {:.4e}  max {:.4e}",
+            q[0], q[1], q[2], q[3], q[4]
+        );
+    }
+    Ok(())
+}

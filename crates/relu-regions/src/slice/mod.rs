@@ -1,0 +1,2 @@
+//! Exact partitions of low-dimensional slices of the input space.
+pub mod line;
