@@ -26,7 +26,10 @@ struct Options {
 }
 
 fn parse() -> (String, Options) {
-    let shared = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/networks"));
+    let shared = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/networks"
+    ));
     let mut o = Options {
         model: shared.join("mnistfc/mnist-net_256x6.onnx"),
         points: shared.join("mnist_test_images/mnist_test_first100.csv"),
@@ -53,7 +56,9 @@ fn parse() -> (String, Options) {
 fn main() {
     let (what, o) = parse();
     assert_eq!(what, "distance", "benchmarks: distance");
-    let net = load_model(&o.model, LoadOptions::default()).unwrap().network;
+    let net = load_model(&o.model, LoadOptions::default())
+        .unwrap()
+        .network;
     let rows = read_points(&o.points).unwrap();
     let points: Vec<Vec<f64>> = rows
         .iter()
@@ -68,14 +73,25 @@ fn main() {
         o.n,
         rayon::current_num_threads()
     );
-    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     for norm in [Norm::L2, Norm::LInf] {
         for (label, threads) in [("1 core", 1), ("all cores", rayon::current_num_threads())] {
             let run = || boundary_distances_batch(&net, x.as_ref(), norm).unwrap();
             // Warm up once, then time.
-            let warm = if threads == 1 { single.install(run) } else { run() };
+            let warm = if threads == 1 {
+                single.install(run)
+            } else {
+                run()
+            };
             let start = Instant::now();
-            let result = if threads == 1 { single.install(run) } else { run() };
+            let result = if threads == 1 {
+                single.install(run)
+            } else {
+                run()
+            };
             let secs = start.elapsed().as_secs_f64();
             assert_eq!(result.len(), warm.len());
             let median = {

@@ -84,10 +84,7 @@ impl PointArgs {
             if !self.scale.is_finite() {
                 bail!("--scale must be finite, got {}", self.scale);
             }
-            points
-                .iter_mut()
-                .flatten()
-                .for_each(|v| *v *= self.scale);
+            points.iter_mut().flatten().for_each(|v| *v *= self.scale);
         }
         Ok(points)
     }

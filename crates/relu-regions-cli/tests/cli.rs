@@ -11,7 +11,9 @@ fn bin() -> Command {
 }
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data")
+        .join(rel)
 }
 
 const ACAS: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet";
@@ -32,7 +34,10 @@ fn inspect_json_has_the_documented_keys() {
     for model in [ACAS, ACAS_ONNX] {
         let v = run_json(&["inspect", data(model).to_str().unwrap(), "--json"]);
         assert_eq!(v["input_dim"], 5);
-        assert_eq!(v["layer_widths"], serde_json::json!([50, 50, 50, 50, 50, 50, 5]));
+        assert_eq!(
+            v["layer_widths"],
+            serde_json::json!([50, 50, 50, 50, 50, 50, 5])
+        );
         assert_eq!(v["relus"], 300);
         assert_eq!(v["params"], 13_305);
         assert_eq!(v["output_relu"], false);
@@ -41,7 +46,10 @@ fn inspect_json_has_the_documented_keys() {
 
 #[test]
 fn inspect_text_runs() {
-    let out = bin().args(["inspect", data(ACAS).to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["inspect", data(ACAS).to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("5 -> 50 -> 50"), "{text}");
@@ -70,7 +78,12 @@ fn eval_matches_reference_outputs() {
     let outputs = v["outputs"].as_array().unwrap();
     assert_eq!(outputs.len(), rows.len());
     for (got, row) in outputs.iter().zip(&rows) {
-        for (a, b) in got.as_array().unwrap().iter().zip(row["output"].as_array().unwrap()) {
+        for (a, b) in got
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(row["output"].as_array().unwrap())
+        {
             let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
             assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
         }
@@ -111,10 +124,27 @@ fn bad_input_gives_clear_errors() {
     let dir = std::env::temp_dir().join(format!("rr-cli-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["inspect".into(), dir.join("missing.onnx").display().to_string()], "missing.onnx"),
-        (vec!["inspect".into(), dir.join("model.xyz").display().to_string()], "unknown model format"),
         (
-            vec!["eval".into(), data(ACAS).display().to_string(), "--point".into(), "1,2".into()],
+            vec![
+                "inspect".into(),
+                dir.join("missing.onnx").display().to_string(),
+            ],
+            "missing.onnx",
+        ),
+        (
+            vec![
+                "inspect".into(),
+                dir.join("model.xyz").display().to_string(),
+            ],
+            "unknown model format",
+        ),
+        (
+            vec![
+                "eval".into(),
+                data(ACAS).display().to_string(),
+                "--point".into(),
+                "1,2".into(),
+            ],
             "has 2 coordinates but the network takes 5",
         ),
     ];
@@ -128,7 +158,10 @@ fn bad_input_gives_clear_errors() {
     let truncated = dir.join("cut.nnet");
     let bytes = std::fs::read(data(ACAS)).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let out = bin().args(["inspect", truncated.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["inspect", truncated.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cut.nnet") && err.contains("line"), "{err}");
@@ -182,7 +215,11 @@ fn demo_runs() {
         .args(["demo", "--data", data("").to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("activation regions crossed"), "{text}");
 }

@@ -94,7 +94,10 @@ pub enum LoadError {
     #[error("{path}: unknown model format (expected extension .onnx, .nnet or .safetensors)")]
     UnknownFormat { path: PathBuf },
     #[error("{path}: {source}")]
-    Onnx { path: PathBuf, source: OnnxError },
+    Onnx {
+        path: PathBuf,
+        source: Box<OnnxError>,
+    },
     #[error("{path}: {source}")]
     Nnet { path: PathBuf, source: NnetError },
     #[error("{path}: {source}")]
@@ -116,7 +119,10 @@ pub fn load_model(path: &Path, options: LoadOptions) -> Result<LoadedModel, Load
     let path = path.to_path_buf();
     match format {
         ModelFormat::Onnx => {
-            onnx::load_onnx(&bytes).map_err(|source| LoadError::Onnx { path, source })
+            onnx::load_onnx(&bytes).map_err(|source| LoadError::Onnx {
+            path,
+            source: Box::new(source),
+        })
         }
         ModelFormat::Nnet => nnet::load_nnet(
             &bytes,

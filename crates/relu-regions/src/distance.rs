@@ -155,7 +155,8 @@ impl<'a> BoundaryDistanceSolver<'a> {
                 l2,
             });
         }
-        let active_of = |l: usize| -> Vec<usize> { (0..z[l].len()).filter(|&i| z[l][i] > 0.0).collect() };
+        let active_of =
+            |l: usize| -> Vec<usize> { (0..z[l].len()).filter(|&i| z[l][i] > 0.0).collect() };
         let mut active = active_of(0);
         let mut rows = gather_rows(self.first.as_ref(), &active);
         for l in 1..relu_layers {
@@ -237,12 +238,21 @@ impl<'a> BoundaryDistanceSolver<'a> {
         let nearest_point: Vec<f64> = match norm {
             Norm::L2 => {
                 let g2 = dual * dual;
-                x.iter().zip(&g).map(|(xi, gi)| xi - value / g2 * gi).collect()
+                x.iter()
+                    .zip(&g)
+                    .map(|(xi, gi)| xi - value / g2 * gi)
+                    .collect()
             }
             Norm::LInf => x
                 .iter()
                 .zip(&g)
-                .map(|(xi, gi)| if *gi == 0.0 { *xi } else { xi - value / dual * gi.signum() })
+                .map(|(xi, gi)| {
+                    if *gi == 0.0 {
+                        *xi
+                    } else {
+                        xi - value / dual * gi.signum()
+                    }
+                })
                 .collect(),
         };
         BoundaryDistance {
@@ -288,7 +298,11 @@ impl<'a> BoundaryDistanceSolver<'a> {
             }
         }
         best.map(|(_, id, value, g)| {
-            let g = if g.is_empty() { self.gradient(id, z) } else { g };
+            let g = if g.is_empty() {
+                self.gradient(id, z)
+            } else {
+                g
+            };
             (id, value, g)
         })
     }
@@ -331,10 +345,21 @@ fn compress_rows(p: MatRef<'_, f64>) -> Mat<f64> {
 }
 
 /// `W[:, A] P` where `P` holds the rows of the active neurons in order.
-fn product_with_active_columns(w: MatRef<'_, f64>, active: &[usize], rows: MatRef<'_, f64>) -> Mat<f64> {
+fn product_with_active_columns(
+    w: MatRef<'_, f64>,
+    active: &[usize],
+    rows: MatRef<'_, f64>,
+) -> Mat<f64> {
     let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
     let mut out = Mat::zeros(w.nrows(), rows.ncols());
-    matmul(out.as_mut(), Accum::Replace, wa.as_ref(), rows, 1.0, Par::Seq);
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        wa.as_ref(),
+        rows,
+        1.0,
+        Par::Seq,
+    );
     out
 }
 
@@ -345,7 +370,9 @@ mod tests {
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     fn random_unit(rng: &mut StdRng, d: usize, norm: Norm) -> Vec<f64> {
-        let v: Vec<f64> = (0..d).map(|_| crate::random::standard_normal(rng)).collect();
+        let v: Vec<f64> = (0..d)
+            .map(|_| crate::random::standard_normal(rng))
+            .collect();
         let n = norm.of(&v);
         v.iter().map(|x| x / n).collect()
     }
@@ -367,14 +394,26 @@ mod tests {
                 for _ in 0..50 {
                     let u = random_unit(&mut rng, d, norm);
                     let s: f64 = rng.random_range(0.0..0.999);
-                    let y: Vec<f64> = x.iter().zip(&u).map(|(a, b)| a + s * r.distance * b).collect();
-                    assert_eq!(net.pattern(&y).unwrap(), p, "trial {trial}: inside r* the pattern changed");
+                    let y: Vec<f64> = x
+                        .iter()
+                        .zip(&u)
+                        .map(|(a, b)| a + s * r.distance * b)
+                        .collect();
+                    assert_eq!(
+                        net.pattern(&y).unwrap(),
+                        p,
+                        "trial {trial}: inside r* the pattern changed"
+                    );
                 }
                 // Past the nearest point the nearest neuron has flipped.
                 let q = r.nearest_point.as_ref().unwrap();
                 let dist = norm.of(&x.iter().zip(q).map(|(a, b)| a - b).collect::<Vec<_>>());
                 assert!((dist - r.distance).abs() <= 1e-9 * (1.0 + r.distance));
-                let beyond: Vec<f64> = x.iter().zip(q).map(|(a, b)| a + (b - a) * (1.0 + 1e-6)).collect();
+                let beyond: Vec<f64> = x
+                    .iter()
+                    .zip(q)
+                    .map(|(a, b)| a + (b - a) * (1.0 + 1e-6))
+                    .collect();
                 assert_ne!(net.pattern(&beyond).unwrap(), p, "trial {trial}");
             }
         }
@@ -416,7 +455,11 @@ mod solver_tests {
                 widths.push(rng.random_range(1..30));
             }
             widths.push(3);
-            let init = if trial % 2 == 0 { Init::He } else { Init::PytorchDefault };
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
             let net = random_network(&widths, init, trial % 5 == 0, &mut rng);
             let x: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
             for norm in [Norm::L2, Norm::LInf] {
@@ -425,7 +468,10 @@ mod solver_tests {
                 if slow.is_infinite() {
                     assert!(fast.is_infinite());
                 } else {
-                    assert!((fast - slow).abs() <= 1e-9 * slow, "trial {trial} {norm:?}: {fast} vs {slow}");
+                    assert!(
+                        (fast - slow).abs() <= 1e-9 * slow,
+                        "trial {trial} {norm:?}: {fast} vs {slow}"
+                    );
                 }
             }
         }

@@ -27,9 +27,9 @@ pub mod slice;
 #[cfg(test)]
 mod testing;
 
-pub use error::NetworkError;
-pub use network::{Affine, BatchEvaluation, Network, NeuronId};
 pub use distance::{BoundaryDistance, boundary_distance};
 pub use domain::Norm;
+pub use error::NetworkError;
+pub use network::{Affine, BatchEvaluation, Network, NeuronId};
 pub use pattern::ActivationPattern;
 pub use region::LocalAffineMap;

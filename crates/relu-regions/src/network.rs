@@ -133,14 +133,7 @@ impl Affine {
     pub fn apply_batch(&self, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
         assert_eq!(x.ncols(), self.input_dim());
         let mut z = Mat::from_fn(x.nrows(), self.output_dim(), |_, j| self.bias[j]);
-        matmul(
-            z.as_mut(),
-            Accum::Add,
-            x,
-            self.weight.transpose(),
-            1.0,
-            par,
-        );
+        matmul(z.as_mut(), Accum::Add, x, self.weight.transpose(), 1.0, par);
         z
     }
 
@@ -600,12 +593,30 @@ mod tests {
         let b = Affine::from_row_major(1, 3, &[1.0; 3], vec![0.0]).unwrap();
         assert_eq!(
             Network::new(vec![a.clone(), b], false).unwrap_err(),
-            NetworkError::LayerMismatch { layer: 1, expected: 3, found: 2 }
+            NetworkError::LayerMismatch {
+                layer: 1,
+                expected: 3,
+                found: 2
+            }
         );
-        assert_eq!(Network::new(vec![], false).unwrap_err(), NetworkError::NoLayers);
+        assert_eq!(
+            Network::new(vec![], false).unwrap_err(),
+            NetworkError::NoLayers
+        );
         let nan = Affine::from_row_major(1, 2, &[1.0, f64::NAN], vec![0.0]).unwrap();
         let e = Network::new(vec![a.clone(), nan], false).unwrap_err();
-        assert!(matches!(e, NetworkError::NonFinite { layer: 1, what: "weight", index: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                NetworkError::NonFinite {
+                    layer: 1,
+                    what: "weight",
+                    index: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let inf = Affine::from_row_major(1, 2, &[1.0, 1.0], vec![f64::INFINITY]).unwrap();
         assert!(matches!(
             Network::new(vec![a.clone(), inf], false).unwrap_err(),
@@ -614,7 +625,14 @@ mod tests {
         assert!(Affine::from_row_major(2, 3, &[1.0; 5], vec![0.0; 2]).is_err());
         assert!(Affine::from_row_major(2, 3, &[1.0; 6], vec![0.0; 3]).is_err());
         let net = Network::new(vec![a], true).unwrap();
-        assert!(matches!(net.forward(&[1.0]), Err(NetworkError::InputLength { expected: 3, found: 1, .. })));
+        assert!(matches!(
+            net.forward(&[1.0]),
+            Err(NetworkError::InputLength {
+                expected: 3,
+                found: 1,
+                ..
+            })
+        ));
         assert!(matches!(
             net.forward(&[1.0, f64::NAN, 0.0]),
             Err(NetworkError::NonFiniteInput { coordinate: 1, .. })

@@ -165,7 +165,8 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.hamming(&b), None);
         assert_eq!(
-            ActivationPattern::from_signs([true, false, true, true]).count_active_per_layer(&[1, 3]),
+            ActivationPattern::from_signs([true, false, true, true])
+                .count_active_per_layer(&[1, 3]),
             vec![1, 2]
         );
     }

@@ -28,7 +28,12 @@ pub fn standard_normal(rng: &mut StdRng) -> f64 {
 ///
 /// # Panics
 /// When `widths` has fewer than two entries or a zero width.
-pub fn random_network(widths: &[usize], init: Init, output_relu: bool, rng: &mut StdRng) -> Network {
+pub fn random_network(
+    widths: &[usize],
+    init: Init,
+    output_relu: bool,
+    rng: &mut StdRng,
+) -> Network {
     assert!(widths.len() >= 2 && widths.iter().all(|&w| w > 0));
     let layers = widths
         .windows(2)

@@ -101,8 +101,14 @@ impl Network {
                 let start = bit - c.len();
                 let on = |i: usize| pattern.get(start + i) == Some(true);
                 Affine::new(
-                    Mat::from_fn(j.nrows(), j.ncols(), |i, k| if on(i) { j[(i, k)] } else { 0.0 }),
-                    (0..c.len()).map(|i| if on(i) { c[i] } else { 0.0 }).collect(),
+                    Mat::from_fn(
+                        j.nrows(),
+                        j.ncols(),
+                        |i, k| if on(i) { j[(i, k)] } else { 0.0 },
+                    ),
+                    (0..c.len())
+                        .map(|i| if on(i) { c[i] } else { 0.0 })
+                        .collect(),
                 )?
             }
         };
@@ -131,7 +137,9 @@ impl Network {
         // Offsets forward: c_l = W_l D_{l-1} c_{l-1} + b_l.
         let mut c = layers[0].bias().to_vec();
         for l in 1..layers.len() {
-            let masked: Vec<f64> = (0..c.len()).map(|i| if on(l - 1, i) { c[i] } else { 0.0 }).collect();
+            let masked: Vec<f64> = (0..c.len())
+                .map(|i| if on(l - 1, i) { c[i] } else { 0.0 })
+                .collect();
             c = layers[l].apply(&masked);
         }
         // Jacobian backward: M = W_L, then M <- (M D_l) W_l.
@@ -143,7 +151,14 @@ impl Network {
             let w = layers[l].weight();
             let wa = Mat::from_fn(active.len(), w.ncols(), |k, j| w[(active[k], j)]);
             let mut next = Mat::zeros(m.nrows(), w.ncols());
-            matmul(next.as_mut(), Accum::Replace, ma.as_ref(), wa.as_ref(), 1.0, Par::Seq);
+            matmul(
+                next.as_mut(),
+                Accum::Replace,
+                ma.as_ref(),
+                wa.as_ref(),
+                1.0,
+                Par::Seq,
+            );
             m = next;
         }
         if self.output_relu() {
@@ -192,7 +207,14 @@ fn masked_product(
     let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
     let ja = Mat::from_fn(active.len(), prev_j.ncols(), |k, j| prev_j[(active[k], j)]);
     let mut out = Mat::zeros(w.nrows(), prev_j.ncols());
-    matmul(out.as_mut(), Accum::Replace, wa.as_ref(), ja.as_ref(), 1.0, Par::Seq);
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        wa.as_ref(),
+        ja.as_ref(),
+        1.0,
+        Par::Seq,
+    );
     let ca: Vec<f64> = active.iter().map(|&i| prev_c[i]).collect();
     let mut c = layer.bias().to_vec();
     for (k, &v) in ca.iter().enumerate() {

@@ -63,7 +63,11 @@ fn point_report(d: &BoundaryDistance, with_point: bool) -> PointReport {
         distance: d.distance.is_finite().then_some(d.distance),
         unbounded: !d.distance.is_finite(),
         nearest: d.nearest.map(NeuronJson::from),
-        nearest_point: if with_point { d.nearest_point.clone() } else { None },
+        nearest_point: if with_point {
+            d.nearest_point.clone()
+        } else {
+            None
+        },
         vanishing: d.vanishing.iter().copied().map(NeuronJson::from).collect(),
     }
 }
@@ -77,16 +81,25 @@ pub fn run(args: &Args) -> Result<()> {
     let mut results = Vec::with_capacity(points.len());
     for chunk in points.chunks(256) {
         let x = Mat::from_fn(chunk.len(), net.input_dim(), |i, j| chunk[i][j]);
-        results.extend(boundary_distances_batch(net, x.as_ref(), norm).context("computing distances")?);
+        results.extend(
+            boundary_distances_batch(net, x.as_ref(), norm).context("computing distances")?,
+        );
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    let finite: Vec<f64> = results.iter().map(|r| r.distance).filter(|d| d.is_finite()).collect();
+    let finite: Vec<f64> = results
+        .iter()
+        .map(|r| r.distance)
+        .filter(|d| d.is_finite())
+        .collect();
     let q = quantiles(&finite);
     let report = Report {
         model: args.model.model.display().to_string(),
         norm: norm.name(),
-        points: results.iter().map(|r| point_report(r, !args.no_nearest_point)).collect(),
+        points: results
+            .iter()
+            .map(|r| point_report(r, !args.no_nearest_point))
+            .collect(),
         summary: Summary {
             min: q.map(|q| q[0]),
             q1: q.map(|q| q[1]),

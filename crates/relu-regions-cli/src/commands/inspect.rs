@@ -83,7 +83,14 @@ pub fn run(args: &Args) -> Result<()> {
         println!("folded       nothing");
     } else {
         for (i, note) in report.folded.iter().enumerate() {
-            println!("{}{note}", if i == 0 { "folded       " } else { "             " });
+            println!(
+                "{}{note}",
+                if i == 0 {
+                    "folded       "
+                } else {
+                    "             "
+                }
+            );
         }
     }
     Ok(())

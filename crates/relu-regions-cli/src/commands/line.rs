@@ -58,7 +58,10 @@ struct Report {
 fn parse(name: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
     let p = parse_point_list(text).map_err(|e| anyhow::anyhow!("--{name}: {e}"))?;
     if p.len() != dim {
-        bail!("--{name} has {} coordinates but the network takes {dim}", p.len());
+        bail!(
+            "--{name} has {} coordinates but the network takes {dim}",
+            p.len()
+        );
     }
     Ok(p)
 }
@@ -77,7 +80,12 @@ pub fn run(args: &Args) -> Result<()> {
         },
     )
     .context("walking the segment")?;
-    let length = a.iter().zip(&b).map(|(x, y)| (y - x).powi(2)).sum::<f64>().sqrt();
+    let length = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (y - x).powi(2))
+        .sum::<f64>()
+        .sqrt();
     let report = Report {
         model: args.model.model.display().to_string(),
         length,
@@ -109,11 +117,18 @@ pub fn run(args: &Args) -> Result<()> {
         );
     }
     for c in report.crossings.iter().take(20) {
-        let names: Vec<String> = c.flipped.iter().map(|n| format!("{}:{}", n.layer, n.neuron)).collect();
+        let names: Vec<String> = c
+            .flipped
+            .iter()
+            .map(|n| format!("{}:{}", n.layer, n.neuron))
+            .collect();
         println!("  t = {:.9}  flips {}", c.t, names.join(" "));
     }
     if report.crossings.len() > 20 {
-        println!("  ... {} more crossings (see --json)", report.crossings.len() - 20);
+        println!(
+            "  ... {} more crossings (see --json)",
+            report.crossings.len() - 20
+        );
     }
     Ok(())
 }

@@ -144,7 +144,13 @@ fn right_limit(net: &Network, point: &[f64], direction: &[f64], t: f64) -> Right
     if net.output_relu() {
         let start = net.relu_count() - net.output_dim();
         output_slope = (0..net.output_dim())
-            .map(|i| if signs[start + i] { slopes[start + i] } else { 0.0 })
+            .map(|i| {
+                if signs[start + i] {
+                    slopes[start + i]
+                } else {
+                    0.0
+                }
+            })
             .collect();
     }
     RightLimit {
@@ -182,9 +188,7 @@ pub enum SegmentError {
 }
 
 fn equal_rel(a: &[f64], b: &[f64], scale: f64) -> bool {
-    a.iter()
-        .zip(b)
-        .all(|(x, y)| (x - y).abs() <= 1e-9 * scale)
+    a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * scale)
 }
 
 /// The exact partition of the segment `[a, b]` into the activation regions it crosses.
@@ -201,12 +205,7 @@ pub fn segment_partition(
     if direction.iter().all(|&v| v == 0.0) {
         return Err(SegmentError::Degenerate);
     }
-    let at = |t: f64| -> Vec<f64> {
-        a.iter()
-            .zip(&direction)
-            .map(|(x, d)| x + t * d)
-            .collect()
-    };
+    let at = |t: f64| -> Vec<f64> { a.iter().zip(&direction).map(|(x, d)| x + t * d).collect() };
     let mut pieces: Vec<SegmentPiece> = Vec::new();
     let mut t0 = 0.0_f64;
     while t0 < 1.0 {
@@ -351,14 +350,29 @@ mod tests {
             let part = segment_partition(&net, &a, &b, SegmentOptions::default()).unwrap();
             assert_eq!(part.unverified, 0, "trial {trial}");
             assert_eq!(part.crossings.len(), part.regions() - 1);
-            let distinct: std::collections::HashSet<_> = part.pieces.iter().map(|p| &p.pattern).collect();
-            assert_eq!(distinct.len(), part.regions(), "convex regions are crossed once");
-            assert!(part.segment_pieces <= part.affine_pieces && part.affine_pieces <= part.regions());
+            let distinct: std::collections::HashSet<_> =
+                part.pieces.iter().map(|p| &p.pattern).collect();
+            assert_eq!(
+                distinct.len(),
+                part.regions(),
+                "convex regions are crossed once"
+            );
+            assert!(
+                part.segment_pieces <= part.affine_pieces && part.affine_pieces <= part.regions()
+            );
             let samples = sample_segment_patterns(&net, &a, &b, 4000).unwrap();
             let sampled_runs = count_runs(&samples);
-            assert!(part.regions() >= sampled_runs, "trial {trial}: {} < {sampled_runs}", part.regions());
+            assert!(
+                part.regions() >= sampled_runs,
+                "trial {trial}: {} < {sampled_runs}",
+                part.regions()
+            );
             // Every sampled pattern is one of the pieces', in order.
-            let shortest = part.pieces.iter().map(|p| p.end - p.start).fold(f64::INFINITY, f64::min);
+            let shortest = part
+                .pieces
+                .iter()
+                .map(|p| p.end - p.start)
+                .fold(f64::INFINITY, f64::min);
             if shortest > 2.0 / 4000.0 {
                 assert_eq!(part.regions(), sampled_runs, "trial {trial}");
             }
@@ -381,17 +395,27 @@ mod tests {
         };
         // |x| on [-1, 1]: two regions, two pieces, crossing at t = 0.5.
         let abs = Network::new(
-            vec![layer(2, 1, &[1.0, -1.0], &[0.0, 0.0]), layer(1, 2, &[1.0, 1.0], &[0.0])],
+            vec![
+                layer(2, 1, &[1.0, -1.0], &[0.0, 0.0]),
+                layer(1, 2, &[1.0, 1.0], &[0.0]),
+            ],
             false,
         )
         .unwrap();
         let p = segment_partition(&abs, &[-1.0], &[1.0], SegmentOptions::default()).unwrap();
         assert_eq!((p.regions(), p.affine_pieces), (2, 2));
         assert!((p.crossings[0].t - 0.5).abs() < 1e-15);
-        assert_eq!(p.crossings[0].flipped.len(), 2, "both neurons flip at x = 0");
+        assert_eq!(
+            p.crossings[0].flipped.len(),
+            2,
+            "both neurons flip at x = 0"
+        );
         // Duplicated neuron: relu(x) twice; two regions, the duplicate flips with it.
         let dup = Network::new(
-            vec![layer(2, 1, &[1.0, 1.0], &[-0.25, -0.25]), layer(1, 2, &[1.0, 1.0], &[0.0])],
+            vec![
+                layer(2, 1, &[1.0, 1.0], &[-0.25, -0.25]),
+                layer(1, 2, &[1.0, 1.0], &[0.0]),
+            ],
             false,
         )
         .unwrap();
@@ -401,7 +425,10 @@ mod tests {
         // A dead neuron (zero row, negative bias) and a neuron with zero output weight:
         // 2 activation regions but one affine piece.
         let dead = Network::new(
-            vec![layer(2, 1, &[0.0, 1.0], &[-1.0, 0.0]), layer(1, 2, &[1.0, 0.0], &[0.0])],
+            vec![
+                layer(2, 1, &[0.0, 1.0], &[-1.0, 0.0]),
+                layer(1, 2, &[1.0, 0.0], &[0.0]),
+            ],
             false,
         )
         .unwrap();

@@ -1,0 +1,163 @@
+//! Geometry on real networks: ACAS Xu (bundled) and, where `../shared/networks` exists,
+//! mnistfc and the hand-made VNN-COMP test nets. Lives in the CLI crate because it needs
+//! both the loaders and the mathematics.
+
+use std::path::{Path, PathBuf};
+
+use relu_regions::slice::line::{SegmentOptions, segment_partition};
+use relu_regions::{Network, Norm, boundary_distance};
+use relu_regions_io::{LoadOptions, load_model, read_points};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data")
+        .join(rel)
+}
+
+fn shared_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/networks");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
+        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
+        dir.display()
+    );
+    eprintln!("note: {} not found; skipping", dir.display());
+    None
+}
+
+fn load(path: &Path) -> Network {
+    load_model(path, LoadOptions::default()).unwrap().network
+}
+
+/// A deterministic pseudo-random stream in [0, 1).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.next().max(1e-300), self.next());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+/// Samples inside `0.999 r*` keep the pattern; the point just past the nearest boundary
+/// point does not.
+fn check_distance_at(net: &Network, x: &[f64], samples: usize, rng: &mut Lcg) {
+    let p = net.pattern(x).unwrap();
+    for norm in [Norm::L2, Norm::LInf] {
+        let r = boundary_distance(net, x, norm).unwrap();
+        assert!(r.distance.is_finite() && r.distance > 0.0);
+        for _ in 0..samples {
+            let u: Vec<f64> = match norm {
+                Norm::L2 => (0..x.len()).map(|_| rng.normal()).collect(),
+                // A random vertex-ish direction of the L-inf ball: the hardest case.
+                Norm::LInf => (0..x.len())
+                    .map(|_| if rng.next() < 0.5 { -1.0 } else { 1.0 })
+                    .collect(),
+            };
+            let n = norm.of(&u);
+            let s = 0.999 * r.distance * rng.next().sqrt();
+            let y: Vec<f64> = x.iter().zip(&u).map(|(a, b)| a + s * b / n).collect();
+            assert_eq!(
+                net.pattern(&y).unwrap(),
+                p,
+                "{norm:?}: pattern changed inside r*"
+            );
+        }
+        let q = r.nearest_point.unwrap();
+        let beyond: Vec<f64> = x
+            .iter()
+            .zip(&q)
+            .map(|(a, b)| a + (b - a) * (1.0 + 1e-6))
+            .collect();
+        assert_ne!(
+            net.pattern(&beyond).unwrap(),
+            p,
+            "{norm:?}: still inside past r*"
+        );
+    }
+}
+
+#[test]
+fn acasxu_distances_at_reluplex_points() {
+    let net = load(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
+    let points = read_points(&data("networks/acasxu/points_1_1.csv")).unwrap();
+    let mut rng = Lcg(1);
+    for x in &points {
+        check_distance_at(&net, x, 2000, &mut rng);
+    }
+}
+
+#[test]
+fn acasxu_segments_dominate_sampling() {
+    let net = load(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
+    let points = read_points(&data("networks/acasxu/points_1_1.csv")).unwrap();
+    for w in points.windows(2) {
+        let part = segment_partition(&net, &w[0], &w[1], SegmentOptions::default()).unwrap();
+        assert_eq!(part.unverified, 0);
+        let n = 20_000;
+        let samples =
+            relu_regions::slice::line::sample_segment_patterns(&net, &w[0], &w[1], n).unwrap();
+        let runs = 1 + samples.windows(2).filter(|p| p[0] != p[1]).count();
+        assert!(part.regions() >= runs, "{} < {runs}", part.regions());
+        // Every sample lies in the piece the walk says.
+        for (i, p) in samples.iter().enumerate() {
+            let t = i as f64 / n as f64;
+            if let Some(q) = part.pieces.iter().find(|q| q.start < t && t < q.end) {
+                assert_eq!(&q.pattern, p);
+            }
+        }
+    }
+}
+
+#[test]
+fn vnncomp_tiny_nets_have_known_piece_counts() {
+    let Some(dir) = shared_dir() else { return };
+    for (name, pieces) in [("test_nano", 2), ("test_tiny", 2), ("test_small", 1)] {
+        let net = load(&dir.join(format!("vnncomp_test_tiny/{name}.onnx")));
+        let part = segment_partition(&net, &[-1.0], &[1.0], SegmentOptions::default()).unwrap();
+        assert_eq!(part.affine_pieces, pieces, "{name}");
+        assert_eq!(part.unverified, 0);
+    }
+}
+
+#[test]
+fn mnistfc_distances_at_mnist_points() {
+    let Some(dir) = shared_dir() else { return };
+    let rows = read_points(&dir.join("mnist_test_images/mnist_test_first100.csv")).unwrap();
+    let mut rng = Lcg(2);
+    for name in ["mnist-net_256x2", "mnist-net_256x6"] {
+        let net = load(&dir.join(format!("mnistfc/{name}.onnx")));
+        for row in rows.iter().take(4) {
+            let x: Vec<f64> = row[1..].iter().map(|v| v / 255.0).collect();
+            check_distance_at(&net, &x, 200, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn mnistfc_segment_between_two_images() {
+    let Some(dir) = shared_dir() else { return };
+    let rows = read_points(&dir.join("mnist_test_images/mnist_test_first100.csv")).unwrap();
+    let net = load(&dir.join("mnistfc/mnist-net_256x2.onnx"));
+    let a: Vec<f64> = rows[0][1..].iter().map(|v| v / 255.0).collect();
+    let b: Vec<f64> = rows[1][1..].iter().map(|v| v / 255.0).collect();
+    let part = segment_partition(&net, &a, &b, SegmentOptions::default()).unwrap();
+    assert_eq!(part.unverified, 0);
+    let n = 5000;
+    let samples = relu_regions::slice::line::sample_segment_patterns(&net, &a, &b, n).unwrap();
+    let runs = 1 + samples.windows(2).filter(|p| p[0] != p[1]).count();
+    assert!(
+        part.regions() >= runs && runs > 10,
+        "{} vs {runs}",
+        part.regions()
+    );
+}
