@@ -223,3 +223,22 @@ fn demo_runs() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("activation regions crossed"), "{text}");
 }
+
+#[test]
+fn distance_inradius_is_at_least_the_distance() {
+    let v = run_json(&[
+        "distance",
+        data(ACAS).to_str().unwrap(),
+        "--points",
+        data("networks/acasxu/points_1_1.csv").to_str().unwrap(),
+        "--inradius",
+        "--no-nearest-point",
+        "--json",
+    ]);
+    for p in v["points"].as_array().unwrap() {
+        assert!(p.get("nearest_point").is_none());
+        let d = p["distance"].as_f64().unwrap();
+        let r = p["inradius"]["radius"].as_f64().unwrap();
+        assert!(r >= d * (1.0 - 1e-6), "inradius {r} < distance {d}");
+    }
+}

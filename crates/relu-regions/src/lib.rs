@@ -16,6 +16,7 @@
 //!   for the pattern (the point lies on the neuron's hyperplane, a region boundary).
 //! - Batches of points are matrices with **one point per row** (`n x input_dim`).
 
+pub mod chebyshev;
 pub mod distance;
 pub mod domain;
 pub mod error;

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use faer::Mat;
+use relu_regions::chebyshev::{Inradius, inradius};
 use relu_regions::distance::boundary_distances_batch;
 use relu_regions::{BoundaryDistance, Norm};
 use serde::Serialize;
@@ -21,9 +22,57 @@ pub struct Args {
     /// Leave the nearest boundary point out of the JSON (it has input_dim numbers per point).
     #[arg(long)]
     no_nearest_point: bool,
+    /// Also compute the inradius of each point's region: the largest ball inside the
+    /// region, anywhere (a Chebyshev-centre linear program; the radius reported is the
+    /// exact distance from the computed centre to the boundary).
+    #[arg(long)]
+    inradius: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Serialize)]
+struct InradiusReport {
+    /// Radius of the largest ball found inside the region; null when unbounded or failed.
+    radius: Option<f64>,
+    unbounded: bool,
+    /// The linear program's optimum (equal to `radius` within solver accuracy).
+    lp_optimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    center: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<String>,
+}
+
+fn inradius_report(r: Inradius, with_center: bool) -> InradiusReport {
+    match r {
+        Inradius::Ball {
+            center,
+            radius,
+            lp_optimum,
+        } => InradiusReport {
+            radius: Some(radius),
+            unbounded: false,
+            lp_optimum: Some(lp_optimum),
+            center: with_center.then_some(center),
+            failure: None,
+        },
+        Inradius::Unbounded => InradiusReport {
+            radius: None,
+            unbounded: true,
+            lp_optimum: None,
+            center: None,
+            failure: None,
+        },
+        Inradius::Failed { status } => InradiusReport {
+            radius: None,
+            unbounded: false,
+            lp_optimum: None,
+            center: None,
+            failure: Some(status),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -37,6 +86,8 @@ struct PointReport {
     nearest_point: Option<Vec<f64>>,
     /// Neurons with z(x) = 0 and a nonzero gradient (x on their hyperplanes).
     vanishing: Vec<NeuronJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inradius: Option<InradiusReport>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +120,7 @@ fn point_report(d: &BoundaryDistance, with_point: bool) -> PointReport {
             None
         },
         vanishing: d.vanishing.iter().copied().map(NeuronJson::from).collect(),
+        inradius: None,
     }
 }
 
@@ -87,6 +139,21 @@ pub fn run(args: &Args) -> Result<()> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    let inradii: Vec<Option<InradiusReport>> = if args.inradius {
+        let bar = progress_bar(results.len() as u64, "inradius LPs", args.json);
+        let out = results
+            .iter()
+            .map(|r| {
+                let ir = inradius(net, &r.pattern, norm).context("inradius")?;
+                bar.inc(1);
+                Ok(Some(inradius_report(ir, !args.no_nearest_point)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        bar.finish_and_clear();
+        out
+    } else {
+        results.iter().map(|_| None).collect()
+    };
     let finite: Vec<f64> = results
         .iter()
         .map(|r| r.distance)
@@ -98,7 +165,11 @@ pub fn run(args: &Args) -> Result<()> {
         norm: norm.name(),
         points: results
             .iter()
-            .map(|r| point_report(r, !args.no_nearest_point))
+            .zip(inradii)
+            .map(|(r, ir)| PointReport {
+                inradius: ir,
+                ..point_report(r, !args.no_nearest_point)
+            })
             .collect(),
         summary: Summary {
             min: q.map(|q| q[0]),
@@ -118,7 +189,7 @@ pub fn run(args: &Args) -> Result<()> {
         report.norm,
         results.len()
     );
-    for (i, r) in results.iter().enumerate() {
+    for (i, (r, p)) in results.iter().zip(&report.points).enumerate() {
         match r.nearest {
             Some(n) if r.distance.is_finite() => println!(
                 "point {i}: {:.6e}  nearest neuron: layer {} index {}{}",
@@ -132,6 +203,14 @@ pub fn run(args: &Args) -> Result<()> {
                 }
             ),
             _ => println!("point {i}: unbounded (no neuron changes on this region)"),
+        }
+        if let Some(ir) = &p.inradius {
+            match (ir.radius, ir.unbounded, &ir.failure) {
+                (Some(radius), _, _) => println!("  region inradius {radius:.6e}"),
+                (None, true, _) => println!("  region inradius unbounded"),
+                (_, _, Some(f)) => println!("  inradius failed: {f}"),
+                _ => {}
+            }
         }
     }
     if let Some(q) = q {
