@@ -315,7 +315,7 @@ fn gather_rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
 
 /// A matrix `P'` with `P P^T = P' P'^T` (so equal row norms and equal products with any
 /// vector on the left) and `min(rows, cols)` columns: `P'= R^T` from `P^T = Q R`.
-fn compress_rows(p: MatRef<'_, f64>) -> Mat<f64> {
+pub(crate) fn compress_rows(p: MatRef<'_, f64>) -> Mat<f64> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::qr::no_pivoting::factor;
     let (rows, cols) = (p.nrows(), p.ncols());

@@ -16,6 +16,7 @@
 //!   for the pattern (the point lies on the neuron's hyperplane, a region boundary).
 //! - Batches of points are matrices with **one point per row** (`n x input_dim`).
 
+pub mod bound;
 pub mod chebyshev;
 pub mod distance;
 pub mod domain;
@@ -25,11 +26,12 @@ pub mod pattern;
 pub mod random;
 pub mod region;
 pub mod slice;
+pub mod stability;
 #[cfg(test)]
 mod testing;
 
 pub use distance::{BoundaryDistance, boundary_distance};
-pub use domain::Norm;
+pub use domain::{Ball, BoxDomain, Domain, Norm};
 pub use error::NetworkError;
 pub use network::{Affine, BatchEvaluation, Network, NeuronId};
 pub use pattern::ActivationPattern;
