@@ -15,6 +15,7 @@ pub mod nnet;
 pub mod onnx;
 pub mod points;
 pub mod safetensors;
+pub mod vnnlib;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ pub use nnet::{NnetError, NnetOptions};
 pub use onnx::OnnxError;
 pub use points::{PointsError, read_points};
 pub use safetensors::SafetensorsError;
+pub use vnnlib::{VnnlibBox, VnnlibError, parse_vnnlib_box};
 
 /// The model file formats relu-regions reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,12 +120,10 @@ pub fn load_model(path: &Path, options: LoadOptions) -> Result<LoadedModel, Load
     })?;
     let path = path.to_path_buf();
     match format {
-        ModelFormat::Onnx => {
-            onnx::load_onnx(&bytes).map_err(|source| LoadError::Onnx {
+        ModelFormat::Onnx => onnx::load_onnx(&bytes).map_err(|source| LoadError::Onnx {
             path,
             source: Box::new(source),
-        })
-        }
+        }),
         ModelFormat::Nnet => nnet::load_nnet(
             &bytes,
             NnetOptions {

@@ -1,0 +1,72 @@
+//! Every VNN-LIB file in `../shared/networks` gives its input box, except the one
+//! disjunction of boxes (ACAS Xu property 6), which is a clear error.
+
+use std::path::{Path, PathBuf};
+
+use relu_regions_io::{VnnlibError, parse_vnnlib_box};
+
+fn shared_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/networks");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
+        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
+        dir.display()
+    );
+    None
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().is_some_and(|e| e == "vnnlib") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn shared_vnnlib_boxes() {
+    let Some(dir) = shared_dir() else { return };
+    let mut files = Vec::new();
+    walk(&dir, &mut files);
+    assert!(files.len() >= 411, "{} files", files.len());
+    let mut ok = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        match parse_vnnlib_box(&text) {
+            Ok(b) => {
+                assert!(b.lo.iter().zip(&b.hi).all(|(l, h)| l <= h));
+                let family = f.strip_prefix(&dir).unwrap().components().next().unwrap();
+                let expected = match family.as_os_str().to_str().unwrap() {
+                    "acasxu" => Some(5),
+                    "mnistfc" | "eran_mnist_relu_9_200" | "marabou_mnist" => Some(784),
+                    "vnncomp_test_tiny" => Some(1),
+                    _ => None,
+                };
+                if let Some(n) = expected {
+                    assert_eq!(b.lo.len(), n, "{}", f.display());
+                }
+                ok += 1;
+            }
+            Err(VnnlibError::Disjunction { count, .. }) => {
+                assert!(
+                    f.ends_with("acasxu/vnnlib/prop_6.vnnlib"),
+                    "{}",
+                    f.display()
+                );
+                assert_eq!(count, 2);
+            }
+            Err(e) => panic!("{}: {e}", f.display()),
+        }
+    }
+    assert_eq!(ok, files.len() - 1);
+}
