@@ -46,7 +46,11 @@ pub enum NnetError {
         value: f64,
     },
     #[error("line {line}: input {index} has range {value}; ranges must be positive to normalise")]
-    BadRange { line: usize, index: usize, value: f64 },
+    BadRange {
+        line: usize,
+        index: usize,
+        value: f64,
+    },
     #[error("line {line}: unexpected content after the last layer")]
     TrailingData { line: usize },
     #[error("invalid network: {0}")]
@@ -150,7 +154,8 @@ pub fn load_nnet(bytes: &[u8], options: NnetOptions) -> Result<LoadedModel, Nnet
     let text = std::str::from_utf8(bytes).map_err(|_| NnetError::NotText)?;
     let mut lines = Lines::new(text);
 
-    let (header_line, header) = lines.sizes(4, "header `numLayers, numInputs, numOutputs, maxLayerSize`")?;
+    let (header_line, header) =
+        lines.sizes(4, "header `numLayers, numInputs, numOutputs, maxLayerSize`")?;
     let (num_layers, num_inputs, num_outputs) = (header[0], header[1], header[2]);
     if num_layers > 10_000 {
         return Err(NnetError::Syntax {
@@ -218,7 +223,8 @@ pub fn load_nnet(bytes: &[u8], options: NnetOptions) -> Result<LoadedModel, Nnet
         );
     } else {
         folded.push(
-            "none: the network takes the file's normalised coordinates (x - mean) / range".to_string(),
+            "none: the network takes the file's normalised coordinates (x - mean) / range"
+                .to_string(),
         );
     }
 

@@ -64,7 +64,11 @@ pub fn read_points(path: &Path) -> Result<Vec<Vec<f64>>, PointsError> {
 pub fn parse_json_points(text: &str) -> Result<Vec<Vec<f64>>, String> {
     let rows: Vec<Vec<f64>> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if let Some(first) = rows.first() {
-        if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != first.len()) {
+        if let Some((i, r)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != first.len())
+        {
             return Err(format!(
                 "point {} has {} values, but the first has {}",
                 i + 1,
@@ -134,7 +138,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let csv = dir.join("p.csv");
         std::fs::write(&csv, "# c\n1,2\n\n3, 4.5\n").unwrap();
-        assert_eq!(read_points(&csv).unwrap(), vec![vec![1.0, 2.0], vec![3.0, 4.5]]);
+        assert_eq!(
+            read_points(&csv).unwrap(),
+            vec![vec![1.0, 2.0], vec![3.0, 4.5]]
+        );
         std::fs::write(&csv, "1,2\n3\n").unwrap();
         let e = read_points(&csv).unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("p.csv"), "{e}");
@@ -148,7 +155,10 @@ mod tests {
         assert!(read_points(&json).is_err());
         std::fs::write(&json, "[]").unwrap();
         assert!(matches!(read_points(&json), Err(PointsError::Empty { .. })));
-        assert_eq!(parse_point_list("1, -2,3e-1").unwrap(), vec![1.0, -2.0, 0.3]);
+        assert_eq!(
+            parse_point_list("1, -2,3e-1").unwrap(),
+            vec![1.0, -2.0, 0.3]
+        );
         assert!(parse_point_list("1,,2").is_err());
     }
 }

@@ -25,13 +25,19 @@ pub enum SafetensorsError {
         shape: Vec<usize>,
         expected: String,
     },
-    #[error("no `*.weight` tensors: expected a PyTorch nn.Sequential of Linear layers (keys like `0.weight`, `0.bias`)")]
+    #[error(
+        "no `*.weight` tensors: expected a PyTorch nn.Sequential of Linear layers (keys like `0.weight`, `0.bias`)"
+    )]
     NoLayers,
     #[error("tensor `{name}` has no matching `{prefix}.weight`")]
     Orphan { name: String, prefix: String },
-    #[error("tensor `{name}` is not a Linear weight or bias (expected keys ending in .weight or .bias)")]
+    #[error(
+        "tensor `{name}` is not a Linear weight or bias (expected keys ending in .weight or .bias)"
+    )]
     UnknownTensor { name: String },
-    #[error("layers `{previous}` and `{next}` do not chain: {previous} has {out} outputs, {next} takes {inputs} inputs")]
+    #[error(
+        "layers `{previous}` and `{next}` do not chain: {previous} has {out} outputs, {next} takes {inputs} inputs"
+    )]
     Chain {
         previous: String,
         next: String,
@@ -42,7 +48,10 @@ pub enum SafetensorsError {
     Network(#[from] NetworkError),
 }
 
-fn to_f64(name: &str, view: &safetensors::tensor::TensorView<'_>) -> Result<Vec<f64>, SafetensorsError> {
+fn to_f64(
+    name: &str,
+    view: &safetensors::tensor::TensorView<'_>,
+) -> Result<Vec<f64>, SafetensorsError> {
     let data = view.data();
     let out = match view.dtype() {
         Dtype::F64 => data
@@ -55,7 +64,11 @@ fn to_f64(name: &str, view: &safetensors::tensor::TensorView<'_>) -> Result<Vec<
             .collect(),
         Dtype::BF16 => data
             .chunks_exact(2)
-            .map(|c| f64::from(f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16)))
+            .map(|c| {
+                f64::from(f32::from_bits(
+                    u32::from(u16::from_le_bytes([c[0], c[1]])) << 16,
+                ))
+            })
             .collect(),
         Dtype::F16 => data
             .chunks_exact(2)
@@ -205,11 +218,26 @@ mod tests {
         let b2 = f32_bytes(&[0.5, 0.0]);
         let w10 = f32_bytes(&[2.0, 1.0]);
         let mut map = HashMap::new();
-        map.insert("0.weight".to_string(), TensorView::new(Dtype::F32, vec![3, 2], &w0).unwrap());
-        map.insert("0.bias".to_string(), TensorView::new(Dtype::F32, vec![3], &b0).unwrap());
-        map.insert("2.weight".to_string(), TensorView::new(Dtype::F32, vec![2, 3], &w2).unwrap());
-        map.insert("2.bias".to_string(), TensorView::new(Dtype::F32, vec![2], &b2).unwrap());
-        map.insert("10.weight".to_string(), TensorView::new(Dtype::F32, vec![1, 2], &w10).unwrap());
+        map.insert(
+            "0.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![3, 2], &w0).unwrap(),
+        );
+        map.insert(
+            "0.bias".to_string(),
+            TensorView::new(Dtype::F32, vec![3], &b0).unwrap(),
+        );
+        map.insert(
+            "2.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![2, 3], &w2).unwrap(),
+        );
+        map.insert(
+            "2.bias".to_string(),
+            TensorView::new(Dtype::F32, vec![2], &b2).unwrap(),
+        );
+        map.insert(
+            "10.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![1, 2], &w10).unwrap(),
+        );
         let bytes = safetensors::serialize(&map, None).unwrap();
         let m = load_safetensors(&bytes).unwrap();
         assert_eq!(m.network.layer_widths(), vec![3, 2, 1]);
@@ -223,7 +251,10 @@ mod tests {
     fn errors() {
         let w = f32_bytes(&[1.0, 2.0]);
         let mut map = HashMap::new();
-        map.insert("0.weight".to_string(), TensorView::new(Dtype::F32, vec![2], &w).unwrap());
+        map.insert(
+            "0.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![2], &w).unwrap(),
+        );
         let bytes = safetensors::serialize(&map, None).unwrap();
         let e = load_safetensors(&bytes).unwrap_err();
         assert!(e.to_string().contains("0.weight"), "{e}");

@@ -28,12 +28,18 @@ fn shared_dir() -> Option<PathBuf> {
         "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
         dir.display()
     );
-    eprintln!("note: {} not found; skipping the shared-network tests", dir.display());
+    eprintln!(
+        "note: {} not found; skipping the shared-network tests",
+        dir.display()
+    );
     None
 }
 
 fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -59,7 +65,11 @@ fn check_references(model: &Path) -> (usize, f64) {
         for (a, b) in y.iter().zip(&r.output) {
             let dev = (a - b).abs() / b.abs().max(1.0);
             worst = worst.max(dev);
-            assert!(dev <= 1e-9, "{}: output {a} vs reference {b}", model.display());
+            assert!(
+                dev <= 1e-9,
+                "{}: output {a} vs reference {b}",
+                model.display()
+            );
         }
         n += 1;
     }
@@ -87,7 +97,10 @@ fn shared_nnet_files_match_references() {
     for f in &files {
         let (n, worst) = check_references(f);
         assert!(n > 0, "{}: empty reference", f.display());
-        eprintln!("{}: {n} points, max rel dev {worst:.1e}", f.file_name().unwrap().to_string_lossy());
+        eprintln!(
+            "{}: {n} points, max rel dev {worst:.1e}",
+            f.file_name().unwrap().to_string_lossy()
+        );
     }
 }
 
@@ -95,7 +108,9 @@ fn shared_nnet_files_match_references() {
 fn acas_points(n: usize) -> Vec<Vec<f64>> {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     let lo = [-0.3284, -0.5, -0.5, -0.5, -0.5];
@@ -115,16 +130,28 @@ fn nnet_equals_onnx(nnet: &Path, onnx: &Path) {
         for i in 0..la.output_dim() {
             for j in 0..la.input_dim() {
                 let (wa, wb) = (la.weight()[(i, j)], lb.weight()[(i, j)]);
-                assert!((wa - wb).abs() <= 1e-6 * wa.abs().max(1e-3), "{}: layer {l} W[{i},{j}] {wa} vs {wb}", onnx.display());
+                assert!(
+                    (wa - wb).abs() <= 1e-6 * wa.abs().max(1e-3),
+                    "{}: layer {l} W[{i},{j}] {wa} vs {wb}",
+                    onnx.display()
+                );
             }
             let (ba, bb) = (la.bias()[i], lb.bias()[i]);
-            assert!((ba - bb).abs() <= 1e-6 * ba.abs().max(1e-3), "{}: layer {l} b[{i}] {ba} vs {bb}", onnx.display());
+            assert!(
+                (ba - bb).abs() <= 1e-6 * ba.abs().max(1e-3),
+                "{}: layer {l} b[{i}] {ba} vs {bb}",
+                onnx.display()
+            );
         }
     }
     for x in acas_points(50) {
         let (ya, yb) = (a.forward(&x).unwrap(), b.forward(&x).unwrap());
         for (p, q) in ya.iter().zip(&yb) {
-            assert!((p - q).abs() <= 1e-5, "{}: at {x:?}: {p} vs {q}", onnx.display());
+            assert!(
+                (p - q).abs() <= 1e-5,
+                "{}: at {x:?}: {p} vs {q}",
+                onnx.display()
+            );
         }
     }
 }
@@ -159,7 +186,14 @@ fn all_45_acasxu_nnet_equal_onnx_twins() {
 fn raw_input_option_folds_normalisation() {
     let model = bundled_dir().join("acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
     let norm = load_model(&model, LoadOptions::default()).unwrap().network;
-    let raw = load_model(&model, LoadOptions { nnet_raw_inputs: true }).unwrap().network;
+    let raw = load_model(
+        &model,
+        LoadOptions {
+            nnet_raw_inputs: true,
+        },
+    )
+    .unwrap()
+    .network;
     // Reluplex point 1: raw (31843.291 ft, -0.6283185307 rad, 0, 320 ft/s, 1080 ft/s) is
     // normalised (0.2, -0.1, 0, -0.3, 0.4).
     let raw_x = [31843.291, -0.6283185307, 0.0, 320.0, 1080.0];
