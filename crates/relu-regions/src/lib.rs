@@ -25,6 +25,7 @@ pub mod network;
 pub mod pattern;
 pub mod random;
 pub mod region;
+pub mod sample;
 pub mod slice;
 pub mod stability;
 #[cfg(test)]

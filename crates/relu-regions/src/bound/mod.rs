@@ -12,10 +12,12 @@
 //! Every function's documentation states its formula and why it is a bound (math.md §2.1,
 //! §6.2, §6.5).
 
+pub mod analysis;
 pub mod combinatorics;
 pub mod global;
 pub mod local;
 
+pub use analysis::{LocalRegionBound, certified_radius, local_region_bound};
 pub use combinatorics::{
     BinomialRows, RegionCount, binomial, binomial_row, binomial_u128, log2_biguint,
     partial_binomial_sum,
