@@ -8,6 +8,11 @@
 //! `distance`: exact distance to the region boundary, L2 and L-inf, on one core (a rayon
 //! pool of one thread) and on all cores. Defaults: `mnist-net_256x6` at the first 100
 //! MNIST test images of `../shared/networks`, cycled to `--n` points.
+//!
+//! `bound`: time per point (one core) of interval and CROWN neuron bounds plus the local
+//! count, and the tightness each gives (unstable neurons, log2 of the local bound), on
+//! `mnist-net_256x6` (L-inf 0.02 and L2 0.5 balls at MNIST images) and ACAS Xu 1_1
+//! (L-inf 0.02 balls at the Reluplex points).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -53,9 +58,96 @@ fn parse() -> (String, Options) {
     (what, o)
 }
 
+fn bench_bound(o: &Options) {
+    use relu_regions::bound::local_region_bound;
+    use relu_regions::stability::{BoundPropagator, Method};
+    use relu_regions::{Domain, Network};
+    let bundled = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/networks/acasxu"
+    ));
+    let mnist_net = load_model(&o.model, LoadOptions::default())
+        .unwrap()
+        .network;
+    let mnist_points: Vec<Vec<f64>> = read_points(&o.points)
+        .unwrap()
+        .iter()
+        .map(|r| r[o.skip_columns..].iter().map(|v| v * o.scale).collect())
+        .collect();
+    let acas = load_model(
+        &bundled.join("ACASXU_run2a_1_1_batch_2000.nnet"),
+        LoadOptions::default(),
+    )
+    .unwrap()
+    .network;
+    let acas_points = read_points(&bundled.join("points_1_1.csv")).unwrap();
+    type Case<'a> = (&'a str, &'a Network, &'a Vec<Vec<f64>>, f64, Norm);
+    let cases: Vec<Case> = vec![
+        (
+            "mnist-net_256x6 linf 0.02",
+            &mnist_net,
+            &mnist_points,
+            0.02,
+            Norm::LInf,
+        ),
+        (
+            "mnist-net_256x6 l2 0.5",
+            &mnist_net,
+            &mnist_points,
+            0.5,
+            Norm::L2,
+        ),
+        (
+            "acasxu 1_1 linf 0.02",
+            &acas,
+            &acas_points,
+            0.02,
+            Norm::LInf,
+        ),
+    ];
+    for (name, net, points, radius, norm) in cases {
+        let p = BoundPropagator::new(net);
+        for method in [Method::Interval, Method::Crown] {
+            let n = points.len().min(o.n);
+            let domains: Vec<Domain> = points[..n]
+                .iter()
+                .map(|x| Domain::ball(x.clone(), radius, norm).unwrap())
+                .collect();
+            // Warm up, then time neuron bounds alone and bounds plus the count.
+            let _ = p.bounds(&domains[0], method).unwrap();
+            let start = Instant::now();
+            for d in &domains {
+                let _ = p.bounds(d, method).unwrap();
+            }
+            let bounds_ms = 1e3 * start.elapsed().as_secs_f64() / n as f64;
+            let start = Instant::now();
+            let mut unstable = Vec::with_capacity(n);
+            let mut log2 = Vec::with_capacity(n);
+            for d in &domains {
+                let b = local_region_bound(&p, d, method).unwrap();
+                unstable.push(b.counts.iter().map(|c| c.unstable).sum::<usize>());
+                log2.push(b.local.log2());
+            }
+            let total_ms = 1e3 * start.elapsed().as_secs_f64() / n as f64;
+            unstable.sort_unstable();
+            log2.sort_by(f64::total_cmp);
+            println!(
+                "{name:<26} {:<5}: bounds {bounds_ms:>8.3} ms/point, with count {total_ms:>8.3} ms/point; median unstable {} of {}, median log2 bound {:.1} ({n} points, 1 core)",
+                method.name(),
+                unstable[n / 2],
+                net.relu_count(),
+                log2[n / 2],
+            );
+        }
+    }
+}
+
 fn main() {
     let (what, o) = parse();
-    assert_eq!(what, "distance", "benchmarks: distance");
+    if what == "bound" {
+        return bench_bound(&o);
+    }
+    assert_eq!(what, "distance", "benchmarks: distance, bound");
     let net = load_model(&o.model, LoadOptions::default())
         .unwrap()
         .network;

@@ -30,7 +30,9 @@ enum Command {
     Distance(commands::distance::Args),
     /// Exact activation regions and linear pieces along the segment from A to B.
     Line(commands::line::Args),
-    /// Run inspect, eval, distance and line on the bundled ACAS Xu network.
+    /// Proven upper bound and sampled lower bound on the regions meeting a ball or box.
+    Bound(commands::bound::Args),
+    /// Run inspect, eval, distance, line and bound on the bundled ACAS Xu network.
     Demo(commands::demo::Args),
 }
 
@@ -41,6 +43,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Eval(args) => commands::eval::run(&args),
         Command::Distance(args) => commands::distance::run(&args),
         Command::Line(args) => commands::line::run(&args),
+        Command::Bound(args) => commands::bound::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     }
 }

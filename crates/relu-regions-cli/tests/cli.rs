@@ -242,3 +242,78 @@ fn distance_inradius_is_at_least_the_distance() {
         assert!(r >= d * (1.0 - 1e-6), "inradius {r} < distance {d}");
     }
 }
+
+#[test]
+fn bound_json_sandwich() {
+    for method in ["ibp", "crown"] {
+        let v = run_json(&[
+            "bound",
+            data(ACAS).to_str().unwrap(),
+            "--center-file",
+            data("networks/acasxu/points_1_1.csv").to_str().unwrap(),
+            "--row",
+            "2",
+            "--radius",
+            "0.02",
+            "--norm",
+            "linf",
+            "--method",
+            method,
+            "--samples",
+            "3000",
+            "--json",
+        ]);
+        let lower = v["lower_bound"].as_u64().unwrap();
+        let log2 = v["local_bound_log2"].as_f64().unwrap();
+        assert!(lower >= 1 && (lower as f64).log2() <= log2 + 1e-9);
+        assert!(log2 <= v["global_bound_log2"].as_f64().unwrap());
+        let decimal = v["local_bound"].as_str().unwrap();
+        assert!(decimal.chars().all(|c| c.is_ascii_digit()));
+        let unstable = v["unstable_per_layer"].as_array().unwrap();
+        let lc = v["lc_per_layer"].as_array().unwrap();
+        assert_eq!(unstable.len(), 6);
+        for (u, l) in unstable.iter().zip(lc) {
+            assert!(l.as_u64().unwrap() <= u.as_u64().unwrap());
+        }
+        let certified = v["certified_radius"].as_f64().unwrap();
+        assert!(certified <= v["exact_distance"].as_f64().unwrap());
+    }
+}
+
+#[test]
+fn bound_on_a_vnnlib_box_and_errors() {
+    let dir = std::env::temp_dir().join(format!("rr-cli-vnnlib-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("box.vnnlib");
+    let mut text = String::new();
+    for i in 0..5 {
+        text += &format!(
+            "(declare-const X_{i} Real)\n(assert (>= X_{i} -0.01))\n(assert (<= X_{i} 0.01))\n"
+        );
+    }
+    std::fs::write(&spec, &text).unwrap();
+    let v = run_json(&[
+        "bound",
+        data(ACAS).to_str().unwrap(),
+        "--vnnlib",
+        spec.to_str().unwrap(),
+        "--samples",
+        "500",
+        "--json",
+    ]);
+    assert!(v["certified_radius"].is_null());
+    assert!(v["lower_bound"].as_u64().unwrap() >= 1);
+    let bad = dir.join("two.vnnlib");
+    std::fs::write(&bad, "(declare-const X_0 Real)\n(assert (or (and (>= X_0 0) (<= X_0 1)) (and (>= X_0 2) (<= X_0 3))))").unwrap();
+    let out = bin()
+        .args([
+            "bound",
+            data(ACAS).to_str().unwrap(),
+            "--vnnlib",
+            bad.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("disjunction of 2"));
+}

@@ -161,3 +161,99 @@ fn mnistfc_segment_between_two_images() {
         part.regions()
     );
 }
+
+/// The sandwich on a real network over a domain: sampled patterns <= local bound, every
+/// sampled pre-activation inside the CROWN bounds, LC <= unstable.
+fn check_sandwich(
+    net: &Network,
+    domain: &relu_regions::Domain,
+    samples: usize,
+    seed: u64,
+) -> (usize, f64) {
+    use rand::SeedableRng;
+    use relu_regions::bound::local_region_bound;
+    use relu_regions::sample::{distinct_sampled_patterns, local_complexity};
+    use relu_regions::stability::{BoundPropagator, Method};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let p = BoundPropagator::new(net);
+    let b = local_region_bound(&p, domain, Method::Crown).unwrap();
+    let lower = distinct_sampled_patterns(net, domain, samples, &mut rng).unwrap();
+    assert!(
+        b.local.to_u128().is_none_or(|v| v >= lower as u128),
+        "bound {} < {lower} sampled",
+        b.local
+    );
+    let lc = local_complexity(net, domain, 16, &mut rng).unwrap();
+    for (l, c) in lc.iter().zip(&b.counts) {
+        assert!(*l <= c.unstable);
+    }
+    let x = domain.sample_uniform(200, &mut rng);
+    let z = net
+        .pre_activations_batch(x.as_ref(), faer::Par::Seq)
+        .unwrap();
+    for (l, zl) in z.iter().enumerate() {
+        for s in 0..zl.nrows() {
+            for i in 0..zl.ncols() {
+                assert!(b.bounds.lower[l][i] <= zl[(s, i)] && zl[(s, i)] <= b.bounds.upper[l][i]);
+            }
+        }
+    }
+    (lower, b.local.log2())
+}
+
+#[test]
+fn acasxu_bounds_at_reluplex_points() {
+    let net = load(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
+    let points = read_points(&data("networks/acasxu/points_1_1.csv")).unwrap();
+    for (k, x) in points.iter().enumerate() {
+        for delta in [0.01, 0.025, 0.05, 0.1] {
+            let d = relu_regions::Domain::ball(x.clone(), delta, Norm::LInf).unwrap();
+            check_sandwich(&net, &d, 3000, k as u64);
+        }
+    }
+}
+
+#[test]
+fn shared_networks_bounds_at_their_data_points() {
+    let Some(dir) = shared_dir() else { return };
+    // mnistfc at MNIST test images, L-inf eps 0.02 and L2 radius 0.5 (pixel/255 units).
+    let rows = read_points(&dir.join("mnist_test_images/mnist_test_first100.csv")).unwrap();
+    for name in ["mnist-net_256x2", "mnist-net_256x4"] {
+        let net = load(&dir.join(format!("mnistfc/{name}.onnx")));
+        for row in rows.iter().take(2) {
+            let x: Vec<f64> = row[1..].iter().map(|v| v / 255.0).collect();
+            check_sandwich(
+                &net,
+                &relu_regions::Domain::ball(x.clone(), 0.02, Norm::LInf).unwrap(),
+                1000,
+                1,
+            );
+            check_sandwich(
+                &net,
+                &relu_regions::Domain::ball(x, 0.5, Norm::L2).unwrap(),
+                1000,
+                2,
+            );
+        }
+    }
+    // The RL policies over their VNN-LIB boxes.
+    for (net_name, prefix) in [
+        ("cartpole", "cartpole"),
+        ("lunarlander", "lunarlander"),
+        ("dubinsrejoin", "dubinsrejoin"),
+    ] {
+        let net = load(&dir.join(format!("vnncomp2022_rl/onnx/{net_name}.onnx")));
+        let mut specs: Vec<_> = std::fs::read_dir(dir.join("vnncomp2022_rl/vnnlib"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .collect();
+        specs.sort();
+        for spec in specs.iter().take(3) {
+            let b =
+                relu_regions_io::parse_vnnlib_box(&std::fs::read_to_string(spec).unwrap()).unwrap();
+            let domain = relu_regions::Domain::boxed(b.lo, b.hi).unwrap();
+            check_sandwich(&net, &domain, 2000, 3);
+        }
+    }
+}

@@ -58,6 +58,21 @@ pub fn run(args: &Args) -> Result<()> {
             vec!["distance", &model, "--points", &points, "--norm", "linf"],
         ),
         (
+            "proven bound and sampled lower bound on the regions in the L-inf ball of radius 0.01 around Reluplex point 1",
+            vec![
+                "bound",
+                &model,
+                "--center-file",
+                &points,
+                "--row",
+                "1",
+                "--radius",
+                "0.01",
+                "--norm",
+                "linf",
+            ],
+        ),
+        (
             "exact regions along the diagonal of the normalised input box",
             vec![
                 "line",

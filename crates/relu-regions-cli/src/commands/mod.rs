@@ -1,3 +1,4 @@
+pub mod bound;
 pub mod demo;
 pub mod distance;
 pub mod eval;

@@ -89,15 +89,24 @@ pub fn local_region_bound(
         );
     }
     let domain_dim = domain.affine_dim();
-    let widths = net.relu_widths();
+    let (global_serra, global_montufar) = p
+        .global_bounds
+        .get_or_init(|| {
+            let widths = net.relu_widths();
+            (
+                serra_bound(net.input_dim(), &widths),
+                montufar_bound(net.input_dim(), &widths),
+            )
+        })
+        .clone();
     Ok(LocalRegionBound {
         method,
         domain_dim,
         local: local_bound(domain_dim, &layers),
         local_product: local_product_bound(domain_dim, &layers),
         pruned_serra: pruned_serra_bound(domain_dim, &layers),
-        global_serra: serra_bound(net.input_dim(), &widths),
-        global_montufar: montufar_bound(net.input_dim(), &widths),
+        global_serra,
+        global_montufar,
         naive_unsound: naive_unsound_serra_bound(domain_dim, &layers),
         counts,
         layers,

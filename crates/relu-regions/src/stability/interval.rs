@@ -21,18 +21,9 @@ pub(crate) fn first_layer(p: &BoundPropagator<'_>, domain: &Domain) -> (Vec<f64>
     match domain {
         Domain::Ball(ball) => {
             let c = Mat::from_fn(d, 1, |j, _| ball.center[j]);
-            let abs_c = Mat::from_fn(d, 1, |j, _| ball.center[j].abs());
+            let max_c = ball.center.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
             let mut wc = Mat::zeros(n, 1);
             matmul(wc.as_mut(), Accum::Replace, w, c.as_ref(), 1.0, Par::Seq);
-            let mut mag = Mat::zeros(n, 1);
-            matmul(
-                mag.as_mut(),
-                Accum::Replace,
-                p.abs_weights[0].as_ref(),
-                abs_c.as_ref(),
-                1.0,
-                Par::Seq,
-            );
             let dual = match ball.norm {
                 Norm::L2 => &p.first_l2,
                 Norm::LInf => &p.first_l1,
@@ -42,7 +33,8 @@ pub(crate) fn first_layer(p: &BoundPropagator<'_>, domain: &Domain) -> (Vec<f64>
             for i in 0..n {
                 let center = wc[(i, 0)] + layer.bias()[i];
                 let spread = ball.radius * dual[i];
-                let margin = rounding_margin(d, mag[(i, 0)] + layer.bias()[i].abs() + spread);
+                let mag = p.row_l1[0][i] * max_c;
+                let margin = rounding_margin(d, mag + layer.bias()[i].abs() + spread);
                 lo[i] = center - spread - margin;
                 hi[i] = center + spread + margin;
             }
@@ -68,7 +60,7 @@ pub(crate) fn affine_box(
     let w = layer.weight();
     let (n, m) = (w.nrows(), w.ncols());
     let mid_m = Mat::from_fn(m, 1, |j, _| mid[j]);
-    let abs_mid = Mat::from_fn(m, 1, |j, _| mid[j].abs());
+    let max_mid = mid.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
     let half_m = Mat::from_fn(m, 1, |j, _| half[j]);
     let mut center = Mat::zeros(n, 1);
     matmul(
@@ -88,22 +80,14 @@ pub(crate) fn affine_box(
         1.0,
         Par::Seq,
     );
-    let mut mag = Mat::zeros(n, 1);
-    matmul(
-        mag.as_mut(),
-        Accum::Replace,
-        p.abs_weights[l].as_ref(),
-        abs_mid.as_ref(),
-        1.0,
-        Par::Seq,
-    );
     let mut lo = vec![0.0; n];
     let mut hi = vec![0.0; n];
     for i in 0..n {
         let c = center[(i, 0)] + layer.bias()[i];
         // The spread itself is rounded upward by the margin too.
         let s = spread[(i, 0)];
-        let margin = rounding_margin(m, mag[(i, 0)] + layer.bias()[i].abs() + s);
+        let mag = p.row_l1[l][i] * max_mid;
+        let margin = rounding_margin(m, mag + layer.bias()[i].abs() + s);
         lo[i] = c - s - margin;
         hi[i] = c + s + margin;
     }

@@ -127,6 +127,12 @@ pub struct BoundPropagator<'a> {
     /// The first layer's weights in a compressed basis with equal row norms and inner
     /// products (`W_1 = R^T Q^T`; see [`crate::distance::BoundaryDistanceSolver`]).
     pub(crate) compressed_first: Mat<f64>,
+    /// Row L1 norms of every layer's weights, for cheap rounding-error magnitudes
+    /// (`sum_j |w_ij| |m_j| <= ||w_i||_1 max_j |m_j|`).
+    pub(crate) row_l1: Vec<Vec<f64>>,
+    /// Serra's and Montufar's global bounds, computed once on first use.
+    pub(crate) global_bounds:
+        std::sync::OnceLock<(crate::bound::RegionCount, crate::bound::RegionCount)>,
 }
 
 impl<'a> BoundPropagator<'a> {
@@ -151,12 +157,24 @@ impl<'a> BoundPropagator<'a> {
         } else {
             w.to_owned()
         };
+        let row_l1 = net
+            .layers()
+            .iter()
+            .map(|l| {
+                let w = l.weight();
+                (0..w.nrows())
+                    .map(|i| w.row(i).iter().map(|v| v.abs()).sum())
+                    .collect()
+            })
+            .collect();
         Self {
             net,
             abs_weights,
             first_l2,
             first_l1,
             compressed_first,
+            row_l1,
+            global_bounds: std::sync::OnceLock::new(),
         }
     }
 
