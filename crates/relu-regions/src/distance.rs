@@ -366,7 +366,6 @@ fn product_with_active_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::random_network;
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     fn random_unit(rng: &mut StdRng, d: usize, norm: Norm) -> Vec<f64> {
@@ -377,11 +376,36 @@ mod tests {
         v.iter().map(|x| x / n).collect()
     }
 
+    /// Random networks as in the issue: input dimension 2 to 50, 1 to 6 hidden layers,
+    /// PyTorch-default and He initialisation, a third of them made degenerate
+    /// (duplicated, negated, zeroed and dead neurons).
+    fn suite_network(rng: &mut StdRng, trial: usize) -> Network {
+        use crate::random::{Init, random_network};
+        let d = rng.random_range(2..=50);
+        let depth = rng.random_range(1..=6);
+        let mut widths = vec![d];
+        for _ in 0..depth {
+            widths.push(rng.random_range(2..=24));
+        }
+        widths.push(rng.random_range(1..=4));
+        let init = if trial % 2 == 0 {
+            Init::He
+        } else {
+            Init::PytorchDefault
+        };
+        let net = random_network(&widths, init, trial % 7 == 0, rng);
+        if trial % 3 == 0 {
+            crate::testing::degenerate(&net, rng)
+        } else {
+            net
+        }
+    }
+
     #[test]
     fn ball_inside_radius_keeps_the_pattern_and_the_nearest_point_leaves() {
         let mut rng = StdRng::seed_from_u64(11);
-        for trial in 0..200 {
-            let net = random_network(&mut rng, trial % 2 == 1);
+        for trial in 0..300 {
+            let net = suite_network(&mut rng, trial);
             let d = net.input_dim();
             let x: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
             for norm in [Norm::L2, Norm::LInf] {
@@ -391,8 +415,21 @@ mod tests {
                 if !r.distance.is_finite() {
                     continue;
                 }
-                for _ in 0..50 {
-                    let u = random_unit(&mut rng, d, norm);
+                for k in 0..50 {
+                    let u = if norm == Norm::LInf && k % 2 == 0 {
+                        // A vertex of the L-inf ball: the hardest direction.
+                        (0..d)
+                            .map(|_| {
+                                if rng.random_range(0..2) == 0 {
+                                    -1.0
+                                } else {
+                                    1.0
+                                }
+                            })
+                            .collect()
+                    } else {
+                        random_unit(&mut rng, d, norm)
+                    };
                     let s: f64 = rng.random_range(0.0..0.999);
                     let y: Vec<f64> = x
                         .iter()
