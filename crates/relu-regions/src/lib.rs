@@ -21,6 +21,7 @@ pub mod chebyshev;
 pub mod distance;
 pub mod domain;
 pub mod error;
+pub mod exact;
 pub mod network;
 pub mod pattern;
 pub mod random;

@@ -1,0 +1,641 @@
+//! Exact enumeration of the activation regions whose interior meets a domain (an L2 ball,
+//! an L-inf ball or a box).
+//!
+//! # The region tree
+//!
+//! A node is a convex polyhedron `P = domain ∩ {s_k (g_k . x + c_k) >= 0 : k decided}` with
+//! nonempty interior, together with the frozen affine maps `z = G x + c` of the current
+//! layer's neurons on `P` (exact there: the earlier layers' pattern is fixed on `P`, see
+//! [`crate::region`]). Neurons are decided one at a time, layer by layer. For neuron
+//! `z = g . x + c0`:
+//!
+//! 1. **Settled without solving** when its sign is proven on the whole domain: by the
+//!    root's CROWN bounds, or by the range of the affine extension `g . x + c0` over the
+//!    domain (`g.c + c0 -+ r ||g||_*`; exact for a ball or box, and `P` lies in the
+//!    domain).
+//! 2. **Split without solving** when two known interior points of `P` (*witnesses*) lie
+//!    strictly on opposite sides: both children then have nonempty interior.
+//! 3. Otherwise **one optimisation** ([`lp::chebyshev_center`]): the largest ball inside
+//!    `P ∩ {z >= 0}` (or `<= 0`, the side no witness covers) and inside the domain. If its
+//!    radius exceeds `tolerance * size` the node splits and the ball's centre becomes
+//!    that child's witness (a deep one: every later decision sees it far from the
+//!    boundary). Otherwise that side has no interior at the tolerance: no split, and when
+//!    the radius is within the tolerance of zero the event is counted as **degenerate**
+//!    (a zero-volume side, a hyperplane coincident with an earlier one such as a
+//!    duplicated neuron, or a side thinner than the tolerance). A node left with no
+//!    witness clear of the hyperplane on its side gets one the same way, or is dropped
+//!    (counted degenerate) when it is itself thinner than the tolerance.
+//!
+//! So a region counts when its interior is nonempty in a quantified way: split by
+//! witnesses lying more than `tolerance * size` beyond each hyperplane (`size` = the
+//! ball's radius or the box's largest half-width, input units), or by a Chebyshev ball
+//! of radius more than `tolerance * size` inside the domain. The default tolerance
+//! `1e-7` sits above the solver's accuracy (about `1e-8`). Every leaf keeps an interior
+//! witness, and the network's own pattern at that witness must equal the leaf's pattern
+//! (counted in [`Enumeration::unverified`] otherwise; zero in all tests).
+//!
+//! The search is depth-first (memory bounded by the depth, not the count) and splits the
+//! top of the tree across cores with rayon's work stealing.
+//!
+//! # Partial answers and the anytime bound
+//!
+//! With a region or time limit, the unexplored nodes are bounded instead of explored:
+//! on `P` the network equals the *sub-network* whose first layer is the frozen map
+//! `(G, c)` of the node's layer followed by the later layers, so the local bound
+//! ([`crate::bound::local_region_bound`], CROWN over the domain, a superset of `P`)
+//! bounds the regions in the node's subtree. The result is the valid interval
+//! `[regions found, regions found + sum of the bounds]`. With `exact_layers = k` the
+//! same is done deliberately at depth `k`: the regions of the first `k` layers are
+//! enumerated exactly and the local bound is summed inside each (`k = 0` is the plain
+//! local bound, `k = depth` the exact count).
+
+pub mod lp;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use faer::Mat;
+use num_bigint::BigUint;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::bound::{RegionCount, local_region_bound};
+use crate::domain::{Domain, DomainError};
+use crate::network::{Affine, Network};
+use crate::pattern::ActivationPattern;
+use crate::stability::{BoundPropagator, Method, NeuronBounds};
+use lp::{ChebyshevOutcome, chebyshev_center};
+
+/// Options of [`enumerate_regions`].
+#[derive(Debug, Clone, Copy)]
+pub struct EnumerationOptions {
+    /// Stop after this many regions (the answer is then an interval).
+    pub max_regions: Option<u64>,
+    /// Stop after this much time (the answer is then an interval).
+    pub time_limit: Option<Duration>,
+    /// Enumerate only the first `k` ReLU layers exactly and bound the rest.
+    pub exact_layers: Option<usize>,
+    /// Relative thickness below which a side is not a region (see the module docs).
+    pub tolerance: f64,
+    /// Count distinct affine maps of the output (linear regions of the function).
+    pub affine_maps: bool,
+    /// Explore subtrees in parallel.
+    pub parallel: bool,
+}
+
+impl Default for EnumerationOptions {
+    fn default() -> Self {
+        Self {
+            max_regions: None,
+            time_limit: None,
+            exact_layers: None,
+            tolerance: 1e-7,
+            affine_maps: false,
+            parallel: true,
+        }
+    }
+}
+
+/// One region found, for `--regions-out`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionRecord {
+    pub pattern: ActivationPattern,
+    /// A point of the region's interior inside the domain.
+    pub interior_point: Vec<f64>,
+    /// The exact L2 distance from `interior_point` to the region's boundary (a ball of
+    /// this radius lies in the region: a certificate of nonempty interior).
+    pub inner_radius: f64,
+}
+
+/// The result of [`enumerate_regions`].
+#[derive(Debug, Clone)]
+pub struct Enumeration {
+    /// Activation regions with nonempty interior meeting the domain that were found (with
+    /// `exact_layers = k < depth`: regions of the first `k` layers).
+    pub regions: u64,
+    /// Sides rejected as degenerate (see the module docs).
+    pub degenerate: u64,
+    /// Whether the tree was explored to the end (no limit hit).
+    pub complete: bool,
+    /// A proven upper bound on the number of regions: `regions` when complete and
+    /// `exact_layers` is off, else the smaller of `regions` plus the local bounds of what
+    /// was not enumerated and the plain local bound over the domain.
+    pub upper_bound: RegionCount,
+    /// Distinct affine maps of the output among the regions (when asked).
+    pub affine_maps: Option<usize>,
+    /// Leaves whose witness pattern did not match (expected 0).
+    pub unverified: u64,
+    /// Optimisations solved.
+    pub solves: u64,
+    /// Tree nodes visited.
+    pub nodes: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Why the enumeration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EnumerationError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("the optimiser failed ({0}); the count would not be exact")]
+    Solver(String),
+    #[error(
+        "the domain must have nonempty interior (positive radius, lo < hi in every coordinate)"
+    )]
+    EmptyInterior,
+}
+
+/// A node of the region tree.
+#[derive(Clone)]
+struct Node {
+    layer: usize,
+    index: usize,
+    /// Decided states, all layers so far, in pattern order.
+    bits: Vec<bool>,
+    rows: Vec<(Vec<f64>, f64)>,
+    witnesses: Vec<Vec<f64>>,
+    /// Frozen pre-activation maps of `layer` on the node's polyhedron.
+    g: Mat<f64>,
+    c: Vec<f64>,
+}
+
+struct Shared<'a> {
+    net: &'a Network,
+    domain: &'a Domain,
+    root: NeuronBounds,
+    options: EnumerationOptions,
+    size: f64,
+    relu_layers: usize,
+    stop_layer: usize,
+    start: Instant,
+    stop: AtomicBool,
+    regions: AtomicU64,
+    degenerate: AtomicU64,
+    unverified: AtomicU64,
+    solves: AtomicU64,
+    nodes: AtomicU64,
+    bound_sum: Mutex<BigUint>,
+    maps: Mutex<HashSet<Vec<i64>>>,
+    error: Mutex<Option<String>>,
+    sink: Option<&'a (dyn Fn(RegionRecord) + Sync)>,
+    progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+/// Enumerates the activation regions of `net` whose interior meets `domain`.
+///
+/// `sink` receives every region found (in no particular order), `progress` the running
+/// count now and then.
+pub fn enumerate_regions(
+    net: &Network,
+    domain: &Domain,
+    options: EnumerationOptions,
+    sink: Option<&(dyn Fn(RegionRecord) + Sync)>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Result<Enumeration, EnumerationError> {
+    domain.check_dim(net.input_dim())?;
+    if domain.affine_dim() < domain.dim() {
+        return Err(EnumerationError::EmptyInterior);
+    }
+    let size = match domain {
+        Domain::Ball(b) => b.radius,
+        Domain::Box(b) => {
+            b.lo.iter()
+                .zip(&b.hi)
+                .fold(0.0_f64, |m, (l, h)| m.max(0.5 * (h - l)))
+        }
+    };
+    let relu_layers = net.relu_layer_count();
+    let stop_layer = options.exact_layers.unwrap_or(relu_layers).min(relu_layers);
+    let root = BoundPropagator::new(net).bounds(domain, Method::Crown)?;
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let samples = domain.sample_uniform(64, &mut rng);
+    let mut witnesses: Vec<Vec<f64>> = vec![domain.center()];
+    witnesses.extend(
+        (0..samples.nrows()).map(|i| (0..samples.ncols()).map(|j| samples[(i, j)]).collect()),
+    );
+    let first = &net.layers()[0];
+    let shared = Shared {
+        net,
+        domain,
+        root,
+        options,
+        size,
+        relu_layers,
+        stop_layer,
+        start: Instant::now(),
+        stop: AtomicBool::new(false),
+        regions: AtomicU64::new(0),
+        degenerate: AtomicU64::new(0),
+        unverified: AtomicU64::new(0),
+        solves: AtomicU64::new(0),
+        nodes: AtomicU64::new(0),
+        bound_sum: Mutex::new(BigUint::from(0u32)),
+        maps: Mutex::new(HashSet::new()),
+        error: Mutex::new(None),
+        sink,
+        progress,
+    };
+    let node = Node {
+        layer: 0,
+        index: 0,
+        bits: Vec::with_capacity(net.relu_count()),
+        rows: Vec::new(),
+        witnesses,
+        g: first.weight().to_owned(),
+        c: first.bias().to_vec(),
+    };
+    if stop_layer == 0 {
+        shared.bound_node(&node);
+    } else {
+        shared.explore(node, 0);
+    }
+    if let Some(e) = shared.error.lock().expect("no panics hold the lock").take() {
+        return Err(EnumerationError::Solver(e));
+    }
+    let regions = shared.regions.load(Ordering::Relaxed);
+    let complete = !shared.stop.load(Ordering::Relaxed);
+    let extra = shared
+        .bound_sum
+        .into_inner()
+        .expect("no panics hold the lock");
+    let partial_layers = stop_layer < relu_layers;
+    let upper_bound = if complete && !partial_layers {
+        RegionCount(BigUint::from(regions))
+    } else {
+        // Both the enumerated part plus the subtree bounds and the plain local bound over
+        // the whole domain are valid; report the smaller.
+        let summed = extra + BigUint::from(if partial_layers { 0 } else { regions });
+        let plain = local_region_bound(&BoundPropagator::new(net), domain, Method::Crown)?
+            .local
+            .0;
+        RegionCount(summed.min(plain))
+    };
+    Ok(Enumeration {
+        regions,
+        degenerate: shared.degenerate.load(Ordering::Relaxed),
+        complete,
+        upper_bound,
+        affine_maps: options.affine_maps.then(|| {
+            shared
+                .maps
+                .into_inner()
+                .expect("no panics hold the lock")
+                .len()
+        }),
+        unverified: shared.unverified.load(Ordering::Relaxed),
+        solves: shared.solves.load(Ordering::Relaxed),
+        nodes: shared.nodes.load(Ordering::Relaxed),
+        elapsed: shared.start.elapsed(),
+    })
+}
+
+impl Shared<'_> {
+    fn should_stop(&self) -> bool {
+        if self.stop.load(Ordering::Relaxed) {
+            return true;
+        }
+        let over_count = self
+            .options
+            .max_regions
+            .is_some_and(|m| self.regions.load(Ordering::Relaxed) >= m);
+        let over_time = self
+            .options
+            .time_limit
+            .is_some_and(|t| self.start.elapsed() >= t);
+        if over_count || over_time {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        over_count || over_time
+    }
+
+    /// Adds the local bound of the sub-network below `node` to the bound sum.
+    fn bound_node(&self, node: &Node) {
+        let mut layers =
+            vec![Affine::new(node.g.clone(), node.c.clone()).expect("consistent shapes")];
+        layers.extend(self.net.layers()[node.layer + 1..].iter().cloned());
+        let bound = match Network::new(layers, self.net.output_relu()) {
+            Ok(sub) => {
+                let p = BoundPropagator::new(&sub);
+                match local_region_bound(&p, self.domain, Method::Crown) {
+                    Ok(b) => b.local.0,
+                    Err(e) => {
+                        *self.error.lock().expect("lock") = Some(e.to_string());
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                *self.error.lock().expect("lock") = Some(e.to_string());
+                return;
+            }
+        };
+        *self.bound_sum.lock().expect("lock") += bound;
+    }
+
+    fn explore(&self, mut node: Node, depth: usize) {
+        loop {
+            if self.error.lock().expect("lock").is_some() {
+                return;
+            }
+            if self.should_stop() {
+                self.bound_node(&node);
+                return;
+            }
+            self.nodes.fetch_add(1, Ordering::Relaxed);
+            if node.index == node.c.len() {
+                // Layer done: move to the next layer or finish.
+                let next = node.layer + 1;
+                if next == self.stop_layer {
+                    self.leaf(&node);
+                    return;
+                }
+                let width = node.c.len();
+                let start = node.bits.len() - width;
+                let active: Vec<usize> = (0..width).filter(|&i| node.bits[start + i]).collect();
+                let layer = &self.net.layers()[next];
+                let w = layer.weight();
+                let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
+                let ga = Mat::from_fn(active.len(), node.g.ncols(), |k, j| node.g[(active[k], j)]);
+                let g = &wa * &ga;
+                let c: Vec<f64> = (0..w.nrows())
+                    .map(|i| {
+                        layer.bias()[i]
+                            + active
+                                .iter()
+                                .enumerate()
+                                .map(|(k, &a)| wa[(i, k)] * node.c[a])
+                                .sum::<f64>()
+                    })
+                    .collect();
+                node.layer = next;
+                node.index = 0;
+                node.g = g;
+                node.c = c;
+                continue;
+            }
+            match self.decide(&mut node) {
+                Decision::Fixed(active) => {
+                    node.bits.push(active);
+                    node.index += 1;
+                }
+                Decision::Split { positive, negative } => {
+                    let (mut pos, mut neg) = (node.clone(), node);
+                    let (g, c0) = row(&pos.g, &pos.c, pos.index);
+                    pos.bits.push(true);
+                    pos.index += 1;
+                    pos.witnesses = positive;
+                    // z >= 0  <=>  -g.x <= c0
+                    pos.rows.push((g.iter().map(|v| -v).collect(), c0));
+                    neg.bits.push(false);
+                    neg.index += 1;
+                    neg.witnesses = negative;
+                    neg.rows.push((g, -c0));
+                    if self.options.parallel && depth < 14 {
+                        rayon::join(
+                            || self.explore(pos, depth + 1),
+                            || self.explore(neg, depth + 1),
+                        );
+                    } else {
+                        self.explore(pos, depth + 1);
+                        self.explore(neg, depth + 1);
+                    }
+                    return;
+                }
+                Decision::Drop => {
+                    self.degenerate.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Decision::Error(e) => {
+                    *self.error.lock().expect("lock") = Some(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn decide(&self, node: &mut Node) -> Decision {
+        let (g, c0) = row(&node.g, &node.c, node.index);
+        let l = node.layer;
+        let i = node.index;
+        // 1. Proven on the whole domain.
+        if self.root.lower[l][i] > 0.0 {
+            return Decision::Fixed(true);
+        }
+        if self.root.upper[l][i] < 0.0 {
+            return Decision::Fixed(false);
+        }
+        let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if gnorm == 0.0 {
+            return Decision::Fixed(c0 > 0.0);
+        }
+        let tol = self.options.tolerance * gnorm * self.size.max(f64::MIN_POSITIVE);
+        let (lo, hi, magnitude) = self.domain.linear_range(&g, c0);
+        let margin = crate::stability::rounding_margin(g.len(), magnitude);
+        if lo > margin {
+            return Decision::Fixed(true);
+        }
+        if hi < -margin {
+            return Decision::Fixed(false);
+        }
+        // 2. Witnesses on both sides.
+        let value = |x: &[f64]| g.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + c0;
+        let values: Vec<f64> = node.witnesses.iter().map(|w| value(w)).collect();
+        let positive: Vec<Vec<f64>> = node
+            .witnesses
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| **v > tol)
+            .map(|(w, _)| w.clone())
+            .collect();
+        let negative: Vec<Vec<f64>> = node
+            .witnesses
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| **v < -tol)
+            .map(|(w, _)| w.clone())
+            .collect();
+        if !positive.is_empty() && !negative.is_empty() {
+            return Decision::Split { positive, negative };
+        }
+        // 3. One optimisation on the uncovered side (both if no witness is clear of the
+        //    hyperplane): the Chebyshev centre of that side, a deep interior witness.
+        let mut positive = positive;
+        let mut negative = negative;
+        for side in [true, false] {
+            let covered = if side {
+                !positive.is_empty()
+            } else {
+                !negative.is_empty()
+            };
+            if covered {
+                continue;
+            }
+            let s = if side { 1.0 } else { -1.0 };
+            match self.side_center(node, &g, c0, s) {
+                Ok(Some(w)) => {
+                    if side {
+                        positive.push(w);
+                    } else {
+                        negative.push(w);
+                    }
+                }
+                Ok(None) => {
+                    // This side has no interior (within the tolerance): the whole node is
+                    // on the other side. Keep the witnesses clear of the hyperplane on
+                    // that side; if none is, find one.
+                    let kept: Vec<Vec<f64>> = if side {
+                        negative.clone()
+                    } else {
+                        positive.clone()
+                    };
+                    if !kept.is_empty() {
+                        node.witnesses = kept;
+                        return Decision::Fixed(!side);
+                    }
+                    return match self.side_center(node, &g, c0, -s) {
+                        Ok(Some(w)) => {
+                            node.witnesses = vec![w];
+                            Decision::Fixed(!side)
+                        }
+                        Ok(None) => Decision::Drop,
+                        Err(e) => Decision::Error(e),
+                    };
+                }
+                Err(e) => return Decision::Error(e),
+            }
+        }
+        Decision::Split { positive, negative }
+    }
+
+    /// The Chebyshev centre of the node's polyhedron on side `s` of `z = g.x + c0`
+    /// (`s z >= 0`), if that side's Chebyshev radius exceeds `tolerance * size`.
+    fn side_center(
+        &self,
+        node: &Node,
+        g: &[f64],
+        c0: f64,
+        s: f64,
+    ) -> Result<Option<Vec<f64>>, String> {
+        let thin = self.options.tolerance * self.size;
+        let mut rows = node.rows.clone();
+        // s z >= 0  <=>  -s g.x <= s c0
+        rows.push((g.iter().map(|v| -s * v).collect(), s * c0));
+        self.solves.fetch_add(1, Ordering::Relaxed);
+        match chebyshev_center(&rows, self.domain) {
+            ChebyshevOutcome::Ball { radius, center } => {
+                if radius > thin {
+                    Ok(Some(center))
+                } else {
+                    if radius > -thin {
+                        self.degenerate.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(None)
+                }
+            }
+            ChebyshevOutcome::Infeasible => Ok(None),
+            ChebyshevOutcome::Failed(status) => Err(status),
+        }
+    }
+
+    fn leaf(&self, node: &Node) {
+        if self.stop_layer < self.relu_layers {
+            self.regions.fetch_add(1, Ordering::Relaxed);
+            self.bound_node_after_layer(node);
+            return;
+        }
+        let pattern = ActivationPattern::from_signs(node.bits.iter().copied());
+        let witness = node.witnesses.first().cloned().unwrap_or_default();
+        let verified =
+            !witness.is_empty() && self.net.pattern(&witness).is_ok_and(|p| p == pattern);
+        if !verified {
+            self.unverified.fetch_add(1, Ordering::Relaxed);
+        }
+        let n = self.regions.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(progress) = self.progress
+            && n % 256 == 0
+        {
+            progress(n);
+        }
+        if self.options.affine_maps
+            && let Ok(map) = self.net.output_map_of(&pattern)
+        {
+            let w = map.weight();
+            let scale = (0..w.nrows())
+                .flat_map(|i| (0..w.ncols()).map(move |j| w[(i, j)].abs()))
+                .chain(map.bias().iter().map(|b| b.abs()))
+                .fold(0.0_f64, f64::max)
+                .max(f64::MIN_POSITIVE);
+            let key: Vec<i64> = (0..w.nrows())
+                .flat_map(|i| (0..w.ncols()).map(move |j| w[(i, j)]))
+                .chain(map.bias().iter().copied())
+                .map(|v| (v / scale * 1e9).round() as i64)
+                .collect();
+            self.maps.lock().expect("lock").insert(key);
+        }
+        if let Some(sink) = self.sink {
+            let inner_radius = crate::boundary_distance(self.net, &witness, crate::Norm::L2)
+                .map(|d| d.distance)
+                .unwrap_or(0.0);
+            sink(RegionRecord {
+                pattern,
+                interior_point: witness,
+                inner_radius,
+            });
+        }
+    }
+
+    /// The anytime bound inside a region of the first `k` layers: the local bound of the
+    /// remaining layers, from the frozen map of layer `k`.
+    fn bound_node_after_layer(&self, node: &Node) {
+        let width = node.c.len();
+        let start = node.bits.len() - width;
+        let active: Vec<usize> = (0..width).filter(|&i| node.bits[start + i]).collect();
+        let next = node.layer + 1;
+        let layer = &self.net.layers()[next];
+        let w = layer.weight();
+        let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
+        let ga = Mat::from_fn(active.len(), node.g.ncols(), |k, j| node.g[(active[k], j)]);
+        let g = &wa * &ga;
+        let c: Vec<f64> = (0..w.nrows())
+            .map(|i| {
+                layer.bias()[i]
+                    + active
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &a)| wa[(i, k)] * node.c[a])
+                        .sum::<f64>()
+            })
+            .collect();
+        let sub = Node {
+            layer: next,
+            index: 0,
+            bits: Vec::new(),
+            rows: Vec::new(),
+            witnesses: Vec::new(),
+            g,
+            c,
+        };
+        self.bound_node(&sub);
+    }
+}
+
+enum Decision {
+    Fixed(bool),
+    /// The node is thinner than the tolerance: not a region.
+    Drop,
+    Split {
+        positive: Vec<Vec<f64>>,
+        negative: Vec<Vec<f64>>,
+    },
+    Error(String),
+}
+
+fn row(g: &Mat<f64>, c: &[f64], i: usize) -> (Vec<f64>, f64) {
+    ((0..g.ncols()).map(|j| g[(i, j)]).collect(), c[i])
+}
+
+#[cfg(test)]
+mod tests;
