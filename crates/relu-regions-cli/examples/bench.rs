@@ -13,6 +13,14 @@
 //! count, and the tightness each gives (unstable neurons, log2 of the local bound), on
 //! `mnist-net_256x6` (L-inf 0.02 and L2 0.5 balls at MNIST images) and ACAS Xu 1_1
 //! (L-inf 0.02 balls at the Reluplex points).
+//!
+//! `slice`: exact 2-D slices (`relu_regions::slice::plane`), regions per second on one
+//! core (a rayon pool of one thread) without and with the per-region verification, and
+//! on all cores: random He-initialised MLPs `10 -> w -> w -> w -> 10` for
+//! `w = 16, 32, 64, 128` at random centres, and `mnist-net_256x6` at MNIST test images,
+//! random orthonormal directions, discs (256-gon) whose radius is doubled from 0.01 until
+//! a slice has at least `--n` regions (default 2000) or the radius reaches 1000;
+//! `--case mnist` runs only the cases whose name contains `mnist`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,6 +36,8 @@ struct Options {
     skip_columns: usize,
     scale: f64,
     n: usize,
+    /// `slice`: run only the cases whose name contains this.
+    case: Option<String>,
 }
 
 fn parse() -> (String, Options) {
@@ -41,6 +51,7 @@ fn parse() -> (String, Options) {
         skip_columns: 1,
         scale: 1.0 / 255.0,
         n: 2000,
+        case: None,
     };
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_else(|| "distance".into());
@@ -52,6 +63,7 @@ fn parse() -> (String, Options) {
             "--skip-columns" => o.skip_columns = v.parse().unwrap(),
             "--scale" => o.scale = v.parse().unwrap(),
             "--n" => o.n = v.parse().unwrap(),
+            "--case" => o.case = Some(v),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -142,12 +154,133 @@ fn bench_bound(o: &Options) {
     }
 }
 
+/// Regions per second of exact 2-D slices (see the module documentation).
+fn bench_slice(o: &Options) {
+    use relu_regions::Network;
+    use relu_regions::random::{Init, seeded_network};
+    use relu_regions::slice::plane::{Plane, PlaneOptions, Shape, plane_partition};
+    let target = if o.n == 2000 { 2000 } else { o.n };
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let all = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .build()
+        .unwrap();
+    // (name, network, centres)
+    let mut cases: Vec<(String, Network, Vec<Vec<f64>>)> = Vec::new();
+    for w in [16, 32, 64, 128] {
+        let net = seeded_network(&[10, w, w, w, 10], Init::He, w as u64);
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let centres = (0..4)
+            .map(|_| {
+                (0..10)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        (rng >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+                    })
+                    .collect()
+            })
+            .collect();
+        cases.push((format!("random 10-{w}x3-10"), net, centres));
+    }
+    if o.model.exists() {
+        let net = load_model(&o.model, LoadOptions::default())
+            .unwrap()
+            .network;
+        let centres: Vec<Vec<f64>> = read_points(&o.points)
+            .unwrap()
+            .iter()
+            .take(4)
+            .map(|r| r[o.skip_columns..].iter().map(|v| v * o.scale).collect())
+            .collect();
+        let name = o.model.file_stem().unwrap().to_string_lossy().to_string();
+        cases.push((name, net, centres));
+    } else {
+        println!("note: {} not found; MNIST case skipped", o.model.display());
+    }
+    println!(
+        "exact 2-D slices, discs (256-gon), random orthonormal directions; at least {target} regions per slice; {} threads for 'all cores'",
+        rayon::current_num_threads()
+    );
+    for (name, net, centres) in &cases {
+        if o.case.as_ref().is_some_and(|c| !name.contains(c.as_str())) {
+            continue;
+        }
+        // The radius: doubled until the first centre's slice has `target` regions.
+        let plane0 = Plane::random_orthonormal(centres[0].clone(), 0).unwrap();
+        let mut radius = 0.01;
+        let quick = PlaneOptions {
+            verify: false,
+            ..PlaneOptions::default()
+        };
+        // (A narrow network's whole plane can have fewer regions: stop at r = 1000.)
+        while radius < 1000.0
+            && plane_partition(net, &plane0, Shape::disc(radius), quick)
+                .unwrap()
+                .region_count()
+                < target
+        {
+            radius *= 2.0;
+        }
+        let planes: Vec<Plane> = centres
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Plane::random_orthonormal(c.clone(), i as u64).unwrap())
+            .collect();
+        let time = |verify: bool, one_core: bool| -> (usize, f64, usize) {
+            let options = PlaneOptions {
+                verify,
+                ..PlaneOptions::default()
+            };
+            let run = || {
+                let start = Instant::now();
+                let mut regions = 0;
+                let mut unverified = 0;
+                for plane in &planes {
+                    let part = plane_partition(net, plane, Shape::disc(radius), options).unwrap();
+                    regions += part.region_count();
+                    unverified += part.unverified;
+                }
+                (regions, start.elapsed().as_secs_f64(), unverified)
+            };
+            if one_core {
+                single.install(run)
+            } else {
+                all.install(run)
+            }
+        };
+        let _ = time(false, true);
+        let (regions, t_part, _) = time(false, true);
+        let (_, t_verified, unverified) = time(true, true);
+        let (_, t_all_part, _) = time(false, false);
+        let (_, t_all, _) = time(true, false);
+        let us = |t: f64| 1e6 * t / regions as f64;
+        println!(
+            "{name:<20} r = {radius:<7} {:>6} regions/slice | 1 core: {:>8.0} regions/s ({:.2} us/region) partition, {:>8.0} regions/s ({:.2} us/region) verified | all cores: {:>8.0} / {:>8.0} regions/s | unverified {unverified}",
+            regions / planes.len(),
+            regions as f64 / t_part,
+            us(t_part),
+            regions as f64 / t_verified,
+            us(t_verified),
+            regions as f64 / t_all_part,
+            regions as f64 / t_all,
+        );
+    }
+}
+
 fn main() {
     let (what, o) = parse();
     if what == "bound" {
         return bench_bound(&o);
     }
-    assert_eq!(what, "distance", "benchmarks: distance, bound");
+    if what == "slice" {
+        return bench_slice(&o);
+    }
+    assert_eq!(what, "distance", "benchmarks: distance, bound, slice");
     let net = load_model(&o.model, LoadOptions::default())
         .unwrap()
         .network;

@@ -6,6 +6,7 @@
 mod commands;
 mod model;
 mod output;
+mod plot;
 
 use std::process::ExitCode;
 
@@ -32,7 +33,11 @@ enum Command {
     Line(commands::line::Args),
     /// Proven upper bound and sampled lower bound on the regions meeting a ball or box.
     Bound(commands::bound::Args),
-    /// Run inspect, eval, distance, line and bound on the bundled ACAS Xu network.
+    /// Exact number of activation regions meeting a ball or box (or an anytime bound).
+    Count(commands::count::Args),
+    /// Exact activation regions of a 2-D slice through a point, with pictures (PNG, SVG).
+    Slice(commands::slice::Args),
+    /// Run inspect, eval, distance, bound, count, slice and line on the bundled ACAS Xu network.
     Demo(commands::demo::Args),
 }
 
@@ -44,6 +49,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Distance(args) => commands::distance::run(&args),
         Command::Line(args) => commands::line::run(&args),
         Command::Bound(args) => commands::bound::run(&args),
+        Command::Count(args) => commands::count::run(&args),
+        Command::Slice(args) => commands::slice::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     }
 }

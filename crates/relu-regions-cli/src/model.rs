@@ -3,6 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use relu_regions::{Domain, Norm};
+use relu_regions_io::points::parse_point_list;
+use relu_regions_io::{parse_vnnlib_box, read_points};
+
+use crate::output::NormArg;
 
 use relu_regions_io::{LoadOptions, LoadedModel, load_model};
 
@@ -101,4 +106,84 @@ fn check_dims(points: &[Vec<f64>], dim: usize, path: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A ball (centre and radius) or the input box of a VNN-LIB file.
+#[derive(Debug, clap::Args)]
+pub struct DomainArgs {
+    /// Ball centre as a comma-separated list (input units).
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["center_file", "vnnlib"])]
+    center: Option<String>,
+    /// Read the centre from a points file (CSV or JSON), row --row.
+    #[arg(long, requires = "row", conflicts_with = "vnnlib")]
+    center_file: Option<PathBuf>,
+    /// Row of --center-file (0-based).
+    #[arg(long)]
+    row: Option<usize>,
+    /// Drop this many leading columns of the --center-file row (e.g. 1 for a label).
+    #[arg(long, default_value_t = 0)]
+    skip_columns: usize,
+    /// Multiply the --center-file row by this factor (e.g. 1/255 for pixels).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Ball radius (input units).
+    #[arg(long, required_unless_present = "vnnlib")]
+    radius: Option<f64>,
+    /// Ball norm.
+    #[arg(long, value_enum, default_value_t = NormArg::L2)]
+    norm: NormArg,
+    /// Use the input box of a VNN-LIB specification as the domain.
+    #[arg(long)]
+    vnnlib: Option<PathBuf>,
+}
+
+impl DomainArgs {
+    /// The domain and a description of it.
+    pub fn domain(&self, dim: usize) -> Result<(Domain, String)> {
+        if let Some(path) = &self.vnnlib {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let b = parse_vnnlib_box(&text).with_context(|| format!("{}", path.display()))?;
+            let domain = Domain::boxed(b.lo, b.hi)?;
+            domain
+                .check_dim(dim)
+                .with_context(|| format!("{}", path.display()))?;
+            return Ok((domain, format!("box of {}", path.display())));
+        }
+        let center = match (&self.center, &self.center_file) {
+            (Some(text), _) => {
+                parse_point_list(text).map_err(|e| anyhow::anyhow!("--center: {e}"))?
+            }
+            (None, Some(path)) => {
+                let rows = read_points(path)?;
+                let k = self.row.expect("clap requires --row");
+                let Some(row) = rows.get(k) else {
+                    bail!(
+                        "{}: row {k} does not exist ({} rows)",
+                        path.display(),
+                        rows.len()
+                    );
+                };
+                if row.len() < self.skip_columns {
+                    bail!(
+                        "{}: row {k} has fewer than {} columns",
+                        path.display(),
+                        self.skip_columns
+                    );
+                }
+                row[self.skip_columns..]
+                    .iter()
+                    .map(|v| v * self.scale)
+                    .collect()
+            }
+            (None, None) => bail!("give --center, --center-file with --row, or --vnnlib"),
+        };
+        let radius = self
+            .radius
+            .expect("clap requires --radius without --vnnlib");
+        let norm: Norm = self.norm.into();
+        let domain = Domain::ball(center, radius, norm)?;
+        domain.check_dim(dim).context("--center")?;
+        Ok((domain, format!("{} ball of radius {radius}", norm.name())))
+    }
 }

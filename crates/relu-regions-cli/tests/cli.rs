@@ -211,8 +211,17 @@ fn line_json_keys() {
 
 #[test]
 fn demo_runs() {
+    let dir = std::env::temp_dir().join(format!("rr-cli-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let picture = dir.join("slice.png");
     let out = bin()
-        .args(["demo", "--data", data("").to_str().unwrap()])
+        .args([
+            "demo",
+            "--data",
+            data("").to_str().unwrap(),
+            "--picture",
+            picture.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(
@@ -222,6 +231,7 @@ fn demo_runs() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("activation regions crossed"), "{text}");
+    assert!(std::fs::metadata(&picture).unwrap().len() > 10_000);
 }
 
 #[test]
@@ -316,4 +326,75 @@ fn bound_on_a_vnnlib_box_and_errors() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("disjunction of 2"));
+}
+
+#[test]
+fn count_json_exact_partial_and_anytime() {
+    let center = [
+        "--center-file",
+        data("networks/acasxu/points_1_1.csv")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
+        "--row",
+        "1",
+    ];
+    let base = |extra: &[&str]| {
+        let mut args = vec![
+            "count",
+            data(ACAS).to_str().unwrap().to_owned().leak() as &str,
+        ];
+        args.extend(center);
+        args.extend(["--radius", "0.02", "--norm", "linf", "--json"]);
+        args.extend(extra);
+        run_json(&args)
+    };
+    let exact = base(&["--affine-maps"]);
+    let regions = exact["regions"].as_u64().unwrap();
+    assert!(regions > 10);
+    assert_eq!(exact["complete"], true);
+    assert_eq!(exact["exact"], true);
+    assert_eq!(exact["unverified"], 0);
+    assert!(exact["affine_maps"].as_u64().unwrap() <= regions);
+    assert!(exact.get("upper_bound").is_none());
+    assert!(exact["local_bound_log2"].as_f64().unwrap() >= (regions as f64).log2());
+    // Sampling never finds more patterns than the exact count.
+    let sampled = run_json(&[
+        "bound",
+        data(ACAS).to_str().unwrap(),
+        center[0],
+        center[1],
+        center[2],
+        center[3],
+        "--radius",
+        "0.02",
+        "--norm",
+        "linf",
+        "--samples",
+        "20000",
+        "--json",
+    ]);
+    assert!(sampled["lower_bound"].as_u64().unwrap() <= regions);
+    let partial = base(&["--max-regions", "5"]);
+    assert_eq!(partial["complete"], false);
+    let upper: f64 = partial["upper_bound"].as_str().unwrap().parse().unwrap();
+    assert!(upper >= regions as f64);
+    let anytime = base(&["--exact-layers", "2"]);
+    let upper: f64 = anytime["upper_bound"].as_str().unwrap().parse().unwrap();
+    assert!(upper >= regions as f64);
+    let dir = std::env::temp_dir().join(format!("rr-cli-count-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("regions.jsonl");
+    base(&["--regions-out", out.to_str().unwrap()]);
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as u64, regions);
+    for l in &lines {
+        assert_eq!(l["pattern"].as_str().unwrap().len(), 300);
+        assert!(l["inner_radius"].as_f64().unwrap() > 0.0);
+    }
 }

@@ -1,20 +1,16 @@
 //! `relu-regions bound MODEL (--center C --radius R [--norm l2|linf] | --vnnlib FILE)`.
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use relu_regions::bound::{LocalRegionBound, RegionCount, certified_radius, local_region_bound};
 use relu_regions::sample::{distinct_sampled_patterns, local_complexity};
 use relu_regions::stability::{BoundPropagator, Method};
-use relu_regions::{Ball, Domain, Norm, boundary_distance};
-use relu_regions_io::points::parse_point_list;
-use relu_regions_io::{parse_vnnlib_box, read_points};
+use relu_regions::{Ball, Domain, boundary_distance};
 use serde::Serialize;
 
-use crate::model::ModelArgs;
-use crate::output::{NormArg, print_json};
+use crate::model::{DomainArgs, ModelArgs};
+use crate::output::print_json;
 
 /// The bound propagation method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,30 +25,8 @@ pub enum MethodArg {
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
-    /// Ball centre as a comma-separated list (input units).
-    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["center_file", "vnnlib"])]
-    center: Option<String>,
-    /// Read the centre from a points file (CSV or JSON), row --row.
-    #[arg(long, requires = "row", conflicts_with = "vnnlib")]
-    center_file: Option<PathBuf>,
-    /// Row of --center-file (0-based).
-    #[arg(long)]
-    row: Option<usize>,
-    /// Drop this many leading columns of the --center-file row (e.g. 1 for a label).
-    #[arg(long, default_value_t = 0)]
-    skip_columns: usize,
-    /// Multiply the --center-file row by this factor (e.g. 1/255 for pixels).
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
-    /// Ball radius (input units).
-    #[arg(long, required_unless_present = "vnnlib")]
-    radius: Option<f64>,
-    /// Ball norm.
-    #[arg(long, value_enum, default_value_t = NormArg::L2)]
-    norm: NormArg,
-    /// Use the input box of a VNN-LIB specification as the domain.
-    #[arg(long)]
-    vnnlib: Option<PathBuf>,
+    #[command(flatten)]
+    domain: DomainArgs,
     /// Neuron-bound method.
     #[arg(long, value_enum, default_value_t = MethodArg::Crown)]
     method: MethodArg,
@@ -120,56 +94,10 @@ fn log2(c: &RegionCount) -> f64 {
     c.log2()
 }
 
-fn domain_of(args: &Args, dim: usize) -> Result<(Domain, String)> {
-    if let Some(path) = &args.vnnlib {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let b = parse_vnnlib_box(&text).with_context(|| format!("{}", path.display()))?;
-        let domain = Domain::boxed(b.lo, b.hi)?;
-        domain
-            .check_dim(dim)
-            .with_context(|| format!("{}", path.display()))?;
-        return Ok((domain, format!("box of {}", path.display())));
-    }
-    let center = match (&args.center, &args.center_file) {
-        (Some(text), _) => parse_point_list(text).map_err(|e| anyhow::anyhow!("--center: {e}"))?,
-        (None, Some(path)) => {
-            let rows = read_points(path)?;
-            let k = args.row.expect("clap requires --row");
-            let Some(row) = rows.get(k) else {
-                bail!(
-                    "{}: row {k} does not exist ({} rows)",
-                    path.display(),
-                    rows.len()
-                );
-            };
-            if row.len() < args.skip_columns {
-                bail!(
-                    "{}: row {k} has fewer than {} columns",
-                    path.display(),
-                    args.skip_columns
-                );
-            }
-            row[args.skip_columns..]
-                .iter()
-                .map(|v| v * args.scale)
-                .collect()
-        }
-        (None, None) => bail!("give --center, --center-file with --row, or --vnnlib"),
-    };
-    let radius = args
-        .radius
-        .expect("clap requires --radius without --vnnlib");
-    let norm: Norm = args.norm.into();
-    let domain = Domain::ball(center, radius, norm)?;
-    domain.check_dim(dim).context("--center")?;
-    Ok((domain, format!("{} ball of radius {radius}", norm.name())))
-}
-
 pub fn run(args: &Args) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
-    let (domain, description) = domain_of(args, net.input_dim())?;
+    let (domain, description) = args.domain.domain(net.input_dim())?;
     let method = match args.method {
         MethodArg::Ibp => Method::Interval,
         MethodArg::Crown => Method::Crown,

@@ -9,6 +9,9 @@ pub struct Args {
     /// The bundled data directory (default: ./data, else the one in the source tree).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Where the slice step writes its picture.
+    #[arg(long, default_value = "relu-regions-slice.png")]
+    picture: PathBuf,
     /// Print every report as JSON.
     #[arg(long)]
     json: bool,
@@ -43,6 +46,10 @@ pub fn run(args: &Args) -> Result<()> {
     let points = data.join("networks/acasxu/points_1_1.csv");
     let model = model.display().to_string();
     let points = points.display().to_string();
+    let picture = args.picture.display().to_string();
+    let slice_title = format!(
+        "exact 2-D slice: the disc of radius 0.1 around Reluplex point 3 in a random plane, picture in {picture}"
+    );
     let steps: Vec<(&str, Vec<&str>)> = vec![
         ("the network", vec!["inspect", &model]),
         (
@@ -73,6 +80,21 @@ pub fn run(args: &Args) -> Result<()> {
             ],
         ),
         (
+            "exact count of the regions in that ball (every region with nonempty interior)",
+            vec![
+                "count",
+                &model,
+                "--center-file",
+                &points,
+                "--row",
+                "1",
+                "--radius",
+                "0.01",
+                "--norm",
+                "linf",
+            ],
+        ),
+        (
             "exact regions along the diagonal of the normalised input box",
             vec![
                 "line",
@@ -80,6 +102,24 @@ pub fn run(args: &Args) -> Result<()> {
                 "--from=-0.3284,-0.5,-0.5,-0.5,-0.5",
                 "--to=0.6799,0.5,0.5,0.5,0.5",
                 "--no-points",
+            ],
+        ),
+        (
+            &slice_title,
+            vec![
+                "slice",
+                &model,
+                "--center-file",
+                &points,
+                "--row",
+                "3",
+                "--random-dirs",
+                "1",
+                "--radius",
+                "0.1",
+                "--argmin",
+                "--png",
+                &picture,
             ],
         ),
     ];

@@ -44,7 +44,9 @@ fn clip_patterns(net: &Network, polygon: Vec<[f64; 2]>, min_area: f64) -> Vec<(V
     }
     // Pieces with their frozen maps of the current layer.
     let first = &net.layers()[0];
-    let mut pieces: Vec<(Vec<[f64; 2]>, Mat<f64>, Vec<f64>, Vec<bool>)> = vec![(
+    /// A piece: polygon, frozen maps of the current layer, pattern so far.
+    type Piece = (Vec<[f64; 2]>, Mat<f64>, Vec<f64>, Vec<bool>);
+    let mut pieces: Vec<Piece> = vec![(
         polygon,
         first.weight().to_owned(),
         first.bias().to_vec(),

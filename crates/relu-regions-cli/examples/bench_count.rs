@@ -1,0 +1,127 @@
+//! Exact region counting throughput, single-threaded (run by hand, in release):
+//!
+//! ```sh
+//! cargo run --release -p relu-regions-cli --example bench_count
+//! cargo run --release -p relu-regions-cli --example bench_count -- --large
+//! ```
+//!
+//! Random MLPs (PyTorch-default init, fixed seeds, one output) in the box `[-1, 1]^d` with
+//! the architectures of the nnenum measurements in `../shared/notes/peers.md` 3.1 (our
+//! random draws differ from nnenum's, so counts differ; compare time per region), and
+//! ACAS Xu 1_1 on L-inf balls at the Reluplex points. Also the anytime bound against
+//! `k` on the ACAS Xu balls.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use relu_regions::exact::{EnumerationOptions, enumerate_regions};
+use relu_regions::random::{Init, seeded_network};
+use relu_regions::{Domain, Network, Norm};
+use relu_regions_io::{LoadOptions, load_model, read_points};
+
+fn count(net: &Network, domain: &Domain, exact_layers: Option<usize>) -> (u64, f64, f64, u64) {
+    let options = EnumerationOptions {
+        parallel: false,
+        exact_layers,
+        ..EnumerationOptions::default()
+    };
+    let start = Instant::now();
+    let e = enumerate_regions(net, domain, options, None, None).unwrap();
+    assert_eq!(e.unverified, 0);
+    (
+        e.regions,
+        start.elapsed().as_secs_f64(),
+        e.upper_bound.log2(),
+        e.solves,
+    )
+}
+
+fn main() {
+    let large = std::env::args().any(|a| a == "--large");
+    println!("| network | domain | regions | seconds | ms per region | solves per region |");
+    println!("|---|---|---|---|---|---|");
+    let mut cases: Vec<(usize, Vec<usize>)> = vec![
+        (2, vec![16, 16, 16]),
+        (2, vec![32, 32, 32]),
+        (2, vec![64, 64, 64]),
+        (3, vec![16, 16]),
+        (4, vec![16, 16]),
+        (4, vec![16, 16, 16]),
+        (5, vec![16, 16]),
+    ];
+    if large {
+        cases.push((6, vec![16, 16]));
+        cases.push((5, vec![20, 20, 20]));
+        cases.push((2, vec![128, 128, 128]));
+    }
+    for (d, hidden) in cases {
+        let mut widths = vec![d];
+        widths.extend(&hidden);
+        widths.push(1);
+        let net = seeded_network(&widths, Init::PytorchDefault, 0);
+        let domain = Domain::boxed(vec![-1.0; d], vec![1.0; d]).unwrap();
+        let (regions, secs, _, solves) = count(&net, &domain, None);
+        println!(
+            "| d{d} {}x{} seed 0 | [-1,1]^{d} | {regions} | {secs:.3} | {:.4} | {:.2} |",
+            hidden[0],
+            hidden.len(),
+            1e3 * secs / regions as f64,
+            solves as f64 / regions as f64
+        );
+    }
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/networks/acasxu"
+    ));
+    let acas = load_model(
+        &dir.join("ACASXU_run2a_1_1_batch_2000.nnet"),
+        LoadOptions::default(),
+    )
+    .unwrap()
+    .network;
+    let points = read_points(&dir.join("points_1_1.csv")).unwrap();
+    for radius in [0.02, 0.05] {
+        let (mut regions, mut secs, mut solves) = (0, 0.0, 0);
+        for x in &points {
+            let domain = Domain::ball(x.clone(), radius, Norm::LInf).unwrap();
+            let (r, s, _, v) = count(&acas, &domain, None);
+            regions += r;
+            secs += s;
+            solves += v;
+        }
+        println!(
+            "| ACAS Xu 1_1 | L-inf {radius} at the 5 Reluplex points | {regions} | {secs:.3} | {:.4} | {:.2} |",
+            1e3 * secs / regions as f64,
+            solves as f64 / regions as f64
+        );
+    }
+    println!();
+    println!(
+        "anytime bound on ACAS Xu 1_1, L-inf 0.05 at the 5 Reluplex points: median over points"
+    );
+    println!("| k (exact layers) | median log2(bound / exact) | total seconds |");
+    println!("|---|---|---|");
+    let exact: Vec<u64> = points
+        .iter()
+        .map(|x| {
+            count(
+                &acas,
+                &Domain::ball(x.clone(), 0.05, Norm::LInf).unwrap(),
+                None,
+            )
+            .0
+        })
+        .collect();
+    for k in 0..=acas.relu_layer_count() {
+        let mut gaps = Vec::new();
+        let mut secs = 0.0;
+        for (x, &e) in points.iter().zip(&exact) {
+            let domain = Domain::ball(x.clone(), 0.05, Norm::LInf).unwrap();
+            let (_, s, log2, _) = count(&acas, &domain, Some(k));
+            gaps.push(log2 - (e as f64).log2());
+            secs += s;
+        }
+        gaps.sort_by(f64::total_cmp);
+        println!("| {k} | {:.2} | {secs:.3} |", gaps[gaps.len() / 2]);
+    }
+}

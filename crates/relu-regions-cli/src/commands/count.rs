@@ -1,0 +1,221 @@
+//! `relu-regions count MODEL (--center C --radius R [--norm l2|linf] | --vnnlib FILE)`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use relu_regions::bound::local_region_bound;
+use relu_regions::exact::{EnumerationOptions, RegionRecord, enumerate_regions};
+use relu_regions::stability::{BoundPropagator, Method};
+use serde::Serialize;
+
+use crate::model::{DomainArgs, ModelArgs};
+use crate::output::print_json;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    domain: DomainArgs,
+    /// Stop after this many regions; the answer is then an interval.
+    #[arg(long)]
+    max_regions: Option<u64>,
+    /// Stop after this many seconds; the answer is then an interval.
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Enumerate the first k ReLU layers exactly and bound the rest inside each of their
+    /// regions (0: the plain local bound; the depth: the exact count).
+    #[arg(long)]
+    exact_layers: Option<usize>,
+    /// Relative size below which a region is too thin to count (times the ball's radius
+    /// or the box's largest half-width).
+    #[arg(long, default_value_t = 1e-7)]
+    tolerance: f64,
+    /// Also count distinct affine maps of the output (linear regions of the function).
+    #[arg(long)]
+    affine_maps: bool,
+    /// Write every region (pattern, interior point, certified inner radius) as JSON lines.
+    #[arg(long)]
+    regions_out: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    domain: String,
+    /// Activation regions with nonempty interior meeting the domain (of the first k
+    /// layers with --exact-layers k).
+    regions: u64,
+    /// Sides or nodes rejected as zero-volume or thinner than the tolerance.
+    degenerate: u64,
+    /// Whether the enumeration ran to the end.
+    complete: bool,
+    /// Whether `regions` is the exact count.
+    exact: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affine_maps: Option<usize>,
+    /// Proven upper bound (decimal) when the answer is not exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upper_bound: Option<String>,
+    upper_bound_log2: f64,
+    /// The plain local bound (CROWN) over the whole domain, for comparison.
+    local_bound_log2: f64,
+    exact_layers: Option<usize>,
+    tolerance: f64,
+    unverified: u64,
+    solves: u64,
+    nodes: u64,
+    seconds: f64,
+}
+
+fn json_line(r: &RegionRecord) -> String {
+    let value = serde_json::json!({
+        "pattern": r.pattern.to_string(),
+        "interior_point": r.interior_point,
+        "inner_radius": r.inner_radius,
+    });
+    value.to_string()
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let loaded = args.model.load()?;
+    let net = &loaded.network;
+    let (domain, description) = args.domain.domain(net.input_dim())?;
+    let options = EnumerationOptions {
+        max_regions: args.max_regions,
+        time_limit: args.time_limit.map(Duration::from_secs_f64),
+        exact_layers: args.exact_layers,
+        tolerance: args.tolerance,
+        affine_maps: args.affine_maps,
+        parallel: true,
+    };
+    let writer = match &args.regions_out {
+        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ))),
+        None => None,
+    };
+    let write_error = Mutex::new(None);
+    let sink = |r: RegionRecord| {
+        if let Some(w) = &writer
+            && let Err(e) = writeln!(
+                w.lock().expect("no panics hold the lock"),
+                "{}",
+                json_line(&r)
+            )
+        {
+            *write_error.lock().expect("no panics hold the lock") = Some(e);
+        }
+    };
+    let bar = spinner(args.json);
+    let progress = |n: u64| bar.set_message(format!("{n} regions"));
+    let result = enumerate_regions(
+        net,
+        &domain,
+        options,
+        writer
+            .as_ref()
+            .map(|_| &sink as &(dyn Fn(RegionRecord) + Sync)),
+        Some(&progress),
+    )
+    .context("counting regions")?;
+    bar.finish_and_clear();
+    if let Some(e) = write_error.into_inner().expect("no panics hold the lock") {
+        return Err(e).context("writing --regions-out");
+    }
+    if let Some(w) = writer {
+        w.into_inner().expect("no panics hold the lock").flush()?;
+    }
+    let p = BoundPropagator::new(net);
+    let local = local_region_bound(&p, &domain, Method::Crown)?;
+    let depth = net.relu_layer_count();
+    let exact = result.complete && args.exact_layers.is_none_or(|k| k >= depth);
+    let report = Report {
+        model: args.model.model.display().to_string(),
+        domain: description,
+        regions: result.regions,
+        degenerate: result.degenerate,
+        complete: result.complete,
+        exact,
+        affine_maps: result.affine_maps,
+        upper_bound: (!exact).then(|| result.upper_bound.to_string()),
+        upper_bound_log2: result.upper_bound.log2(),
+        local_bound_log2: local.local.log2(),
+        exact_layers: args.exact_layers,
+        tolerance: args.tolerance,
+        unverified: result.unverified,
+        solves: result.solves,
+        nodes: result.nodes,
+        seconds: result.elapsed.as_secs_f64(),
+    };
+    if args.json {
+        return print_json(&report);
+    }
+    println!("domain        {}", report.domain);
+    if exact {
+        println!(
+            "regions       {} (exact: every activation region whose interior meets the domain)",
+            report.regions
+        );
+        if report.regions > 0 {
+            println!(
+                "local bound   2^{:.2} (CROWN), {:.2} bits above the exact count",
+                report.local_bound_log2,
+                report.local_bound_log2 - (report.regions as f64).log2()
+            );
+        }
+    } else if let Some(k) = args.exact_layers.filter(|&k| k < depth) {
+        println!("regions of the first {k} layers   {}", report.regions);
+        println!(
+            "upper bound   {} (2^{:.2}), exact in {k} layers, local bound inside each region; plain local bound 2^{:.2}",
+            report.upper_bound.as_deref().unwrap_or(""),
+            report.upper_bound_log2,
+            report.local_bound_log2
+        );
+    } else {
+        println!(
+            "regions       between {} and {} (2^{:.2}): a limit was hit",
+            report.regions,
+            report.upper_bound.as_deref().unwrap_or(""),
+            report.upper_bound_log2
+        );
+    }
+    if let Some(m) = report.affine_maps {
+        println!("affine maps   {m} (linear regions of the function)");
+    }
+    println!(
+        "degenerate    {} (zero-volume or thinner than {:e} x size; not counted)",
+        report.degenerate, report.tolerance
+    );
+    if report.unverified > 0 {
+        println!(
+            "warning: {} regions failed the witness check",
+            report.unverified
+        );
+    }
+    println!(
+        "work          {} nodes, {} solves, {:.3} s",
+        report.nodes, report.solves, report.seconds
+    );
+    Ok(())
+}
+
+fn spinner(quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} counting: {msg} ({elapsed})")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}

@@ -1,0 +1,662 @@
+//! Pictures of 2-D slices: PNG and SVG with plotters, the font embedded.
+//!
+//! One drawing routine serves both backends. The PNG is drawn at three times its size and
+//! box-filtered down (plotters' bitmap backend draws without anti-aliasing), so edges and
+//! text come out smooth; the SVG is drawn at its size.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Context, Result, anyhow};
+use plotters::backend::DrawingBackend;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, RGBAColor, RGBColor};
+use relu_regions::slice::plane::{Decision, PlanePartition, Point2, Shape};
+
+/// How regions are filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorBy {
+    /// Distinct colours, neighbouring regions different.
+    Region,
+    /// The predicted class (each region split exactly where the class changes).
+    Class,
+    /// The norm of the local slope of the output in the slice (viridis).
+    Slope,
+}
+
+/// Everything a picture shows.
+pub struct Picture<'a> {
+    pub partition: &'a PlanePartition,
+    pub boundary: &'a [[Point2; 2]],
+    pub decision: Decision,
+    pub color_by: ColorBy,
+    /// First line: model and counts.
+    pub title: String,
+    /// Second line: the slice.
+    pub subtitle: String,
+    /// Labelled points: the centre first.
+    pub marks: Vec<(Point2, String)>,
+    /// Side of the square picture in pixels.
+    pub size: u32,
+}
+
+static FONT: Once = Once::new();
+
+fn register_font() {
+    FONT.call_once(|| {
+        // The bytes are a valid TrueType font (checked by the tests).
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            include_bytes!("../assets/DejaVuSans.ttf"),
+        );
+    });
+}
+
+/// ColorBrewer Set3 without its grey and its strong yellow: light, distinct, pleasant.
+const REGION_PALETTE: [(u8, u8, u8); 10] = [
+    (141, 211, 199),
+    (255, 237, 160),
+    (190, 186, 218),
+    (251, 128, 114),
+    (128, 177, 211),
+    (253, 180, 98),
+    (179, 222, 105),
+    (252, 205, 229),
+    (188, 128, 189),
+    (204, 235, 197),
+];
+
+/// Matplotlib's tab10: the class colours (lightened for fills).
+const CLASS_PALETTE: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+];
+
+/// Mixes `c` with white: `t = 0` is `c`, `t = 1` white.
+fn lighten((r, g, b): (u8, u8, u8), t: f64) -> RGBColor {
+    let m = |x: u8| (f64::from(x) + (255.0 - f64::from(x)) * t).round() as u8;
+    RGBColor(m(r), m(g), m(b))
+}
+
+fn class_color(c: usize) -> RGBColor {
+    let (r, g, b) = CLASS_PALETTE[c % CLASS_PALETTE.len()];
+    if c < CLASS_PALETTE.len() {
+        lighten((r, g, b), 0.35)
+    } else {
+        lighten((r, g, b), 0.6)
+    }
+}
+
+/// Viridis, by linear interpolation between 9 samples of the map; `t` in `[0, 1]`.
+fn viridis(t: f64) -> RGBColor {
+    const V: [(f64, f64, f64); 9] = [
+        (68.0, 1.0, 84.0),
+        (71.0, 44.0, 122.0),
+        (59.0, 81.0, 139.0),
+        (44.0, 113.0, 142.0),
+        (33.0, 144.0, 141.0),
+        (39.0, 173.0, 129.0),
+        (92.0, 200.0, 99.0),
+        (170.0, 220.0, 50.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let x = t.clamp(0.0, 1.0) * (V.len() - 1) as f64;
+    let i = (x.floor() as usize).min(V.len() - 2);
+    let f = x - i as f64;
+    let (a, b) = (V[i], V[i + 1]);
+    let m = |p: f64, q: f64| (p + (q - p) * f).round() as u8;
+    RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
+}
+
+/// Palette indices for the regions: each region prefers the colour its pattern hashes
+/// to and takes the first one (cyclically from there) that no already-coloured neighbour
+/// has; neighbours therefore differ unless a region has more neighbours than colours.
+fn region_colors(partition: &PlanePartition) -> Vec<usize> {
+    let n = REGION_PALETTE.len();
+    let adj = partition.neighbours();
+    let mut color = vec![usize::MAX; partition.regions.len()];
+    for (i, region) in partition.regions.iter().enumerate() {
+        let want = (region.pattern.digest() % n as u64) as usize;
+        let used: Vec<usize> = adj[i]
+            .iter()
+            .map(|&j| color[j])
+            .filter(|&c| c != usize::MAX)
+            .collect();
+        color[i] = (0..n)
+            .map(|s| (want + s) % n)
+            .find(|c| !used.contains(c))
+            .unwrap_or(want);
+    }
+    color
+}
+
+/// `12345` as `12 345`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{2009}');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A tick label: short, no trailing zeros.
+fn tick_label(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if !(1e-3..1e4).contains(&a) {
+        return format!("{x:.1e}");
+    }
+    let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{x:.digits$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    s.replace('-', "\u{2212}")
+}
+
+/// The drawing, at `k` device pixels per picture pixel.
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, pic: &Picture<'_>, k: f64) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing: {e:?}");
+    let u = f64::from(pic.size) / 800.0 * k; // device pixels per layout unit
+    let px = |x: f64| (x * u).round() as i32;
+    let font = |size: f64, color: &RGBColor| {
+        ("sans-serif", size * u)
+            .into_font()
+            .color(color)
+            .pos(Pos::new(HPos::Left, VPos::Top))
+    };
+    root.fill(&WHITE).map_err(err)?;
+
+    let ink = RGBColor(34, 34, 34);
+    let grey = RGBColor(105, 105, 105);
+    // Header.
+    root.draw_text(&pic.title, &font(21.0, &ink), (px(28.0), px(16.0)))
+        .map_err(err)?;
+    root.draw_text(&pic.subtitle, &font(13.0, &grey), (px(28.0), px(47.0)))
+        .map_err(err)?;
+
+    // The plot square.
+    let (left, top, side) = (71.0, 78.0, 658.0);
+    let shape = pic.partition.shape;
+    let r = shape.extent() * 1.04;
+    let to_px = |p: Point2| -> (i32, i32) {
+        (
+            px(left + (p[0] + r) / (2.0 * r) * side),
+            px(top + (r - p[1]) / (2.0 * r) * side),
+        )
+    };
+    root.draw(&Rectangle::new(
+        [(px(left), px(top)), (px(left + side), px(top + side))],
+        RGBColor(248, 248, 246).filled(),
+    ))
+    .map_err(err)?;
+
+    let regions = &pic.partition.regions;
+    // Fills.
+    match pic.color_by {
+        ColorBy::Region => {
+            let colors = region_colors(pic.partition);
+            for (region, &c) in regions.iter().zip(&colors) {
+                let pts: Vec<(i32, i32)> = region.vertices.iter().map(|&p| to_px(p)).collect();
+                let (r8, g8, b8) = REGION_PALETTE[c];
+                root.draw(&Polygon::new(pts, RGBColor(r8, g8, b8).filled()))
+                    .map_err(err)?;
+            }
+        }
+        ColorBy::Class => {
+            for region in regions {
+                for (class, cell) in region.class_cells(pic.decision) {
+                    let pts: Vec<(i32, i32)> = cell.iter().map(|&p| to_px(p)).collect();
+                    root.draw(&Polygon::new(pts, class_color(class).filled()))
+                        .map_err(err)?;
+                }
+            }
+        }
+        ColorBy::Slope => {
+            let scale = SlopeScale::new(pic.partition);
+            for region in regions {
+                let t = scale.unit(region.output.slope_norm());
+                let pts: Vec<(i32, i32)> = region.vertices.iter().map(|&p| to_px(p)).collect();
+                root.draw(&Polygon::new(pts, viridis(t).filled()))
+                    .map_err(err)?;
+            }
+        }
+    }
+    // Region edges: hairlines, fainter when there are many.
+    let n = regions.len();
+    let alpha = if n < 500 {
+        0.6
+    } else if n < 5_000 {
+        0.45
+    } else if n < 50_000 {
+        0.3
+    } else {
+        0.0
+    };
+    if alpha > 0.0 {
+        let edge = ShapeStyle {
+            color: RGBAColor(40, 40, 48, alpha),
+            filled: false,
+            stroke_width: (0.45 * u).round().max(1.0) as u32,
+        };
+        for region in regions {
+            let mut pts: Vec<(i32, i32)> = region.vertices.iter().map(|&p| to_px(p)).collect();
+            pts.push(pts[0]);
+            root.draw(&PathElement::new(pts, edge)).map_err(err)?;
+        }
+    }
+    // The shape's outline.
+    let mut outline: Vec<(i32, i32)> = shape.polygon().iter().map(|&p| to_px(p)).collect();
+    outline.push(outline[0]);
+    root.draw(&PathElement::new(
+        outline,
+        ShapeStyle {
+            color: ink.to_rgba(),
+            filled: false,
+            stroke_width: (1.4 * u).round().max(1.0) as u32,
+        },
+    ))
+    .map_err(err)?;
+    // The decision boundary.
+    // Crimson over the pastel regions, near-black over the class colours.
+    let strong = if pic.color_by == ColorBy::Class {
+        RGBColor(20, 20, 20)
+    } else {
+        RGBColor(200, 16, 46)
+    };
+    let boundary_style = ShapeStyle {
+        color: strong.to_rgba(),
+        filled: false,
+        stroke_width: (2.6 * u).round().max(1.0) as u32,
+    };
+    // A white halo first, so the line stands out over any fill.
+    let halo = ShapeStyle {
+        color: RGBAColor(255, 255, 255, 0.85),
+        filled: false,
+        stroke_width: (5.0 * u).round().max(1.0) as u32,
+    };
+    for style in [halo, boundary_style] {
+        for [p, q] in pic.boundary {
+            root.draw(&PathElement::new(vec![to_px(*p), to_px(*q)], style))
+                .map_err(err)?;
+        }
+    }
+    // Marks: the centre as a ringed dot, the other points as labelled diamonds.
+    for (i, (p, label)) in pic.marks.iter().enumerate() {
+        let (x, y) = to_px(*p);
+        if i == 0 {
+            root.draw(&Circle::new((x, y), px(5.5), WHITE.filled()))
+                .map_err(err)?;
+            root.draw(&Circle::new(
+                (x, y),
+                px(5.5),
+                ink.stroke_width(px(1.6) as u32),
+            ))
+            .map_err(err)?;
+            root.draw(&Circle::new((x, y), px(1.8), ink.filled()))
+                .map_err(err)?;
+        } else {
+            let d = px(5.5);
+            let diamond = vec![(x, y - d), (x + d, y), (x, y + d), (x - d, y)];
+            root.draw(&Polygon::new(diamond.clone(), WHITE.filled()))
+                .map_err(err)?;
+            let mut closed = diamond;
+            closed.push(closed[0]);
+            root.draw(&PathElement::new(closed, ink.stroke_width(px(1.6) as u32)))
+                .map_err(err)?;
+        }
+        if !label.is_empty() {
+            let style = ("sans-serif", 13.0 * u)
+                .into_font()
+                .color(&ink)
+                .pos(Pos::new(HPos::Left, VPos::Bottom));
+            root.draw_text(label, &style, (x + px(7.0), y - px(5.0)))
+                .map_err(err)?;
+        }
+    }
+    // The frame and ticks.
+    root.draw(&Rectangle::new(
+        [(px(left), px(top)), (px(left + side), px(top + side))],
+        ShapeStyle {
+            color: RGBColor(150, 150, 150).to_rgba(),
+            filled: false,
+            stroke_width: (0.8 * u).round().max(1.0) as u32,
+        },
+    ))
+    .map_err(err)?;
+    let ext = shape.extent();
+    let tick_font = ("sans-serif", 11.5 * u).into_font().color(&grey);
+    for t in [-1.0, -0.5, 0.0, 0.5, 1.0] {
+        let v = t * ext;
+        let (x, _) = to_px([v, 0.0]);
+        let (_, y) = to_px([0.0, v]);
+        let tick = ShapeStyle {
+            color: RGBColor(150, 150, 150).to_rgba(),
+            filled: false,
+            stroke_width: (0.8 * u).round().max(1.0) as u32,
+        };
+        let bottom = px(top + side);
+        root.draw(&PathElement::new(
+            vec![(x, bottom), (x, bottom + px(5.0))],
+            tick,
+        ))
+        .map_err(err)?;
+        root.draw(&PathElement::new(
+            vec![(px(left), y), (px(left) - px(5.0), y)],
+            tick,
+        ))
+        .map_err(err)?;
+        root.draw_text(
+            &tick_label(v),
+            &tick_font.pos(Pos::new(HPos::Center, VPos::Top)),
+            (x, bottom + px(8.0)),
+        )
+        .map_err(err)?;
+        root.draw_text(
+            &tick_label(v),
+            &tick_font.pos(Pos::new(HPos::Right, VPos::Center)),
+            (px(left) - px(8.0), y),
+        )
+        .map_err(err)?;
+    }
+    let axis_font = ("sans-serif", 13.5 * u).into_font().color(&ink);
+    root.draw_text(
+        "a",
+        &axis_font.pos(Pos::new(HPos::Left, VPos::Top)),
+        (px(left + side + 10.0), px(top + side + 6.0)),
+    )
+    .map_err(err)?;
+    root.draw_text(
+        "b",
+        &axis_font.pos(Pos::new(HPos::Right, VPos::Bottom)),
+        (px(left - 8.0), px(top - 8.0)),
+    )
+    .map_err(err)?;
+
+    // Legend.
+    let y = top + side + 36.0;
+    let mut x = left;
+    let legend_font = font(12.5, &ink);
+    let swatch = |x: f64, c: RGBColor| {
+        root.draw(&Rectangle::new(
+            [(px(x), px(y)), (px(x + 13.0), px(y + 13.0))],
+            c.filled(),
+        ))
+        .and_then(|_| {
+            root.draw(&Rectangle::new(
+                [(px(x), px(y)), (px(x + 13.0), px(y + 13.0))],
+                RGBColor(90, 90, 90).stroke_width((0.6 * u).round().max(1.0) as u32),
+            ))
+        })
+    };
+    let text_width = |s: &str, size: f64| -> f64 {
+        root.estimate_text_size(s, &TextStyle::from(("sans-serif", size * u).into_font()))
+            .map(|(w, _)| f64::from(w) / u)
+            .unwrap_or(7.0 * s.len() as f64)
+    };
+    match pic.color_by {
+        ColorBy::Region => {
+            for (i, &c) in REGION_PALETTE.iter().take(4).enumerate() {
+                swatch(x + 9.0 * i as f64, RGBColor(c.0, c.1, c.2)).map_err(err)?;
+            }
+            x += 27.0 + 13.0 + 6.0;
+            let s = "activation regions";
+            root.draw_text(s, &legend_font, (px(x), px(y)))
+                .map_err(err)?;
+            x += text_width(s, 12.5) + 22.0;
+        }
+        ColorBy::Class => {
+            let classes = class_count(pic.partition);
+            let label = if pic.decision == Decision::ArgMin {
+                "class (argmin)"
+            } else {
+                "class"
+            };
+            root.draw_text(label, &legend_font, (px(x), px(y)))
+                .map_err(err)?;
+            x += text_width(label, 12.5) + 8.0;
+            for c in 0..classes.min(12) {
+                swatch(x, class_color(c)).map_err(err)?;
+                let s = c.to_string();
+                root.draw_text(&s, &legend_font, (px(x + 16.0), px(y)))
+                    .map_err(err)?;
+                x += 16.0 + text_width(&s, 12.5) + 9.0;
+            }
+            x += 10.0;
+        }
+        ColorBy::Slope => {
+            let scale = SlopeScale::new(pic.partition);
+            let (lo, hi) = (scale.lo, scale.hi);
+            let s = if scale.log {
+                "slope |df/d(a,b)| (log scale)"
+            } else {
+                "slope |df/d(a,b)|"
+            };
+            root.draw_text(s, &legend_font, (px(x), px(y)))
+                .map_err(err)?;
+            x += text_width(s, 12.5) + 8.0;
+            let lo_s = tick_label(lo);
+            root.draw_text(&lo_s, &font(11.5, &grey), (px(x), px(y + 1.0)))
+                .map_err(err)?;
+            x += text_width(&lo_s, 11.5) + 5.0;
+            let w = 120.0;
+            let steps = (w * u) as i32;
+            for i in 0..steps {
+                let c = viridis(f64::from(i) / f64::from(steps - 1));
+                root.draw(&Rectangle::new(
+                    [(px(x) + i, px(y)), (px(x) + i + 1, px(y + 13.0))],
+                    c.filled(),
+                ))
+                .map_err(err)?;
+            }
+            x += w + 5.0;
+            let hi_s = tick_label(hi);
+            root.draw_text(&hi_s, &font(11.5, &grey), (px(x), px(y + 1.0)))
+                .map_err(err)?;
+            x += text_width(&hi_s, 11.5) + 22.0;
+        }
+    }
+    // Decision boundary and centre keys.
+    let ly = px(y + 6.5);
+    root.draw(&PathElement::new(
+        vec![(px(x), ly), (px(x + 22.0), ly)],
+        boundary_style,
+    ))
+    .map_err(err)?;
+    x += 28.0;
+    let s = "decision boundary";
+    root.draw_text(s, &legend_font, (px(x), px(y)))
+        .map_err(err)?;
+    x += text_width(s, 12.5) + 22.0;
+    let (cx, cy) = (px(x + 5.5), ly);
+    root.draw(&Circle::new((cx, cy), px(5.5), WHITE.filled()))
+        .map_err(err)?;
+    root.draw(&Circle::new(
+        (cx, cy),
+        px(5.5),
+        ink.stroke_width(px(1.6) as u32),
+    ))
+    .map_err(err)?;
+    root.draw(&Circle::new((cx, cy), px(1.8), ink.filled()))
+        .map_err(err)?;
+    x += 17.0;
+    root.draw_text("centre", &legend_font, (px(x), px(y)))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The colour scale of slope norms: linear from the smallest to the largest norm, or
+/// logarithmic (from the smallest positive norm) when they span more than a factor 20.
+struct SlopeScale {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl SlopeScale {
+    fn new(partition: &PlanePartition) -> Self {
+        let norms: Vec<f64> = partition
+            .regions
+            .iter()
+            .map(|r| r.output.slope_norm())
+            .collect();
+        let hi = norms.iter().copied().fold(0.0_f64, f64::max);
+        let lo = norms.iter().copied().fold(f64::INFINITY, f64::min);
+        let lo_pos = norms
+            .iter()
+            .copied()
+            .filter(|&v| v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        if lo_pos.is_finite() && hi > 20.0 * lo_pos {
+            Self {
+                lo: lo_pos,
+                hi,
+                log: true,
+            }
+        } else {
+            Self {
+                lo: if lo.is_finite() { lo } else { 0.0 },
+                hi,
+                log: false,
+            }
+        }
+    }
+
+    /// `v` mapped to `[0, 1]`.
+    fn unit(&self, v: f64) -> f64 {
+        if self.log {
+            if v <= 0.0 {
+                0.0
+            } else {
+                (v / self.lo).ln() / (self.hi / self.lo).ln()
+            }
+        } else {
+            (v - self.lo) / (self.hi - self.lo).max(f64::MIN_POSITIVE)
+        }
+    }
+}
+
+/// The number of classes the decision distinguishes (2 for a single output).
+fn class_count(partition: &PlanePartition) -> usize {
+    partition
+        .regions
+        .first()
+        .map_or(0, |r| r.output.offset.len().max(2))
+}
+
+/// Writes the picture as PNG (supersampled 3x, then box-filtered).
+pub fn write_png(pic: &Picture<'_>, path: &Path) -> Result<()> {
+    register_font();
+    const K: u32 = 3;
+    let (w, h) = (pic.size, pic.size);
+    let mut big = vec![0u8; (w * K * h * K * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut big, (w * K, h * K)).into_drawing_area();
+        draw(&root, pic, f64::from(K))?;
+        root.present().map_err(|e| anyhow!("drawing: {e:?}"))?;
+    }
+    let mut small = vec![0u8; (w * h * 3) as usize];
+    let row = (w * K * 3) as usize;
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            for c in 0..3 {
+                let mut s = 0u32;
+                for dy in 0..K as usize {
+                    for dx in 0..K as usize {
+                        s += u32::from(
+                            big[(y * K as usize + dy) * row + (x * K as usize + dx) * 3 + c],
+                        );
+                    }
+                }
+                small[(y * w as usize + x) * 3 + c] = ((s + K * K / 2) / (K * K)) as u8;
+            }
+        }
+    }
+    let mut backend = BitMapBackend::new(path, (w, h));
+    backend
+        .blit_bitmap((0, 0), (w, h), &small)
+        .map_err(|e| anyhow!("{e:?}"))?;
+    backend
+        .present()
+        .map_err(|e| anyhow!("{e:?}"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes the picture as SVG.
+pub fn write_svg(pic: &Picture<'_>, path: &Path) -> Result<()> {
+    register_font();
+    let root = SVGBackend::new(path, (pic.size, pic.size)).into_drawing_area();
+    draw(&root, pic, 1.0)?;
+    root.present()
+        .map_err(|e| anyhow!("{e:?}"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// A one-line description of the shape for titles.
+pub fn shape_name(shape: &Shape) -> String {
+    match *shape {
+        Shape::Square { half_width } => format!("square [-{half_width}, {half_width}]^2"),
+        Shape::Disc {
+            radius,
+            vertices,
+            circumscribed,
+        } => format!(
+            "disc r = {radius} ({vertices}-gon, {})",
+            if circumscribed {
+                "circumscribed"
+            } else {
+                "inscribed"
+            }
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_font_parses() {
+        assert!(
+            plotters::style::register_font(
+                "sans-serif-test",
+                FontStyle::Normal,
+                include_bytes!("../assets/DejaVuSans.ttf"),
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(thousands(1234567), "1\u{2009}234\u{2009}567");
+        assert_eq!(thousands(123), "123");
+        assert_eq!(tick_label(0.05), "0.05");
+        assert_eq!(tick_label(-2.5), "\u{2212}2.5");
+        assert_eq!(tick_label(1e-5), "1.0e-5");
+    }
+}
