@@ -1,19 +1,16 @@
 //! The `relu-regions` binary on the bundled network: commands run, JSON has its keys,
 //! numbers agree with the library, bad input gives a clear error and a failing exit code.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "../../../tests-support/shared.rs"]
+mod support;
+use support::bundled_data as data;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_relu-regions"))
-}
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data")
-        .join(rel)
 }
 
 const ACAS: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet";

@@ -2,31 +2,15 @@
 //! mnistfc and the hand-made VNN-COMP test nets. Lives in the CLI crate because it needs
 //! both the loaders and the mathematics.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use relu_regions::slice::line::{SegmentOptions, segment_partition};
 use relu_regions::{Network, Norm, boundary_distance};
 use relu_regions_io::{LoadOptions, load_model, read_points};
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data")
-        .join(rel)
-}
-
-fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/networks");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
-        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
-        dir.display()
-    );
-    eprintln!("note: {} not found; skipping", dir.display());
-    None
-}
+#[path = "../../../tests-support/shared.rs"]
+mod support;
+use support::{bundled_data as data, shared_networks as shared_dir};
 
 fn load(path: &Path) -> Network {
     load_model(path, LoadOptions::default()).unwrap().network

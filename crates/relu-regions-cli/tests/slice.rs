@@ -14,28 +14,12 @@ use relu_regions::{ActivationPattern, Network};
 use relu_regions_io::{LoadOptions, load_model, read_points};
 use serde_json::Value;
 
+#[path = "../../../tests-support/shared.rs"]
+mod support;
+use support::{bundled_data as data, shared_networks as shared_dir};
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_relu-regions"))
-}
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data")
-        .join(rel)
-}
-
-fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/networks");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
-        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
-        dir.display()
-    );
-    eprintln!("note: {} not found; skipping", dir.display());
-    None
 }
 
 const ACAS: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet";

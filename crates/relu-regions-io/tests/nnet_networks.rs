@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use relu_regions_io::{LoadOptions, load_model};
 use serde::Deserialize;
 
+#[path = "../../../tests-support/shared.rs"]
+mod support;
+use support::shared_networks as shared_dir;
+
 #[derive(Deserialize)]
 struct Reference {
     input: Vec<f64>,
@@ -15,24 +19,6 @@ struct Reference {
 
 fn bundled_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/networks")
-}
-
-/// `../shared/networks`, or `None` (skip) when absent and not required.
-fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/networks");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
-        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
-        dir.display()
-    );
-    eprintln!(
-        "note: {} not found; skipping the shared-network tests",
-        dir.display()
-    );
-    None
 }
 
 fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

@@ -15,6 +15,10 @@ use relu_regions_io::onnx::proto::{NodeProto, TensorProto};
 use relu_regions_io::onnx::{OnnxError, load_onnx};
 use relu_regions_io::{LoadedModel, ModelFormat};
 
+#[path = "../../../tests-support/shared.rs"]
+mod support;
+use support::shared_networks as shared_dir;
+
 // ---------------------------------------------------------------------------------------
 // Reference implementations
 // ---------------------------------------------------------------------------------------
@@ -2004,27 +2008,6 @@ fn random_byte_flips_never_panic() {
 // ---------------------------------------------------------------------------------------
 // The shared networks
 // ---------------------------------------------------------------------------------------
-
-/// `../shared/networks`, or `None` (skip) when absent and not required.
-fn shared_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/networks"
-    ));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
-        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
-        dir.display()
-    );
-    eprintln!(
-        "note: {} not found; skipping the shared ONNX networks",
-        dir.display()
-    );
-    None
-}
 
 fn onnx_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -5,18 +5,9 @@ use std::path::{Path, PathBuf};
 
 use relu_regions_io::{VnnlibError, parse_vnnlib_box};
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/networks");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("RELU_REGIONS_REQUIRE_SHARED").as_deref() != Ok("1"),
-        "RELU_REGIONS_REQUIRE_SHARED=1 but {} does not exist",
-        dir.display()
-    );
-    None
-}
+#[path = "../../../tests-support/shared.rs"]
+mod support;
+use support::shared_networks as shared_dir;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)

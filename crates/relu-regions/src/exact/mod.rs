@@ -352,24 +352,7 @@ impl Shared<'_> {
                     self.leaf(&node);
                     return;
                 }
-                let width = node.c.len();
-                let start = node.bits.len() - width;
-                let active: Vec<usize> = (0..width).filter(|&i| node.bits[start + i]).collect();
-                let layer = &self.net.layers()[next];
-                let w = layer.weight();
-                let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
-                let ga = Mat::from_fn(active.len(), node.g.ncols(), |k, j| node.g[(active[k], j)]);
-                let g = &wa * &ga;
-                let c: Vec<f64> = (0..w.nrows())
-                    .map(|i| {
-                        layer.bias()[i]
-                            + active
-                                .iter()
-                                .enumerate()
-                                .map(|(k, &a)| wa[(i, k)] * node.c[a])
-                                .sum::<f64>()
-                    })
-                    .collect();
+                let (g, c) = self.next_layer_maps(&node);
                 node.layer = next;
                 node.index = 0;
                 node.g = g;
@@ -587,19 +570,18 @@ impl Shared<'_> {
         }
     }
 
-    /// The anytime bound inside a region of the first `k` layers: the local bound of the
-    /// remaining layers, from the frozen map of layer `k`.
-    fn bound_node_after_layer(&self, node: &Node) {
+    /// The frozen pre-activation maps of the next layer on a node whose current layer is
+    /// fully decided: `W[:, A] G[A, :]` and `W[:, A] c[A] + b`, `A` the active neurons.
+    fn next_layer_maps(&self, node: &Node) -> (Mat<f64>, Vec<f64>) {
         let width = node.c.len();
         let start = node.bits.len() - width;
         let active: Vec<usize> = (0..width).filter(|&i| node.bits[start + i]).collect();
-        let next = node.layer + 1;
-        let layer = &self.net.layers()[next];
+        let layer = &self.net.layers()[node.layer + 1];
         let w = layer.weight();
         let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
         let ga = Mat::from_fn(active.len(), node.g.ncols(), |k, j| node.g[(active[k], j)]);
         let g = &wa * &ga;
-        let c: Vec<f64> = (0..w.nrows())
+        let c = (0..w.nrows())
             .map(|i| {
                 layer.bias()[i]
                     + active
@@ -609,8 +591,15 @@ impl Shared<'_> {
                         .sum::<f64>()
             })
             .collect();
+        (g, c)
+    }
+
+    /// The anytime bound inside a region of the first `k` layers: the local bound of the
+    /// remaining layers, from the frozen map of layer `k`.
+    fn bound_node_after_layer(&self, node: &Node) {
+        let (g, c) = self.next_layer_maps(node);
         let sub = Node {
-            layer: next,
+            layer: node.layer + 1,
             index: 0,
             bits: Vec::new(),
             rows: Vec::new(),
