@@ -11,6 +11,90 @@ use clarabel::solver::{
 
 use crate::domain::{Domain, Norm};
 
+/// The outcome of [`maximize`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum LpOutcome {
+    /// The maximum.
+    Optimal(f64),
+    /// The feasible set is empty.
+    Infeasible,
+    Failed(String),
+}
+
+/// `max e.x` over `{a_k . x <= b_k} ∩ domain` (the node bounding boxes of the region tree).
+pub fn maximize(e: &[f64], rows: &[(Vec<f64>, f64)], domain: &Domain) -> LpOutcome {
+    let d = e.len();
+    let mut ti = Vec::new();
+    let mut tj = Vec::new();
+    let mut tv = Vec::new();
+    let mut b = Vec::new();
+    for (a, rhs) in rows {
+        let r = b.len();
+        for (j, &v) in a.iter().enumerate() {
+            if v != 0.0 {
+                ti.push(r);
+                tj.push(j);
+                tv.push(v);
+            }
+        }
+        b.push(*rhs);
+    }
+    let (lo, hi): (Vec<f64>, Vec<f64>) = match domain {
+        Domain::Box(bx) => (bx.lo.clone(), bx.hi.clone()),
+        Domain::Ball(ball) if ball.norm == Norm::LInf => (
+            ball.center.iter().map(|c| c - ball.radius).collect(),
+            ball.center.iter().map(|c| c + ball.radius).collect(),
+        ),
+        Domain::Ball(_) => (Vec::new(), Vec::new()),
+    };
+    for j in 0..lo.len() {
+        for (sign, rhs) in [(1.0, hi[j]), (-1.0, -lo[j])] {
+            ti.push(b.len());
+            tj.push(j);
+            tv.push(sign);
+            b.push(rhs);
+        }
+    }
+    let linear = b.len();
+    let mut cones = Vec::new();
+    if linear > 0 {
+        cones.push(SupportedConeT::NonnegativeConeT(linear));
+    }
+    if let Domain::Ball(ball) = domain
+        && ball.norm == Norm::L2
+    {
+        b.push(ball.radius);
+        for j in 0..d {
+            ti.push(b.len());
+            tj.push(j);
+            tv.push(-1.0);
+            b.push(-ball.center[j]);
+        }
+        cones.push(SupportedConeT::SecondOrderConeT(d + 1));
+    }
+    let a = CscMatrix::new_from_triplets(b.len(), d, ti, tj, tv);
+    let p = CscMatrix::zeros((d, d));
+    let q: Vec<f64> = e.iter().map(|v| -v).collect();
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .build()
+        .expect("valid settings");
+    let mut solver = match DefaultSolver::new(&p, &q, &a, &b, &cones, settings) {
+        Ok(s) => s,
+        Err(err) => return LpOutcome::Failed(err.to_string()),
+    };
+    solver.solve();
+    match solver.solution.status {
+        SolverStatus::Solved | SolverStatus::AlmostSolved => {
+            LpOutcome::Optimal(e.iter().zip(&solver.solution.x).map(|(a, b)| a * b).sum())
+        }
+        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
+            LpOutcome::Infeasible
+        }
+        other => LpOutcome::Failed(format!("{other:?}")),
+    }
+}
+
 /// The outcome of [`chebyshev_center`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChebyshevOutcome {

@@ -12,7 +12,9 @@
 //! 1. **Settled without solving** when its sign is proven on the whole domain: by the
 //!    root's CROWN bounds, or by the range of the affine extension `g . x + c0` over the
 //!    domain (`g.c + c0 -+ r ||g||_*`; exact for a ball or box, and `P` lies in the
-//!    domain).
+//!    domain), or over the node's bounding box (computed by `2d` small programs once per
+//!    node and layer, the first time a neuron of the layer would need a solve; input
+//!    dimension up to 8).
 //! 2. **Split without solving** when two known interior points of `P` (*witnesses*) lie
 //!    strictly on opposite sides: both children then have nonempty interior.
 //! 3. Otherwise **one optimisation** ([`lp::chebyshev_center`]): the largest ball inside
@@ -66,7 +68,7 @@ use crate::domain::{Domain, DomainError};
 use crate::network::{Affine, Network};
 use crate::pattern::ActivationPattern;
 use crate::stability::{BoundPropagator, Method, NeuronBounds};
-use lp::{ChebyshevOutcome, chebyshev_center};
+use lp::{ChebyshevOutcome, LpOutcome, chebyshev_center};
 
 /// Options of [`enumerate_regions`].
 #[derive(Debug, Clone, Copy)]
@@ -157,6 +159,11 @@ struct Node {
     bits: Vec<bool>,
     rows: Vec<(Vec<f64>, f64)>,
     witnesses: Vec<Vec<f64>>,
+    /// A bounding box of the node's polyhedron (computed lazily, at most once per layer;
+    /// a parent's box stays valid for its children, which are smaller).
+    bbox: Option<(Vec<f64>, Vec<f64>)>,
+    /// Whether `bbox` was computed in the current layer.
+    bbox_fresh: bool,
     /// Frozen pre-activation maps of `layer` on the node's polyhedron.
     g: Mat<f64>,
     c: Vec<f64>,
@@ -244,6 +251,8 @@ pub fn enumerate_regions(
         bits: Vec::with_capacity(net.relu_count()),
         rows: Vec::new(),
         witnesses,
+        bbox: None,
+        bbox_fresh: false,
         g: first.weight().to_owned(),
         c: first.bias().to_vec(),
     };
@@ -354,6 +363,7 @@ impl Shared<'_> {
                 }
                 let (g, c) = self.next_layer_maps(&node);
                 node.layer = next;
+                node.bbox_fresh = false;
                 node.index = 0;
                 node.g = g;
                 node.c = c;
@@ -423,6 +433,12 @@ impl Shared<'_> {
         if hi < -margin {
             return Decision::Fixed(false);
         }
+        // 1b. Proven on the node's bounding box (P lies in it).
+        if let Some((lo, hi)) = &node.bbox
+            && let Some(fixed) = box_sign(&g, c0, lo, hi)
+        {
+            return Decision::Fixed(fixed);
+        }
         // 2. Witnesses on both sides.
         let value = |x: &[f64]| g.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + c0;
         let values: Vec<f64> = node.witnesses.iter().map(|w| value(w)).collect();
@@ -442,6 +458,20 @@ impl Shared<'_> {
             .collect();
         if !positive.is_empty() && !negative.is_empty() {
             return Decision::Split { positive, negative };
+        }
+        // 2b. Before solving for this neuron, refresh the node's bounding box once per
+        //     layer (2d small programs that can settle many neurons of the layer).
+        if !node.bbox_fresh && g.len() <= MAX_BBOX_DIM {
+            node.bbox_fresh = true;
+            match self.bounding_box(node) {
+                Ok(b) => node.bbox = Some(b),
+                Err(e) => return Decision::Error(e),
+            }
+            if let Some((lo, hi)) = &node.bbox
+                && let Some(fixed) = box_sign(&g, c0, lo, hi)
+            {
+                return Decision::Fixed(fixed);
+            }
         }
         // 3. One optimisation on the uncovered side (both if no witness is clear of the
         //    hyperplane): the Chebyshev centre of that side, a deep interior witness.
@@ -491,6 +521,36 @@ impl Shared<'_> {
             }
         }
         Decision::Split { positive, negative }
+    }
+
+    /// A bounding box of the node's polyhedron: `max +-x_j` over it (widened by the
+    /// solver's accuracy).
+    fn bounding_box(&self, node: &Node) -> Result<(Vec<f64>, Vec<f64>), String> {
+        let d = self.domain.dim();
+        let slack = 1e-7 * self.size.max(f64::MIN_POSITIVE);
+        let mut lo = vec![0.0; d];
+        let mut hi = vec![0.0; d];
+        for j in 0..d {
+            for s in [1.0, -1.0] {
+                let mut e = vec![0.0; d];
+                e[j] = s;
+                self.solves.fetch_add(1, Ordering::Relaxed);
+                match lp::maximize(&e, &node.rows, self.domain) {
+                    LpOutcome::Optimal(v) => {
+                        if s > 0.0 {
+                            hi[j] = v + slack;
+                        } else {
+                            lo[j] = -v - slack;
+                        }
+                    }
+                    LpOutcome::Infeasible => {
+                        return Err("a node's polyhedron was reported empty".into());
+                    }
+                    LpOutcome::Failed(status) => return Err(status),
+                }
+            }
+        }
+        Ok((lo, hi))
     }
 
     /// The Chebyshev centre of the node's polyhedron on side `s` of `z = g.x + c0`
@@ -604,6 +664,8 @@ impl Shared<'_> {
             bits: Vec::new(),
             rows: Vec::new(),
             witnesses: Vec::new(),
+            bbox: None,
+            bbox_fresh: false,
             g,
             c,
         };
@@ -620,6 +682,31 @@ enum Decision {
         negative: Vec<Vec<f64>>,
     },
     Error(String),
+}
+
+/// Bounding boxes are used up to this input dimension (they cost `2d` solves).
+const MAX_BBOX_DIM: usize = 8;
+
+/// The sign of `g.x + c0` on the box `[lo, hi]` when it is proven (with a rounding
+/// margin): `Some(true)` for positive, `Some(false)` for negative.
+fn box_sign(g: &[f64], c0: f64, lo: &[f64], hi: &[f64]) -> Option<bool> {
+    let mut center = c0;
+    let mut spread = 0.0;
+    let mut magnitude = c0.abs();
+    for ((gj, l), h) in g.iter().zip(lo).zip(hi) {
+        let (m, w) = (0.5 * (l + h), 0.5 * (h - l));
+        center += gj * m;
+        spread += gj.abs() * w;
+        magnitude += (gj * m).abs();
+    }
+    let margin = crate::stability::rounding_margin(g.len(), magnitude + spread);
+    if center - spread > margin {
+        Some(true)
+    } else if center + spread < -margin {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 fn row(g: &Mat<f64>, c: &[f64], i: usize) -> (Vec<f64>, f64) {
