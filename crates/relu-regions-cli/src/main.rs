@@ -37,6 +37,8 @@ enum Command {
     Count(commands::count::Args),
     /// Exact activation regions of a 2-D slice through a point, with pictures (PNG, SVG).
     Slice(commands::slice::Args),
+    /// Train a ReLU MLP and test whether region boundaries move away from training points.
+    Study(commands::study::Args),
     /// Run inspect, eval, distance, bound, count, slice and line on the bundled ACAS Xu network.
     Demo(commands::demo::Args),
 }
@@ -51,6 +53,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Bound(args) => commands::bound::run(&args),
         Command::Count(args) => commands::count::run(&args),
         Command::Slice(args) => commands::slice::run(&args),
+        Command::Study(args) => commands::study::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
     }
 }

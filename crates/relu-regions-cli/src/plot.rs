@@ -44,7 +44,7 @@ pub struct Picture<'a> {
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         // The bytes are a valid TrueType font (checked by the tests).
         let _ = plotters::style::register_font(
@@ -633,6 +633,120 @@ pub fn shape_name(shape: &Shape) -> String {
             }
         ),
     }
+}
+
+/// One series of a band chart: a median line with a quartile band.
+pub struct BandSeries {
+    pub label: String,
+    pub color: RGBColor,
+    /// Per x: (x, q1, median, q3).
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A line chart of medians with quartile bands (e.g. a metric against epoch per point set).
+pub struct BandChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<BandSeries>,
+}
+
+fn draw_band_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &BandChart,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    let all: Vec<&(f64, f64, f64, f64)> = chart.series.iter().flat_map(|s| &s.points).collect();
+    let finite = |v: f64| v.is_finite();
+    let x_max = all.iter().map(|p| p.0).fold(1.0, f64::max);
+    let y_lo = all
+        .iter()
+        .map(|p| p.1)
+        .filter(|v| finite(*v))
+        .fold(f64::INFINITY, f64::min);
+    let y_hi = all
+        .iter()
+        .map(|p| p.3)
+        .filter(|v| finite(*v))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (y_lo, y_hi) = if y_lo.is_finite() && y_hi > y_lo {
+        (y_lo.min(0.0), y_hi * 1.05)
+    } else {
+        (0.0, 1.0)
+    };
+    let mut c = ChartBuilder::on(root)
+        .caption(&chart.title, ("sans-serif", 18.0))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_max, y_lo..y_hi)
+        .map_err(|e| anyhow!("{e:?}"))?;
+    c.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .label_style(("sans-serif", 12.0))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    for s in &chart.series {
+        let pts: Vec<&(f64, f64, f64, f64)> = s
+            .points
+            .iter()
+            .filter(|p| finite(p.1) && finite(p.2) && finite(p.3))
+            .collect();
+        let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+        band.extend(pts.iter().rev().map(|p| (p.0, p.1)));
+        c.draw_series(std::iter::once(Polygon::new(
+            band,
+            s.color.mix(0.18).filled(),
+        )))
+        .map_err(|e| anyhow!("{e:?}"))?;
+        let color = s.color;
+        c.draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.2)),
+            color.stroke_width(2),
+        ))
+        .map_err(|e| anyhow!("{e:?}"))?
+        .label(s.label.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+    }
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 13.0))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
+}
+
+/// Writes a band chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
+pub fn write_band_chart(chart: &BandChart, stem: &Path) -> Result<()> {
+    register_font();
+    let (w, h) = (720u32, 450u32);
+    let with_ext = |ext: &str| {
+        let mut p = stem.as_os_str().to_owned();
+        p.push(ext);
+        std::path::PathBuf::from(p)
+    };
+    let png = with_ext(".png");
+    {
+        let root = BitMapBackend::new(&png, (w, h)).into_drawing_area();
+        draw_band_chart(&root, chart)?;
+        root.present()
+            .map_err(|e| anyhow!("{e:?}"))
+            .with_context(|| format!("writing {}", png.display()))?;
+    }
+    let svg = with_ext(".svg");
+    let root = SVGBackend::new(&svg, (w, h)).into_drawing_area();
+    draw_band_chart(&root, chart)?;
+    root.present()
+        .map_err(|e| anyhow!("{e:?}"))
+        .with_context(|| format!("writing {}", svg.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,3 +6,4 @@ pub mod eval;
 pub mod inspect;
 pub mod line;
 pub mod slice;
+pub mod study;

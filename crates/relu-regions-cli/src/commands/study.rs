@@ -1,0 +1,311 @@
+//! `relu-regions study [--dataset ...] [--arch ...] ... [--out DIR] [--json]`: train a
+//! ReLU MLP, track the local region geometry at training, test and arbitrary points at
+//! every checkpoint, and test the seed paper's two findings.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use relu_regions_study::datasets::DatasetKind;
+use relu_regions_study::stats::quartiles;
+use relu_regions_study::{Progress, StudyConfig, StudyReport, run_study};
+
+use crate::output::{print_json, progress_bar};
+use crate::plot::{BandChart, BandSeries, write_band_chart};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitArg {
+    /// PyTorch's nn.Linear default (uniform +-1/sqrt(fan_in)).
+    Pytorch,
+    /// He normal weights, tiny biases.
+    He,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptimizerArg {
+    /// SGD with momentum 0.9.
+    Sgd,
+    /// Adam (0.9, 0.999, 1e-8).
+    Adam,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// moons, circles, spirals, blobs (generated, standardised), digits, mnist (bundled
+    /// images scaled to [0, 1]) or csv:FILE (features then an integer label; standardised).
+    #[arg(long, default_value = "moons")]
+    dataset: String,
+    /// Architecture input-hidden...-classes, e.g. 2-32-32-2 (default: two hidden layers of
+    /// 32 for 2-D data, 64 otherwise).
+    #[arg(long)]
+    arch: Option<String>,
+    #[arg(long, value_enum, default_value_t = InitArg::Pytorch)]
+    init: InitArg,
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
+    optimizer: OptimizerArg,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    lr: f64,
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Points per set (training, test, arbitrary).
+    #[arg(long, default_value_t = 100)]
+    points: usize,
+    /// L2 radii of the balls, comma-separated, in input units after scaling.
+    #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2")]
+    radii: Vec<f64>,
+    /// Samples drawn by the 2-D generators.
+    #[arg(long, default_value_t = 500)]
+    samples: usize,
+    /// Noise of the 2-D generators (Gaussian standard deviation).
+    #[arg(long, default_value_t = 0.1)]
+    noise: f64,
+    /// Output directory: report.json, report.md, metrics.csv, checkpoints/.
+    #[arg(long, default_value = "study")]
+    out: PathBuf,
+    /// Track a sequence of networks instead of training: every .onnx, .nnet and
+    /// .safetensors file in DIR, in natural order of their names (epoch_2 before
+    /// epoch_10), on the points of --dataset (which must be the data they were trained on,
+    /// scaled as the study scales it).
+    #[arg(long, value_name = "DIR")]
+    checkpoints: Option<PathBuf>,
+    /// Print report.json to stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn metrics_csv(r: &StudyReport) -> String {
+    let mut s = String::from("epoch,set,point,metric,radius,value\n");
+    for cp in &r.checkpoints {
+        for (set, m) in r.point_sets.iter().zip(&cp.sets) {
+            for (i, d) in m.distance.iter().enumerate() {
+                let _ = writeln!(s, "{},{set},{i},distance,,{d}", cp.epoch);
+            }
+            for (ri, radius) in r.config.radii.iter().enumerate() {
+                for i in 0..m.distance.len() {
+                    let _ = writeln!(
+                        s,
+                        "{e},{set},{i},bound_log2,{radius},{}\n{e},{set},{i},unstable,{radius},{}\n{e},{set},{i},lc,{radius},{}",
+                        m.bound_log2[ri][i],
+                        m.unstable[ri][i],
+                        m.lc[ri][i],
+                        e = cp.epoch
+                    );
+                    if let Some(v) = m.slice_regions.get(ri) {
+                        let _ =
+                            writeln!(s, "{},{set},{i},slice_regions,{radius},{}", cp.epoch, v[i]);
+                    }
+                    if let Some(v) = m.ball_regions.get(ri) {
+                        let value = v[i].map_or(String::new(), |c| c.to_string());
+                        let _ = writeln!(s, "{},{set},{i},ball_regions,{radius},{value}", cp.epoch);
+                    }
+                }
+            }
+        }
+    }
+    s
+}
+
+const SET_COLORS: [plotters::style::RGBColor; 3] = [
+    plotters::style::RGBColor(31, 119, 180),
+    plotters::style::RGBColor(255, 127, 14),
+    plotters::style::RGBColor(100, 100, 100),
+];
+
+/// Median and quartiles per epoch of one metric, per point set.
+fn band_chart(
+    r: &StudyReport,
+    title: String,
+    y_label: &str,
+    metric: impl Fn(&relu_regions_study::track::SetMetrics) -> Vec<f64>,
+) -> BandChart {
+    BandChart {
+        title,
+        x_label: "epoch".into(),
+        y_label: y_label.into(),
+        series: (0..3)
+            .map(|s| BandSeries {
+                label: format!("{} points", r.point_sets[s]),
+                color: SET_COLORS[s],
+                points: r
+                    .checkpoints
+                    .iter()
+                    .map(|cp| {
+                        let v: Vec<f64> = metric(&cp.sets[s])
+                            .into_iter()
+                            .filter(|v| v.is_finite())
+                            .collect();
+                        let q = quartiles(&v);
+                        (
+                            cp.epoch as f64,
+                            q.map_or(f64::NAN, |q| q.q1),
+                            q.map_or(f64::NAN, |q| q.median),
+                            q.map_or(f64::NAN, |q| q.q3),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes the plots; returns their file stems (relative to the output directory).
+fn write_plots(r: &StudyReport, out: &std::path::Path) -> Result<Vec<String>> {
+    let mut stems = vec!["distance".to_string()];
+    write_band_chart(
+        &band_chart(
+            r,
+            "Distance to the region boundary (median, quartile band)".into(),
+            "L2 distance",
+            |m| m.distance.clone(),
+        ),
+        &out.join("distance"),
+    )?;
+    for (ri, radius) in r.config.radii.iter().enumerate() {
+        let stem = format!("bound_r{radius}");
+        write_band_chart(
+            &band_chart(
+                r,
+                format!("Local bound on regions in B(x, {radius}) (median, quartile band)"),
+                "log2 local bound (CROWN)",
+                |m| m.bound_log2[ri].clone(),
+            ),
+            &out.join(&stem),
+        )?;
+        stems.push(stem);
+    }
+    Ok(stems)
+}
+
+/// The model files of a directory in natural order of their names.
+fn checkpoint_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| relu_regions_io::ModelFormat::from_path(p).is_some())
+        .collect();
+    // Natural order: compare runs of digits as numbers.
+    let key = |p: &PathBuf| -> Vec<(String, u64)> {
+        let name = p
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let mut out = Vec::new();
+        let mut text = String::new();
+        let mut num = String::new();
+        for ch in name.chars() {
+            if ch.is_ascii_digit() {
+                num.push(ch);
+            } else {
+                if !num.is_empty() {
+                    out.push((std::mem::take(&mut text), num.parse().unwrap_or(u64::MAX)));
+                    num.clear();
+                }
+                text.push(ch);
+            }
+        }
+        out.push((text, num.parse().unwrap_or(0)));
+        out
+    };
+    files.sort_by_key(key);
+    anyhow::ensure!(
+        !files.is_empty(),
+        "{}: no .onnx, .nnet or .safetensors files",
+        dir.display()
+    );
+    Ok(files)
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let mut config = StudyConfig::default_for(DatasetKind::parse(&args.dataset)?);
+    config.arch = args.arch.clone().unwrap_or_default();
+    config.init = match args.init {
+        InitArg::Pytorch => "pytorch",
+        InitArg::He => "he",
+    };
+    config.optimizer = match args.optimizer {
+        OptimizerArg::Sgd => "sgd",
+        OptimizerArg::Adam => "adam",
+    };
+    config.lr = args.lr;
+    config.epochs = args.epochs;
+    config.batch = args.batch;
+    config.seed = args.seed;
+    config.points = args.points;
+    config.radii = args.radii.clone();
+    config.samples = args.samples;
+    config.noise = args.noise;
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let bar = progress_bar(args.epochs as u64 + 1, "train + track", args.json);
+    let report = if let Some(dir) = &args.checkpoints {
+        let files = checkpoint_files(dir)?;
+        let networks = files
+            .iter()
+            .map(|f| Ok(relu_regions_io::load_model(f, Default::default())?.network))
+            .collect::<Result<Vec<_>>>()?;
+        bar.set_length(networks.len() as u64);
+        relu_regions_study::track_networks(
+            &config,
+            &networks,
+            &dir.display().to_string(),
+            &mut |p| match p {
+                Progress::Checkpoint { .. } => bar.inc(1),
+            },
+        )?
+    } else {
+        run_study(&config, &args.out.join("checkpoints"), &mut |p| match p {
+            Progress::Checkpoint { .. } => bar.inc(1),
+        })?
+    };
+    bar.finish_and_clear();
+
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(args.out.join("report.json"), &json)
+        .with_context(|| format!("cannot write {}", args.out.join("report.json").display()))?;
+    let mut md = relu_regions_study::report::markdown(&report);
+    let stems = write_plots(&report, &args.out)?;
+    md.push_str("\n## Plots\n\n");
+    for stem in &stems {
+        let _ = writeln!(md, "![{stem}]({stem}.png)\n");
+    }
+    std::fs::write(args.out.join("report.md"), &md)?;
+    std::fs::write(args.out.join("metrics.csv"), metrics_csv(&report))?;
+
+    if args.json {
+        return print_json(&report);
+    }
+    let last = report.checkpoints.last().expect("epoch 0 at least");
+    if report.source != "trained" {
+        println!("tracked checkpoints from {}", report.source);
+    }
+    println!(
+        "study: {} ({} train / {} test, {}), network {}, {} epochs",
+        report.dataset.name,
+        report.dataset.n_train,
+        report.dataset.n_test,
+        report.dataset.scaling,
+        report.config.arch,
+        report.config.epochs
+    );
+    println!(
+        "final accuracy: train {:.3}, test {:.3}; time: training {:.1} s, tracking {:.1} s",
+        last.train_accuracy, last.test_accuracy, report.train_seconds, report.track_seconds
+    );
+    println!();
+    println!("{}", report.findings.f1.statement);
+    println!();
+    println!("{}", report.findings.f2.statement);
+    println!();
+    println!(
+        "wrote {}/report.md, report.json, metrics.csv, plots (PNG, SVG) and {} checkpoints in checkpoints/",
+        args.out.display(),
+        report.checkpoints.len()
+    );
+    Ok(())
+}

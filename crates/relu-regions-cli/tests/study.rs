@@ -1,0 +1,123 @@
+//! A tiny end-to-end study: trains for two epochs on two moons, tracks a few points, and
+//! checks the report files and the keys of report.json.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn tiny_study_writes_every_report_file() {
+    let out = std::env::temp_dir().join(format!("rr-study-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+        .args([
+            "study",
+            "--epochs",
+            "2",
+            "--points",
+            "6",
+            "--samples",
+            "120",
+            "--radii",
+            "0.1,0.3",
+            "--arch",
+            "2-8-8-2",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let stdout: Value = serde_json::from_slice(&status.stdout).expect("JSON on stdout");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(stdout, file);
+    for key in [
+        "dataset",
+        "config",
+        "checkpoints",
+        "findings",
+        "points",
+        "train_seconds",
+    ] {
+        assert!(file.get(key).is_some(), "missing key {key}");
+    }
+    let cps = file["checkpoints"].as_array().unwrap();
+    assert_eq!(cps.len(), 3);
+    assert_eq!(cps[0]["sets"].as_array().unwrap().len(), 3);
+    assert_eq!(cps[2]["sets"][0]["distance"].as_array().unwrap().len(), 6);
+    assert_eq!(cps[2]["sets"][0]["bound_log2"].as_array().unwrap().len(), 2);
+    for f in ["f1", "f2"] {
+        assert!(file["findings"][f]["holds"].is_boolean());
+        assert!(file["findings"][f]["statement"].is_string());
+    }
+    assert!(file["findings"]["f1"]["sets"][0]["wilcoxon_first_last"]["p"].is_number());
+    // F2: first and last checkpoint x 2 radii x {arbitrary, test} x {bound, lc, slice
+    // regions, ball regions (2-D data)}.
+    let comparisons = file["findings"]["f2"]["comparisons"].as_array().unwrap();
+    assert_eq!(comparisons.len(), 32);
+    assert_eq!(
+        cps[2]["sets"][1]["slice_regions"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        cps[2]["sets"][2]["ball_regions"][1]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    // The exact ball count is taken at the first and last checkpoints only.
+    assert_eq!(
+        cps[1]["sets"][0]["ball_regions"].as_array().unwrap().len(),
+        0
+    );
+    for ext in ["png", "svg"] {
+        assert!(out.join(format!("distance.{ext}")).is_file());
+        assert!(out.join(format!("bound_r0.1.{ext}")).is_file());
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Verdicts") && md.contains("F1") && md.contains("F2"));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(csv.starts_with("epoch,set,point,metric,radius,value\n"));
+    for e in 0..=2 {
+        let ckpt = out.join(format!("checkpoints/epoch_{e:03}.safetensors"));
+        let m = relu_regions_io::load_model(&ckpt, Default::default()).expect("loads");
+        assert_eq!(m.network.input_dim(), 2);
+        assert_eq!(m.network.layer_widths(), vec![8, 8, 2]);
+    }
+
+    // --checkpoints: the same networks tracked without training give the same numbers.
+    let out2 = out.join("retrack");
+    let status = Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+        .args([
+            "study",
+            "--points",
+            "6",
+            "--samples",
+            "120",
+            "--radii",
+            "0.1,0.3",
+            "--json",
+            "--checkpoints",
+        ])
+        .arg(out.join("checkpoints"))
+        .arg("--out")
+        .arg(&out2)
+        .output()
+        .expect("runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let again: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(again["checkpoints"], file["checkpoints"]);
+    assert_eq!(again["findings"], file["findings"]);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -1,0 +1,352 @@
+//! # relu-regions-study: does training move region boundaries?
+//!
+//! Trains a ReLU MLP classifier on a bundled or generated dataset, writes a checkpoint at
+//! initialisation and after every epoch, tracks the local region geometry at training,
+//! test and arbitrary points at every checkpoint ([`track`]), and tests the seed paper's
+//! two findings with rank statistics ([`report`], [`stats`]).
+//!
+//! Training is written by hand on faer matrix products ([`train`]): an MLP's forward and
+//! backward passes are short, and this keeps heavy ML frameworks out of the build.
+
+pub mod datasets;
+pub mod report;
+pub mod stats;
+pub mod track;
+pub mod train;
+
+use std::path::Path;
+use std::time::Instant;
+
+use relu_regions::random::Init;
+use serde::Serialize;
+use thiserror::Error;
+
+use datasets::{DataOptions, DatasetKind};
+use report::Findings;
+use track::{CheckpointMetrics, PointSets, TrackConfig};
+use train::{Mlp, Optimizer, TrainConfig, Trainer};
+
+/// Why a study could not run.
+#[derive(Debug, Error)]
+pub enum StudyError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Data(String),
+    #[error("analysis failed: {0}")]
+    Analysis(String),
+}
+
+/// Everything a study needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyConfig {
+    #[serde(skip)]
+    pub dataset: DatasetKind,
+    /// Architecture `d-h...-c`; `None`: two hidden layers of 32 (2-D data) or 64 (images).
+    pub arch: String,
+    pub init: &'static str,
+    pub optimizer: &'static str,
+    pub lr: f64,
+    pub epochs: usize,
+    pub batch: usize,
+    pub seed: u64,
+    /// Points per set.
+    pub points: usize,
+    pub radii: Vec<f64>,
+    /// Samples drawn by the 2-D generators.
+    pub samples: usize,
+    pub noise: f64,
+}
+
+impl StudyConfig {
+    /// The default study: two moons, 2-32-32-2, Adam, 30 epochs, 100 points per set.
+    pub fn default_for(dataset: DatasetKind) -> Self {
+        Self {
+            dataset,
+            arch: String::new(),
+            init: "pytorch",
+            optimizer: "adam",
+            lr: 0.01,
+            epochs: 30,
+            batch: 32,
+            seed: 0,
+            points: 100,
+            radii: vec![0.05, 0.1, 0.2],
+            samples: 500,
+            noise: 0.1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub n_train: usize,
+    pub n_test: usize,
+    pub dim: usize,
+    pub classes: usize,
+    pub scaling: String,
+}
+
+/// A finished study: everything `report.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyReport {
+    /// `trained`, or where the user's checkpoints came from.
+    pub source: String,
+    pub dataset: DatasetSummary,
+    pub config: StudyConfig,
+    /// Points per set actually tracked.
+    pub points: usize,
+    pub lc_directions: usize,
+    pub bound_method: &'static str,
+    pub point_sets: [&'static str; 3],
+    pub checkpoints: Vec<CheckpointMetrics>,
+    pub findings: Findings,
+    pub train_seconds: f64,
+    pub track_seconds: f64,
+}
+
+/// What a study is doing, for progress display.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Checkpoint `epoch` of `epochs` tracked.
+    Checkpoint { epoch: usize, epochs: usize },
+}
+
+/// Runs a study, writing checkpoints into `checkpoint_dir`.
+pub fn run_study(
+    config: &StudyConfig,
+    checkpoint_dir: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<StudyReport, StudyError> {
+    let data = load_data(config)?;
+    let mut config = config.clone();
+    if config.arch.is_empty() {
+        let h = if data.dim() > 2 { 64 } else { 32 };
+        config.arch = format!("{}-{h}-{h}-{}", data.dim(), data.classes);
+    }
+    let widths = train::parse_arch(&config.arch)?;
+    if widths[0] != data.dim() || *widths.last().expect("widths") < data.classes {
+        return Err(StudyError::Config(format!(
+            "architecture {} does not fit the data: input dimension {}, {} classes",
+            config.arch,
+            data.dim(),
+            data.classes
+        )));
+    }
+    let init = match config.init {
+        "pytorch" => Init::PytorchDefault,
+        "he" => Init::He,
+        other => return Err(StudyError::Config(format!("unknown init `{other}`"))),
+    };
+    let optimizer = match config.optimizer {
+        "adam" => Optimizer::Adam,
+        "sgd" => Optimizer::Sgd { momentum: 0.9 },
+        other => return Err(StudyError::Config(format!("unknown optimizer `{other}`"))),
+    };
+    std::fs::create_dir_all(checkpoint_dir).map_err(|e| {
+        StudyError::Data(format!("cannot create {}: {e}", checkpoint_dir.display()))
+    })?;
+    let points = PointSets::choose(&data, config.points, config.seed);
+    let track_cfg = track_config(&config, &data);
+    let mut trainer = Trainer::new(
+        Mlp::new(&widths, init, config.seed),
+        TrainConfig {
+            optimizer,
+            lr: config.lr,
+            batch: config.batch,
+            seed: config.seed,
+        },
+    );
+    let (mut train_s, mut track_s) = (0.0, 0.0);
+    let mut checkpoints = Vec::with_capacity(config.epochs + 1);
+    for epoch in 0..=config.epochs {
+        let t0 = Instant::now();
+        if epoch > 0 {
+            trainer.epoch(&data.train);
+        }
+        let path = checkpoint_dir.join(format!("epoch_{epoch:03}.safetensors"));
+        trainer.model.save_safetensors(&path)?;
+        // Everything below refers to the checkpoint as written (float32 parameters).
+        let net = trainer.model.network_f32();
+        let train_eval = train::evaluate_network(&net, &data.train);
+        let test_eval = train::evaluate_network(&net, &data.test);
+        train_s += t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        checkpoints.push(track_network(
+            &net,
+            &points,
+            &track_cfg,
+            epoch,
+            epoch == config.epochs,
+            train_eval,
+            test_eval,
+        )?);
+        track_s += t1.elapsed().as_secs_f64();
+        progress(Progress::Checkpoint {
+            epoch,
+            epochs: config.epochs,
+        });
+    }
+    Ok(finish(
+        &data,
+        config,
+        &points,
+        &track_cfg,
+        checkpoints,
+        train_s,
+        track_s,
+        "trained",
+    ))
+}
+
+/// Tracks one network (checkpoint `epoch`).
+fn track_network(
+    net: &relu_regions::Network,
+    points: &PointSets,
+    track_cfg: &TrackConfig,
+    epoch: usize,
+    last: bool,
+    (train_loss, train_accuracy): (f64, f64),
+    (test_loss, test_accuracy): (f64, f64),
+) -> Result<CheckpointMetrics, StudyError> {
+    // The exact count in the ball (2-D data) costs most; F2 uses the first and the last
+    // checkpoint, so it is computed there only.
+    let mut track_cfg = track_cfg.clone();
+    track_cfg.exact_ball &= epoch == 0 || last;
+    let sets = points
+        .sets
+        .iter()
+        .enumerate()
+        .map(|(s, p)| track::track_set(net, p, s, &track_cfg))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CheckpointMetrics {
+        epoch,
+        train_loss,
+        train_accuracy,
+        test_loss,
+        test_accuracy,
+        sets,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    data: &datasets::Dataset,
+    config: StudyConfig,
+    points: &PointSets,
+    track_cfg: &TrackConfig,
+    checkpoints: Vec<CheckpointMetrics>,
+    train_s: f64,
+    track_s: f64,
+    source: &str,
+) -> StudyReport {
+    let findings = report::analyse(&checkpoints, &config.radii);
+    StudyReport {
+        source: source.to_string(),
+        dataset: DatasetSummary {
+            name: data.name.clone(),
+            n_train: data.train.y.len(),
+            n_test: data.test.y.len(),
+            dim: data.dim(),
+            classes: data.classes,
+            scaling: data.scaling.clone(),
+        },
+        points: points.k(),
+        lc_directions: track_cfg.lc_directions,
+        bound_method: "crown",
+        point_sets: track::SET_NAMES,
+        config,
+        checkpoints,
+        findings,
+        train_seconds: train_s,
+        track_seconds: track_s,
+    }
+}
+
+fn load_data(config: &StudyConfig) -> Result<datasets::Dataset, StudyError> {
+    if config.radii.is_empty() || config.radii.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(StudyError::Config("radii must be positive numbers".into()));
+    }
+    datasets::load(
+        &config.dataset,
+        &DataOptions {
+            samples: config.samples,
+            noise: config.noise,
+            test_fraction: 0.2,
+            seed: config.seed,
+        },
+    )
+}
+
+fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConfig {
+    TrackConfig {
+        radii: config.radii.clone(),
+        lc_directions: 16.min(data.dim()),
+        seed: config.seed,
+        slice: data.dim() >= 2,
+        exact_ball: data.dim() == 2,
+    }
+}
+
+/// Tracks a user's sequence of networks (in epoch order; checkpoint `i` is epoch `i`)
+/// on the dataset's points, without training. `config`'s training fields are ignored.
+pub fn track_networks(
+    config: &StudyConfig,
+    networks: &[relu_regions::Network],
+    source: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<StudyReport, StudyError> {
+    if networks.is_empty() {
+        return Err(StudyError::Config("no networks to track".into()));
+    }
+    let data = load_data(config)?;
+    for (i, net) in networks.iter().enumerate() {
+        if net.input_dim() != data.dim() || net.output_dim() < data.classes {
+            return Err(StudyError::Config(format!(
+                "network {i} has {} inputs and {} outputs; the data has dimension {} and {} classes",
+                net.input_dim(),
+                net.output_dim(),
+                data.dim(),
+                data.classes
+            )));
+        }
+    }
+    let mut config = config.clone();
+    config.arch = std::iter::once(networks[0].input_dim())
+        .chain(networks[0].layer_widths())
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("-");
+    config.epochs = networks.len() - 1;
+    let points = PointSets::choose(&data, config.points, config.seed);
+    let track_cfg = track_config(&config, &data);
+    let t0 = Instant::now();
+    let mut checkpoints = Vec::with_capacity(networks.len());
+    for (epoch, net) in networks.iter().enumerate() {
+        checkpoints.push(track_network(
+            net,
+            &points,
+            &track_cfg,
+            epoch,
+            epoch + 1 == networks.len(),
+            train::evaluate_network(net, &data.train),
+            train::evaluate_network(net, &data.test),
+        )?);
+        progress(Progress::Checkpoint {
+            epoch,
+            epochs: config.epochs,
+        });
+    }
+    let track_s = t0.elapsed().as_secs_f64();
+    Ok(finish(
+        &data,
+        config,
+        &points,
+        &track_cfg,
+        checkpoints,
+        0.0,
+        track_s,
+        source,
+    ))
+}
