@@ -1,8 +1,14 @@
-//! The one optimisation the region tree needs: the Chebyshev centre (largest inscribed
-//! L2 ball) of a polyhedron intersected with the domain, a box (polyhedral rows) or an L2
-//! ball (a second-order cone, handled exactly). Solved by clarabel's interior-point
-//! method; its optimum is accurate to about `1e-8` relative, which sets the tolerance of
-//! the enumeration ([`super::EnumerationOptions::tolerance`]).
+//! The optimisations the region tree needs, over a polyhedron `{a_k . x <= b_k}`
+//! intersected with the domain (a box, as polyhedral rows, or an L2 ball, as a
+//! second-order cone, handled exactly):
+//!
+//! - [`chebyshev_center`]: the largest inscribed L2 ball (decides whether a side of a
+//!   hyperplane has interior, and gives a deep interior point);
+//! - [`maximize`]: a linear objective (the node bounding boxes).
+//!
+//! Both are solved by clarabel's interior-point method; optima are accurate to about
+//! `1e-8` relative, which sets the tolerance of the enumeration
+//! ([`super::EnumerationOptions::tolerance`]).
 
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
@@ -10,6 +16,145 @@ use clarabel::solver::{
 };
 
 use crate::domain::{Domain, Norm};
+
+/// A conic program `min q.v  s.t.  A v + s = b, s in cones` under construction, over
+/// `v = x` (linear objective) or `v = (x, t)` (Chebyshev radius `t` as the last variable).
+struct Program {
+    d: usize,
+    with_radius: bool,
+    ti: Vec<usize>,
+    tj: Vec<usize>,
+    tv: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl Program {
+    fn new(d: usize, with_radius: bool) -> Self {
+        Self {
+            d,
+            with_radius,
+            ti: Vec::new(),
+            tj: Vec::new(),
+            tv: Vec::new(),
+            b: Vec::new(),
+        }
+    }
+
+    /// The row `coef . x + t_coef t <= rhs` (`t_coef` ignored without a radius).
+    fn row(&mut self, coef: &[f64], t_coef: f64, rhs: f64) {
+        let r = self.b.len();
+        for (j, &v) in coef.iter().enumerate() {
+            if v != 0.0 {
+                self.ti.push(r);
+                self.tj.push(j);
+                self.tv.push(v);
+            }
+        }
+        if self.with_radius && t_coef != 0.0 {
+            self.ti.push(r);
+            self.tj.push(self.d);
+            self.tv.push(t_coef);
+        }
+        self.b.push(rhs);
+    }
+
+    /// The polyhedron's rows (normalised to unit norm when a radius is fitted, so that
+    /// `t` is a Euclidean distance), the domain, and the cap `t <= size`. Returns the
+    /// cones, or `None` when a zero row has a negative right-hand side (the set is empty).
+    fn constraints(
+        &mut self,
+        rows: &[(Vec<f64>, f64)],
+        domain: &Domain,
+    ) -> Option<Vec<SupportedConeT<f64>>> {
+        for (a, rhs) in rows {
+            if self.with_radius {
+                let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+                if norm == 0.0 {
+                    if *rhs < 0.0 {
+                        return None;
+                    }
+                    continue;
+                }
+                let unit: Vec<f64> = a.iter().map(|v| v / norm).collect();
+                self.row(&unit, 1.0, rhs / norm);
+            } else {
+                self.row(a, 0.0, *rhs);
+            }
+        }
+        let (lo, hi): (Vec<f64>, Vec<f64>) = match domain {
+            Domain::Box(bx) => (bx.lo.clone(), bx.hi.clone()),
+            Domain::Ball(ball) if ball.norm == Norm::LInf => (
+                ball.center.iter().map(|c| c - ball.radius).collect(),
+                ball.center.iter().map(|c| c + ball.radius).collect(),
+            ),
+            Domain::Ball(_) => (Vec::new(), Vec::new()),
+        };
+        let mut e = vec![0.0; self.d];
+        for j in 0..lo.len() {
+            e[j] = 1.0;
+            self.row(&e, 1.0, hi[j]);
+            e[j] = -1.0;
+            self.row(&e, 1.0, -lo[j]);
+            e[j] = 0.0;
+        }
+        if self.with_radius {
+            let size = match domain {
+                Domain::Box(bx) => bx
+                    .lo
+                    .iter()
+                    .zip(&bx.hi)
+                    .fold(0.0_f64, |m, (l, h)| m.max(h - l)),
+                Domain::Ball(ball) => ball.radius,
+            };
+            // t <= size keeps the program bounded.
+            self.row(&vec![0.0; self.d], 1.0, size.max(f64::MIN_POSITIVE));
+        }
+        let mut cones = Vec::new();
+        if !self.b.is_empty() {
+            cones.push(SupportedConeT::NonnegativeConeT(self.b.len()));
+        }
+        if let Domain::Ball(ball) = domain
+            && ball.norm == Norm::L2
+        {
+            // (r - t, x - c) in the second-order cone: s_0 = r - t, s_j = x_j - c_j with
+            // s = b - A v, so A = (0.., 1) and b = r for the first entry, A = -I, b = -c.
+            let r = self.b.len();
+            if self.with_radius {
+                self.ti.push(r);
+                self.tj.push(self.d);
+                self.tv.push(1.0);
+            }
+            self.b.push(ball.radius);
+            for j in 0..self.d {
+                self.ti.push(self.b.len());
+                self.tj.push(j);
+                self.tv.push(-1.0);
+                self.b.push(-ball.center[j]);
+            }
+            cones.push(SupportedConeT::SecondOrderConeT(self.d + 1));
+        }
+        Some(cones)
+    }
+
+    /// Solves `min q.v`; returns the status and the solution.
+    fn solve(
+        self,
+        q: &[f64],
+        cones: &[SupportedConeT<f64>],
+    ) -> Result<(SolverStatus, Vec<f64>), String> {
+        let n = q.len();
+        let a = CscMatrix::new_from_triplets(self.b.len(), n, self.ti, self.tj, self.tv);
+        let p = CscMatrix::zeros((n, n));
+        let settings = DefaultSettingsBuilder::default()
+            .verbose(false)
+            .build()
+            .expect("valid settings");
+        let mut solver =
+            DefaultSolver::new(&p, q, &a, &self.b, cones, settings).map_err(|e| e.to_string())?;
+        solver.solve();
+        Ok((solver.solution.status, solver.solution.x.clone()))
+    }
+}
 
 /// The outcome of [`maximize`].
 #[derive(Debug, Clone, PartialEq)]
@@ -21,77 +166,22 @@ pub enum LpOutcome {
     Failed(String),
 }
 
-/// `max e.x` over `{a_k . x <= b_k} ∩ domain` (the node bounding boxes of the region tree).
+/// `max e.x` over `{a_k . x <= b_k} ∩ domain`.
 pub fn maximize(e: &[f64], rows: &[(Vec<f64>, f64)], domain: &Domain) -> LpOutcome {
-    let d = e.len();
-    let mut ti = Vec::new();
-    let mut tj = Vec::new();
-    let mut tv = Vec::new();
-    let mut b = Vec::new();
-    for (a, rhs) in rows {
-        let r = b.len();
-        for (j, &v) in a.iter().enumerate() {
-            if v != 0.0 {
-                ti.push(r);
-                tj.push(j);
-                tv.push(v);
-            }
-        }
-        b.push(*rhs);
-    }
-    let (lo, hi): (Vec<f64>, Vec<f64>) = match domain {
-        Domain::Box(bx) => (bx.lo.clone(), bx.hi.clone()),
-        Domain::Ball(ball) if ball.norm == Norm::LInf => (
-            ball.center.iter().map(|c| c - ball.radius).collect(),
-            ball.center.iter().map(|c| c + ball.radius).collect(),
-        ),
-        Domain::Ball(_) => (Vec::new(), Vec::new()),
+    let mut program = Program::new(e.len(), false);
+    let Some(cones) = program.constraints(rows, domain) else {
+        return LpOutcome::Infeasible;
     };
-    for j in 0..lo.len() {
-        for (sign, rhs) in [(1.0, hi[j]), (-1.0, -lo[j])] {
-            ti.push(b.len());
-            tj.push(j);
-            tv.push(sign);
-            b.push(rhs);
-        }
-    }
-    let linear = b.len();
-    let mut cones = Vec::new();
-    if linear > 0 {
-        cones.push(SupportedConeT::NonnegativeConeT(linear));
-    }
-    if let Domain::Ball(ball) = domain
-        && ball.norm == Norm::L2
-    {
-        b.push(ball.radius);
-        for j in 0..d {
-            ti.push(b.len());
-            tj.push(j);
-            tv.push(-1.0);
-            b.push(-ball.center[j]);
-        }
-        cones.push(SupportedConeT::SecondOrderConeT(d + 1));
-    }
-    let a = CscMatrix::new_from_triplets(b.len(), d, ti, tj, tv);
-    let p = CscMatrix::zeros((d, d));
     let q: Vec<f64> = e.iter().map(|v| -v).collect();
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .build()
-        .expect("valid settings");
-    let mut solver = match DefaultSolver::new(&p, &q, &a, &b, &cones, settings) {
-        Ok(s) => s,
-        Err(err) => return LpOutcome::Failed(err.to_string()),
-    };
-    solver.solve();
-    match solver.solution.status {
-        SolverStatus::Solved | SolverStatus::AlmostSolved => {
-            LpOutcome::Optimal(e.iter().zip(&solver.solution.x).map(|(a, b)| a * b).sum())
+    match program.solve(&q, &cones) {
+        Err(e) => LpOutcome::Failed(e),
+        Ok((SolverStatus::Solved | SolverStatus::AlmostSolved, x)) => {
+            LpOutcome::Optimal(e.iter().zip(&x).map(|(a, b)| a * b).sum())
         }
-        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
+        Ok((SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible, _)) => {
             LpOutcome::Infeasible
         }
-        other => LpOutcome::Failed(format!("{other:?}")),
+        Ok((other, _)) => LpOutcome::Failed(format!("{other:?}")),
     }
 }
 
@@ -115,105 +205,21 @@ pub enum ChebyshevOutcome {
 /// normalised to unit norm for conditioning. `t` is capped at the domain's size.
 pub fn chebyshev_center(rows: &[(Vec<f64>, f64)], domain: &Domain) -> ChebyshevOutcome {
     let d = domain.dim();
-    let n = d + 1;
-    let mut ti = Vec::new();
-    let mut tj = Vec::new();
-    let mut tv = Vec::new();
-    let mut b = Vec::new();
-    let mut push = |coef: &[f64], t_coef: f64, rhs: f64, b: &mut Vec<f64>| {
-        let r = b.len();
-        for (j, &v) in coef.iter().enumerate() {
-            if v != 0.0 {
-                ti.push(r);
-                tj.push(j);
-                tv.push(v);
-            }
-        }
-        if t_coef != 0.0 {
-            ti.push(r);
-            tj.push(d);
-            tv.push(t_coef);
-        }
-        b.push(rhs);
+    let mut program = Program::new(d, true);
+    let Some(cones) = program.constraints(rows, domain) else {
+        return ChebyshevOutcome::Infeasible;
     };
-    for (a, rhs) in rows {
-        let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            if *rhs < 0.0 {
-                return ChebyshevOutcome::Infeasible;
-            }
-            continue;
-        }
-        let unit: Vec<f64> = a.iter().map(|v| v / norm).collect();
-        push(&unit, 1.0, rhs / norm, &mut b);
-    }
-    let (lo, hi, size): (Vec<f64>, Vec<f64>, f64) = match domain {
-        Domain::Box(bx) => (
-            bx.lo.clone(),
-            bx.hi.clone(),
-            bx.lo
-                .iter()
-                .zip(&bx.hi)
-                .fold(0.0_f64, |m, (l, h)| m.max(h - l)),
-        ),
-        Domain::Ball(ball) if ball.norm == Norm::LInf => (
-            ball.center.iter().map(|c| c - ball.radius).collect(),
-            ball.center.iter().map(|c| c + ball.radius).collect(),
-            ball.radius,
-        ),
-        Domain::Ball(ball) => (Vec::new(), Vec::new(), ball.radius),
-    };
-    for j in 0..lo.len() {
-        let mut e = vec![0.0; d];
-        e[j] = 1.0;
-        push(&e, 1.0, hi[j], &mut b);
-        e[j] = -1.0;
-        push(&e, 1.0, -lo[j], &mut b);
-    }
-    // t <= size keeps the program bounded.
-    push(&vec![0.0; d], 1.0, size.max(f64::MIN_POSITIVE), &mut b);
-    let linear = b.len();
-    let mut cones = vec![SupportedConeT::NonnegativeConeT(linear)];
-    if let Domain::Ball(ball) = domain
-        && ball.norm == Norm::L2
-    {
-        // (r - t, x - c) in the second-order cone.
-        let r = b.len();
-        ti.push(r);
-        tj.push(d);
-        tv.push(1.0);
-        b.push(ball.radius);
-        for j in 0..d {
-            let r = b.len();
-            ti.push(r);
-            tj.push(j);
-            tv.push(-1.0);
-            b.push(-ball.center[j]);
-        }
-        cones.push(SupportedConeT::SecondOrderConeT(d + 1));
-    }
-    let m = b.len();
-    let a = CscMatrix::new_from_triplets(m, n, ti, tj, tv);
-    let p = CscMatrix::zeros((n, n));
-    let mut q = vec![0.0; n];
+    let mut q = vec![0.0; d + 1];
     q[d] = -1.0;
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .build()
-        .expect("valid settings");
-    let mut solver = match DefaultSolver::new(&p, &q, &a, &b, &cones, settings) {
-        Ok(s) => s,
-        Err(e) => return ChebyshevOutcome::Failed(e.to_string()),
-    };
-    solver.solve();
-    match solver.solution.status {
-        SolverStatus::Solved | SolverStatus::AlmostSolved => ChebyshevOutcome::Ball {
-            radius: solver.solution.x[d],
-            center: solver.solution.x[..d].to_vec(),
+    match program.solve(&q, &cones) {
+        Err(e) => ChebyshevOutcome::Failed(e),
+        Ok((SolverStatus::Solved | SolverStatus::AlmostSolved, x)) => ChebyshevOutcome::Ball {
+            radius: x[d],
+            center: x[..d].to_vec(),
         },
-        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
+        Ok((SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible, _)) => {
             ChebyshevOutcome::Infeasible
         }
-        other => ChebyshevOutcome::Failed(format!("{other:?}")),
+        Ok((other, _)) => ChebyshevOutcome::Failed(format!("{other:?}")),
     }
 }
