@@ -23,8 +23,10 @@ fn tiny_study_writes_every_report_file() {
             "--arch",
             "2-8-8-2",
             "--json",
-            "--out",
+            "--export-onnx",
         ])
+        .arg(out.join("final.onnx"))
+        .arg("--out")
         .arg(&out)
         .output()
         .expect("runs");
@@ -37,6 +39,19 @@ fn tiny_study_writes_every_report_file() {
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(stdout, file);
+    // The exported ONNX is the last checkpoint (float32 either way: equal outputs).
+    let onnx = relu_regions_io::load_model(&out.join("final.onnx"), Default::default()).unwrap();
+    let last = relu_regions_io::load_model(
+        &out.join("checkpoints/epoch_002.safetensors"),
+        Default::default(),
+    )
+    .unwrap();
+    for x in [[0.3, -0.7], [1.0, 2.0]] {
+        assert_eq!(
+            onnx.network.forward(&x).unwrap(),
+            last.network.forward(&x).unwrap()
+        );
+    }
     for key in [
         "dataset",
         "config",

@@ -158,6 +158,16 @@ pub fn run_study(
             seed: config.seed,
         },
     );
+    // Checkpoints of an earlier run in the same directory would mix with this run's
+    // (for `--checkpoints` and `--export-onnx`): remove our own `epoch_NNN.safetensors`.
+    if let Ok(entries) = std::fs::read_dir(checkpoint_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("epoch_") && name.ends_with(".safetensors") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     let (mut train_s, mut track_s) = (0.0, 0.0);
     let mut checkpoints = Vec::with_capacity(config.epochs + 1);
     for epoch in 0..=config.epochs {

@@ -74,6 +74,10 @@ pub struct Args {
     /// scaled as the study scales it).
     #[arg(long, value_name = "DIR")]
     checkpoints: Option<PathBuf>,
+    /// Also write the final network as ONNX (Gemm + Relu, float32; onnxruntime and
+    /// PyTorch tools read it).
+    #[arg(long, value_name = "FILE")]
+    export_onnx: Option<PathBuf>,
     /// Print report.json to stdout.
     #[arg(long)]
     json: bool,
@@ -276,6 +280,18 @@ pub fn run(args: &Args) -> Result<()> {
     }
     std::fs::write(args.out.join("report.md"), &md)?;
     std::fs::write(args.out.join("metrics.csv"), metrics_csv(&report))?;
+    if let Some(path) = &args.export_onnx {
+        let dir = args
+            .checkpoints
+            .clone()
+            .unwrap_or_else(|| args.out.join("checkpoints"));
+        let last = checkpoint_files(&dir)?
+            .pop()
+            .with_context(|| format!("no checkpoint in {}", dir.display()))?;
+        let net = relu_regions_io::load_model(&last, Default::default())?.network;
+        std::fs::write(path, relu_regions_io::onnx::write_onnx(&net))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
 
     if args.json {
         return print_json(&report);

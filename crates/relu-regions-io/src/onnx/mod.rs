@@ -49,6 +49,9 @@
 
 mod ops;
 mod tensor;
+mod write;
+
+pub use write::write_onnx;
 
 use std::collections::HashMap;
 use std::fmt::Display;
