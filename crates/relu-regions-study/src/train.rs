@@ -399,6 +399,37 @@ mod tests {
         (t.model, acc)
     }
 
+    /// Test accuracy after the study's default training (Adam, lr 0.01, batch 32, two
+    /// hidden layers of 64, seed 0) for `epochs` epochs.
+    fn default_image_accuracy(kind: DatasetKind, epochs: usize) -> f64 {
+        let d = load(&kind, &DataOptions::default()).unwrap();
+        let classes = 10;
+        let mut t = Trainer::new(
+            Mlp::new(&[d.dim(), 64, 64, classes], Init::PytorchDefault, 0),
+            TrainConfig {
+                optimizer: Optimizer::Adam,
+                lr: 0.01,
+                batch: 32,
+                seed: 0,
+            },
+        );
+        for _ in 0..epochs {
+            t.epoch(&d.train);
+        }
+        t.model.evaluate(&d.test).1
+    }
+
+    /// The reference accuracies with the default settings: digits >= 95%,
+    /// MNIST-5k >= 90% on held-out images. Seconds in release; CI runs it there.
+    #[test]
+    #[ignore = "long in debug builds: run with --release -- --include-ignored"]
+    fn digits_and_mnist_reach_the_reference_accuracies() {
+        let digits = default_image_accuracy(DatasetKind::Digits, 30);
+        assert!(digits >= 0.95, "digits test accuracy {digits}");
+        let mnist = default_image_accuracy(DatasetKind::Mnist, 30);
+        assert!(mnist >= 0.90, "MNIST-5k test accuracy {mnist}");
+    }
+
     #[test]
     fn moons_reach_97_percent_and_training_is_deterministic() {
         let (a, acc) = train_moons(0, 25);
