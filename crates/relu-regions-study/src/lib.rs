@@ -56,6 +56,9 @@ pub struct StudyConfig {
     /// Samples drawn by the 2-D generators.
     pub samples: usize,
     pub noise: f64,
+    /// Arbitrary points: `None` uniform in the training data's box, `Some(sigma)`
+    /// training points plus Gaussian noise of standard deviation `sigma`.
+    pub arbitrary_noise: Option<f64>,
 }
 
 impl StudyConfig {
@@ -74,6 +77,7 @@ impl StudyConfig {
             radii: vec![0.05, 0.1, 0.2],
             samples: 500,
             noise: 0.1,
+            arbitrary_noise: None,
         }
     }
 }
@@ -147,7 +151,7 @@ pub fn run_study(
     std::fs::create_dir_all(checkpoint_dir).map_err(|e| {
         StudyError::Data(format!("cannot create {}: {e}", checkpoint_dir.display()))
     })?;
-    let points = PointSets::choose(&data, config.points, config.seed);
+    let points = PointSets::choose(&data, config.points, config.seed, config.arbitrary_noise);
     let track_cfg = track_config(&config, &data);
     let mut trainer = Trainer::new(
         Mlp::new(&widths, init, config.seed),
@@ -329,7 +333,7 @@ pub fn track_networks(
         .collect::<Vec<_>>()
         .join("-");
     config.epochs = networks.len() - 1;
-    let points = PointSets::choose(&data, config.points, config.seed);
+    let points = PointSets::choose(&data, config.points, config.seed, config.arbitrary_noise);
     let track_cfg = track_config(&config, &data);
     let t0 = Instant::now();
     let mut checkpoints = Vec::with_capacity(networks.len());

@@ -310,10 +310,15 @@ pub fn markdown(study: &crate::StudyReport) -> String {
     );
     let _ = writeln!(
         s,
-        "Tracked at every checkpoint (epoch 0 = initialisation): {} training, {} test and {} arbitrary points (uniform in the training data's bounding box). Radii (L2, input units after scaling): {:?}. Bounds by CROWN; LC with {} directions; exact region counts in a random 2-D slice disc through each point{}.\n",
+        "Tracked at every checkpoint (epoch 0 = initialisation): {} training, {} test and {} arbitrary points ({}). Radii (L2, input units after scaling): {:?}. Bounds by CROWN; LC with {} directions; exact region counts in a random 2-D slice disc through each point{}.\n",
         study.points,
         study.points,
         study.points,
+        match c.arbitrary_noise {
+            None => "uniform in the training data's bounding box".to_string(),
+            Some(sigma) =>
+                format!("training points plus Gaussian noise, sigma {sigma} per coordinate"),
+        },
         c.radii,
         study.lc_directions,
         if study.dataset.dim == 2 {

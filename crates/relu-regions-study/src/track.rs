@@ -32,8 +32,11 @@ pub struct PointSets {
 
 impl PointSets {
     /// `k` training points, `k` test points (seeded choices without replacement; `k` is
-    /// cut to the smaller set's size) and `k` points uniform in the training data's box.
-    pub fn choose(data: &Dataset, k: usize, seed: u64) -> Self {
+    /// cut to the smaller set's size) and `k` arbitrary points: uniform in the training
+    /// data's box, or, with `noise = Some(sigma)`, training points (other draws than the
+    /// training set's) plus independent Gaussian noise of standard deviation `sigma` per
+    /// coordinate.
+    pub fn choose(data: &Dataset, k: usize, seed: u64, noise: Option<f64>) -> Self {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x9017_5E75);
         let k = k.min(data.train.y.len()).min(data.test.y.len()).max(1);
         let d = data.dim();
@@ -43,13 +46,21 @@ impl PointSets {
         };
         let train = pick(&data.train.x, &mut rng);
         let test = pick(&data.test.x, &mut rng);
-        let arbitrary = Mat::from_fn(k, d, |_, j| {
-            if data.hi[j] > data.lo[j] {
-                rng.random_range(data.lo[j]..data.hi[j])
-            } else {
-                data.lo[j]
+        let arbitrary = match noise {
+            Some(sigma) => {
+                let base = pick(&data.train.x, &mut rng);
+                Mat::from_fn(k, d, |i, j| {
+                    base[(i, j)] + sigma * relu_regions::random::standard_normal(&mut rng)
+                })
             }
-        });
+            None => Mat::from_fn(k, d, |_, j| {
+                if data.hi[j] > data.lo[j] {
+                    rng.random_range(data.lo[j]..data.hi[j])
+                } else {
+                    data.lo[j]
+                }
+            }),
+        };
         Self {
             sets: vec![train, test, arbitrary],
         }
@@ -223,9 +234,35 @@ mod tests {
     use relu_regions::random::{Init, seeded_network};
 
     #[test]
+    fn noisy_arbitrary_points_lie_near_training_points() {
+        let data = load(&DatasetKind::Moons, &DataOptions::default()).unwrap();
+        let sigma = 0.05;
+        let pts = PointSets::choose(&data, 50, 3, Some(sigma));
+        let arbitrary = &pts.sets[2];
+        let train = &data.train.x;
+        for i in 0..arbitrary.nrows() {
+            // Within 6 sigma (per coordinate, so 6 sigma sqrt(2) in L2) of some training point.
+            let nearest = (0..train.nrows())
+                .map(|r| {
+                    (0..2)
+                        .map(|j| (arbitrary[(i, j)] - train[(r, j)]).powi(2))
+                        .sum::<f64>()
+                        .sqrt()
+                })
+                .fold(f64::INFINITY, f64::min);
+            assert!(nearest < 6.0 * sigma * 2f64.sqrt(), "{nearest}");
+        }
+        // Not the training points themselves.
+        assert!(
+            (0..arbitrary.nrows())
+                .all(|i| (0..train.nrows()).all(|r| arbitrary[(i, 0)] != train[(r, 0)]))
+        );
+    }
+
+    #[test]
     fn tracking_matches_the_library_calls_and_is_deterministic() {
         let data = load(&DatasetKind::Moons, &DataOptions::default()).unwrap();
-        let pts = PointSets::choose(&data, 5, 1);
+        let pts = PointSets::choose(&data, 5, 1, None);
         assert_eq!(pts.k(), 5);
         let net = seeded_network(&[2, 8, 8, 2], Init::He, 4);
         let cfg = TrackConfig {

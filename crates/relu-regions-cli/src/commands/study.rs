@@ -74,6 +74,10 @@ pub struct Args {
     /// scaled as the study scales it).
     #[arg(long, value_name = "DIR")]
     checkpoints: Option<PathBuf>,
+    /// Arbitrary points as training points plus Gaussian noise of this standard deviation
+    /// (input units after scaling), instead of uniform in the training data's box.
+    #[arg(long, value_name = "SIGMA")]
+    arbitrary_noise: Option<f64>,
     /// Also write the final network as ONNX (Gemm + Relu, float32; onnxruntime and
     /// PyTorch tools read it).
     #[arg(long, value_name = "FILE")]
@@ -243,6 +247,7 @@ pub fn run(args: &Args) -> Result<()> {
     config.radii = args.radii.clone();
     config.samples = args.samples;
     config.noise = args.noise;
+    config.arbitrary_noise = args.arbitrary_noise;
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
