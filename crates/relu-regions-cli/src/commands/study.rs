@@ -186,6 +186,36 @@ fn write_plots(r: &StudyReport, out: &std::path::Path) -> Result<Vec<String>> {
             &out.join(&stem),
         )?;
         stems.push(stem);
+        let stem = format!("lc_r{radius}");
+        write_band_chart(
+            &band_chart(
+                r,
+                format!("Local complexity (LC) in B(x, {radius}) (median, quartile band)"),
+                "neurons changing sign on the frame",
+                |m| m.lc[ri].iter().map(|&v| v as f64).collect(),
+            ),
+            &out.join(&stem),
+        )?;
+        stems.push(stem);
+        let has_slices = r
+            .checkpoints
+            .iter()
+            .all(|cp| cp.sets.iter().all(|m| m.slice_regions.get(ri).is_some()));
+        if has_slices {
+            let stem = format!("slice_r{radius}");
+            write_band_chart(
+                &band_chart(
+                    r,
+                    format!(
+                        "Exact regions in a 2-D slice disc of radius {radius} (median, quartile band)"
+                    ),
+                    "regions",
+                    |m| m.slice_regions[ri].iter().map(|&v| v as f64).collect(),
+                ),
+                &out.join(&stem),
+            )?;
+            stems.push(stem);
+        }
     }
     Ok(stems)
 }
