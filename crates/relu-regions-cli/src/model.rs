@@ -108,24 +108,122 @@ fn check_dims(points: &[Vec<f64>], dim: usize, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// One point given on the command line as a comma-separated list, checked to have `dim`
+/// coordinates; `what` names the argument in errors.
+pub fn parse_point(what: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
+    let p = parse_point_list(text).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    if p.len() != dim {
+        bail!(
+            "{what} has {} coordinates but the network takes {dim}",
+            p.len()
+        );
+    }
+    Ok(p)
+}
+
+/// The rows of a points file.
+pub type Points = Vec<Vec<f64>>;
+
+/// A centre point: on the command line, or a row of a points file.
+#[derive(Debug, clap::Args)]
+pub struct CenterArgs {
+    /// The centre as a comma-separated list (input units).
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "center_file")]
+    pub center: Option<String>,
+    /// Read the centre from a points file (CSV or JSON), row --row.
+    #[arg(long, requires = "row")]
+    pub center_file: Option<PathBuf>,
+    /// Row of --center-file (0-based).
+    #[arg(long)]
+    pub row: Option<usize>,
+    /// Drop this many leading columns of --center-file rows (e.g. 1 for a label).
+    #[arg(long, default_value_t = 0)]
+    pub skip_columns: usize,
+    /// Multiply --center-file rows by this factor (e.g. 0.00392156862745098 = 1/255 for
+    /// 0-255 pixels).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+impl CenterArgs {
+    /// The rows of --center-file and its path, when given.
+    pub fn file_rows(&self) -> Result<Option<(Points, &Path)>> {
+        match &self.center_file {
+            Some(path) => Ok(Some((read_points(path)?, path.as_path()))),
+            None => Ok(None),
+        }
+    }
+
+    /// Row `k` of the points file, with the label columns dropped and the scale applied,
+    /// checked to have `dim` coordinates.
+    pub fn file_row(
+        &self,
+        rows: &[Vec<f64>],
+        path: &Path,
+        k: usize,
+        dim: usize,
+    ) -> Result<Vec<f64>> {
+        let Some(row) = rows.get(k) else {
+            bail!(
+                "{}: row {k} does not exist ({} rows)",
+                path.display(),
+                rows.len()
+            );
+        };
+        if row.len() < self.skip_columns {
+            bail!(
+                "{}: row {k} has fewer than {} columns",
+                path.display(),
+                self.skip_columns
+            );
+        }
+        if !self.scale.is_finite() {
+            bail!("--scale must be finite, got {}", self.scale);
+        }
+        let x: Vec<f64> = row[self.skip_columns..]
+            .iter()
+            .map(|v| v * self.scale)
+            .collect();
+        if x.len() != dim {
+            bail!(
+                "{}: row {k} has {} coordinates but the network takes {dim} (use --skip-columns to drop labels)",
+                path.display(),
+                x.len()
+            );
+        }
+        Ok(x)
+    }
+
+    /// The centre, `dim` coordinates, and a short description of where it came from;
+    /// `None` when neither --center nor --center-file was given.
+    pub fn center(&self, dim: usize) -> Result<Option<(Vec<f64>, String)>> {
+        if let Some(text) = &self.center {
+            let c = parse_point("--center", text, dim)?;
+            let shown: Vec<String> = c.iter().take(5).map(|v| format!("{v}")).collect();
+            let more = if c.len() > 5 { ", ..." } else { "" };
+            return Ok(Some((c, format!("({}{more})", shown.join(", ")))));
+        }
+        let Some((rows, path)) = self.file_rows()? else {
+            return Ok(None);
+        };
+        let k = self.row.expect("clap requires --row with --center-file");
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        Ok(Some((
+            self.file_row(&rows, path, k, dim)?,
+            format!("row {k} of {name}"),
+        )))
+    }
+}
+
 /// A ball (centre and radius) or the input box of a VNN-LIB file.
 #[derive(Debug, clap::Args)]
 pub struct DomainArgs {
-    /// Ball centre as a comma-separated list (input units).
-    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["center_file", "vnnlib"])]
-    center: Option<String>,
-    /// Read the centre from a points file (CSV or JSON), row --row.
-    #[arg(long, requires = "row", conflicts_with = "vnnlib")]
-    center_file: Option<PathBuf>,
-    /// Row of --center-file (0-based).
-    #[arg(long)]
-    row: Option<usize>,
-    /// Drop this many leading columns of the --center-file row (e.g. 1 for a label).
-    #[arg(long, default_value_t = 0)]
-    skip_columns: usize,
-    /// Multiply the --center-file row by this factor (e.g. 1/255 for pixels).
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
+    #[command(flatten)]
+    center: CenterArgs,
     /// Ball radius (input units).
     #[arg(long, required_unless_present = "vnnlib")]
     radius: Option<f64>,
@@ -133,7 +231,7 @@ pub struct DomainArgs {
     #[arg(long, value_enum, default_value_t = NormArg::L2)]
     norm: NormArg,
     /// Use the input box of a VNN-LIB specification as the domain.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["center", "center_file"])]
     vnnlib: Option<PathBuf>,
 }
 
@@ -150,40 +248,14 @@ impl DomainArgs {
                 .with_context(|| format!("{}", path.display()))?;
             return Ok((domain, format!("box of {}", path.display())));
         }
-        let center = match (&self.center, &self.center_file) {
-            (Some(text), _) => {
-                parse_point_list(text).map_err(|e| anyhow::anyhow!("--center: {e}"))?
-            }
-            (None, Some(path)) => {
-                let rows = read_points(path)?;
-                let k = self.row.expect("clap requires --row");
-                let Some(row) = rows.get(k) else {
-                    bail!(
-                        "{}: row {k} does not exist ({} rows)",
-                        path.display(),
-                        rows.len()
-                    );
-                };
-                if row.len() < self.skip_columns {
-                    bail!(
-                        "{}: row {k} has fewer than {} columns",
-                        path.display(),
-                        self.skip_columns
-                    );
-                }
-                row[self.skip_columns..]
-                    .iter()
-                    .map(|v| v * self.scale)
-                    .collect()
-            }
-            (None, None) => bail!("give --center, --center-file with --row, or --vnnlib"),
+        let Some((center, _)) = self.center.center(dim)? else {
+            bail!("give --center, --center-file with --row, or --vnnlib");
         };
         let radius = self
             .radius
             .expect("clap requires --radius without --vnnlib");
         let norm: Norm = self.norm.into();
         let domain = Domain::ball(center, radius, norm)?;
-        domain.check_dim(dim).context("--center")?;
         Ok((domain, format!("{} ball of radius {radius}", norm.name())))
     }
 }

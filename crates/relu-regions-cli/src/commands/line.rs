@@ -1,11 +1,10 @@
 //! `relu-regions line MODEL --from A --to B`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use relu_regions::slice::line::{SegmentOptions, segment_partition};
-use relu_regions_io::points::parse_point_list;
 use serde::Serialize;
 
-use crate::model::ModelArgs;
+use crate::model::{ModelArgs, parse_point};
 use crate::output::{NeuronJson, print_json};
 
 #[derive(Debug, clap::Args)]
@@ -55,22 +54,11 @@ struct Report {
     crossings: Vec<Crossing>,
 }
 
-fn parse(name: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
-    let p = parse_point_list(text).map_err(|e| anyhow::anyhow!("--{name}: {e}"))?;
-    if p.len() != dim {
-        bail!(
-            "--{name} has {} coordinates but the network takes {dim}",
-            p.len()
-        );
-    }
-    Ok(p)
-}
-
 pub fn run(args: &Args) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
-    let a = parse("from", &args.from, net.input_dim())?;
-    let b = parse("to", &args.to, net.input_dim())?;
+    let a = parse_point("--from", &args.from, net.input_dim())?;
+    let b = parse_point("--to", &args.to, net.input_dim())?;
     let part = segment_partition(
         net,
         &a,

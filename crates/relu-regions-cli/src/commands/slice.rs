@@ -10,11 +10,9 @@ use anyhow::{Context, Result, bail};
 use relu_regions::slice::plane::{
     Decision, Plane, PlaneOptions, PlanePartition, Point2, Shape, plane_partition,
 };
-use relu_regions_io::points::parse_point_list;
-use relu_regions_io::read_points;
 use serde::Serialize;
 
-use crate::model::ModelArgs;
+use crate::model::{CenterArgs, ModelArgs, parse_point};
 use crate::output::{print_json, progress_bar, quantiles};
 use crate::plot::{self, ColorBy, Picture, thousands};
 
@@ -39,21 +37,8 @@ pub enum ShapeArg {
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
-    /// The centre C of the slice, comma separated (input units).
-    #[arg(long, allow_hyphen_values = true)]
-    center: Option<String>,
-    /// Read the centre from a points file (CSV or JSON), row --row.
-    #[arg(long, requires = "row")]
-    center_file: Option<PathBuf>,
-    /// Row of --center-file (0-based).
-    #[arg(long)]
-    row: Option<usize>,
-    /// Drop this many leading columns of --center-file rows (e.g. 1 for a label).
-    #[arg(long, default_value_t = 0)]
-    skip_columns: usize,
-    /// Multiply --center-file rows by this factor (e.g. 0.00392156862745098 for pixels).
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
+    #[command(flatten)]
+    centre: CenterArgs,
     /// The directions U and V, each comma separated, joined by ';' (used as given unless
     /// --normalize).
     #[arg(long, allow_hyphen_values = true)]
@@ -182,17 +167,6 @@ struct RegionLine<'a> {
     output: OutputMap<'a>,
 }
 
-fn parse_point(what: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
-    let p = parse_point_list(text).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
-    if p.len() != dim {
-        bail!(
-            "{what} has {} coordinates but the network takes {dim}",
-            p.len()
-        );
-    }
-    Ok(p)
-}
-
 fn parse_pair(what: &str, text: &str, dim: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     let parts: Vec<&str> = text.split(';').collect();
     if parts.len() != 2 {
@@ -202,39 +176,6 @@ fn parse_pair(what: &str, text: &str, dim: usize) -> Result<(Vec<f64>, Vec<f64>)
         parse_point(&format!("{what} (first)"), parts[0], dim)?,
         parse_point(&format!("{what} (second)"), parts[1], dim)?,
     ))
-}
-
-/// Row `k` of a points file, with the label columns dropped and the scale applied.
-fn file_row(rows: &[Vec<f64>], path: &Path, k: usize, args: &Args, dim: usize) -> Result<Vec<f64>> {
-    let Some(row) = rows.get(k) else {
-        bail!(
-            "{}: row {k} does not exist ({} rows)",
-            path.display(),
-            rows.len()
-        );
-    };
-    if row.len() < args.skip_columns {
-        bail!(
-            "{}: row {k} has fewer than {} columns",
-            path.display(),
-            args.skip_columns
-        );
-    }
-    if !args.scale.is_finite() {
-        bail!("--scale must be finite, got {}", args.scale);
-    }
-    let x: Vec<f64> = row[args.skip_columns..]
-        .iter()
-        .map(|v| v * args.scale)
-        .collect();
-    if x.len() != dim {
-        bail!(
-            "{}: row {k} has {} coordinates but the network takes {dim} (use --skip-columns to drop labels)",
-            path.display(),
-            x.len()
-        );
-    }
-    Ok(x)
 }
 
 /// The coordinates (a, b) of the projection of `x` onto the plane.
@@ -261,26 +202,8 @@ struct ChosenPlane {
 
 /// The plane, a description of the centre and directions, and extra labelled points.
 fn plane_of(args: &Args, dim: usize) -> Result<ChosenPlane> {
-    let rows = match &args.center_file {
-        Some(path) => Some((read_points(path)?, path)),
-        None => None,
-    };
-    let (center, centre_name) = match (&args.center, &rows) {
-        (Some(text), _) => {
-            let c = parse_point("--center", text, dim)?;
-            let shown: Vec<String> = c.iter().take(5).map(|v| format!("{v}")).collect();
-            let more = if c.len() > 5 { ", ..." } else { "" };
-            (c, format!("({}{more})", shown.join(", ")))
-        }
-        (None, Some((rows, path))) => {
-            let k = args.row.expect("clap requires --row");
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            (
-                file_row(rows, path, k, args, dim)?,
-                format!("row {k} of {name}"),
-            )
-        }
-        (None, None) => bail!("give --center or --center-file with --row"),
+    let Some((center, centre_name)) = args.centre.center(dim)? else {
+        bail!("give --center or --center-file with --row");
     };
     let mut marks = Vec::new();
     let (plane, directions) = if let Some(text) = &args.dirs {
@@ -298,7 +221,10 @@ fn plane_of(args: &Args, dim: usize) -> Result<ChosenPlane> {
         marks.push((b, "B".to_string()));
         (plane, "plane through the centre, A and B".to_string())
     } else if let Some(text) = &args.through_rows {
-        let (rows, path) = rows.as_ref().expect("clap requires --center-file");
+        let (rows, path) = args
+            .centre
+            .file_rows()?
+            .context("--through-rows needs --center-file")?;
         let parts: Vec<&str> = text.split(';').collect();
         if parts.len() != 2 {
             bail!("--through-rows takes two row numbers separated by ';', got {text:?}");
@@ -309,7 +235,10 @@ fn plane_of(args: &Args, dim: usize) -> Result<ChosenPlane> {
                 .trim()
                 .parse()
                 .with_context(|| format!("--through-rows: {part:?} is not a row number"))?;
-            points.push((file_row(rows, path, k, args, dim)?, format!("row {k}")));
+            points.push((
+                args.centre.file_row(&rows, path, k, dim)?,
+                format!("row {k}"),
+            ));
         }
         let plane = Plane::through(center, &points[0].0, &points[1].0)?;
         let desc = format!(
