@@ -5,7 +5,7 @@
 //! post-ReLU values of layer `m`), replace each `h_{m,j} = relu(z_{m,j})` by a linear
 //! function of `z_{m,j}` valid on its bounds `[L, U]`:
 //!
-//! - `L >= 0`: `relu(z) = z`; `U <= 0`: `relu(z) = 0`;
+//! - `L >= 0`: `relu(z) = z`; `U <= 0`: `relu(z) = 0` (the column is dropped);
 //! - `L < 0 < U`: `alpha z <= relu(z) <= s (z - L)` with `s = U / (U - L)` and the adaptive
 //!   lower slope `alpha = 1` if `U >= -L`, else `0`. A nonnegative coefficient takes the
 //!   upper relaxation, a negative one the lower, so the result stays an upper bound.
@@ -17,11 +17,29 @@
 //! intersected with the interval bounds computed from the tightened earlier layers, so
 //! [`super::Method::Crown`] is never looser than [`super::Method::Interval`]. Only neurons
 //! that interval arithmetic leaves unstable are bounded by CROWN (and the output layer);
-//! columns of neurons stably inactive are skipped.
+//! the coefficient matrices only carry the columns of neurons that are not stably
+//! inactive (`h = 0` there exactly).
 //!
 //! For an L2 ball the last step uses the compressed basis of the first layer
 //! (`W_1 = R^T Q^T`, see [`crate::distance`]): `||a||_2 = ||Lambda_1 R^T||_2`, so the
 //! input dimension drops out of the cost.
+//!
+//! # Rounding
+//!
+//! The relaxations, biases and centre terms are computed in f64 and covered by
+//! [`rounding_margin`]. The matrix products `Lambda_{m-1} = C_m W_m` (and the last
+//! `a = C_1 W_1` or `C_1 R^T`), which are nearly all of the cost, run in f32. Whatever
+//! rounding they commit (the f32 conversions of `C_m` and `W_m`, and the sums of at most
+//! `n` products, `n` the widest layer) the computed `Lambda'` satisfies
+//! `|Lambda' - C_m W_m| <= gamma |C_m| |W_m|` entrywise with `gamma = (n + 4) eps_f32`
+//! (Higham, Thm. 3.5, with two extra unit roundoffs for the conversions). Since
+//! `0 <= h_{m-1} <= U^+_{m-1}`, the bound of row `i` moves by at most
+//! `gamma sum_c |C_m[i,c]| (|W_m| U^+_{m-1})_c`, which is accumulated per row in f64 and
+//! added to the final bound. At the input: for a ball in the compressed basis the norm
+//! moves by at most `r gamma sum_c |C_1[i,c]| ||R^T_c||_1`; otherwise the centre term
+//! `a.mid = C_1 (W_1 mid)` is computed in f64 and the spread `sum_t |a_t| half_t` moves by
+//! at most `gamma sum_c |C_1[i,c]| (|W_1| half)_c`. An overflow to a non-finite value
+//! leaves the interval bound in place.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
@@ -36,15 +54,11 @@ pub(crate) fn crown_bounds(p: &BoundPropagator<'_>, domain: &Domain) -> NeuronBo
     let layers = net.layers().len();
     let relu_layers = net.relu_layer_count();
     let (lo, hi) = first_layer(p, domain);
-    let mut lower = vec![lo];
-    let mut upper = vec![hi];
-    let compressed = match domain {
-        Domain::Ball(b) if b.norm == Norm::L2 => Some(p.compressed_first.as_ref()),
-        _ => None,
-    };
+    let mut pass = Backward::new(p, domain, lo, hi);
     for l in 1..layers {
-        let (mid, half) = relu_box(&lower[l - 1], &upper[l - 1]);
+        let (mid, half) = relu_box(&pass.lower[l - 1], &pass.upper[l - 1]);
         let (mut lo, mut hi) = affine_box(p, l, &mid, &half);
+        pass.enter_layer(l);
         let rows: Vec<usize> = if l < relu_layers {
             (0..lo.len())
                 .filter(|&i| lo[i] <= 0.0 && hi[i] >= 0.0)
@@ -53,196 +67,319 @@ pub(crate) fn crown_bounds(p: &BoundPropagator<'_>, domain: &Domain) -> NeuronBo
             (0..lo.len()).collect()
         };
         if !rows.is_empty() {
-            let (clo, chi) = backward(p, domain, compressed, l, &rows, &lower, &upper);
+            let (clo, chi) = pass.bound(l, &rows);
             for (k, &i) in rows.iter().enumerate() {
                 lo[i] = lo[i].max(clo[k]);
                 hi[i] = hi[i].min(chi[k]);
             }
         }
-        lower.push(lo);
-        upper.push(hi);
+        pass.lower.push(lo);
+        pass.upper.push(hi);
     }
     NeuronBounds {
-        lower,
-        upper,
+        lower: pass.lower,
+        upper: pass.upper,
         relu_layers,
     }
 }
 
-/// Backward pass for neurons `rows` of layer `l`: their lower and upper bounds.
-fn backward(
-    p: &BoundPropagator<'_>,
-    domain: &Domain,
-    compressed_first: Option<MatRef<'_, f64>>,
-    l: usize,
-    rows: &[usize],
-    lower: &[Vec<f64>],
-    upper: &[Vec<f64>],
-) -> (Vec<f64>, Vec<f64>) {
-    let net = p.net;
-    let layer = &net.layers()[l];
-    let w = layer.weight();
-    let k = rows.len();
-    let r2 = 2 * k;
-    // Row i bounds z_{rows[i]} from above; row k + i bounds -z_{rows[i]} from above.
-    let mut lambda = Mat::from_fn(r2, w.ncols(), |i, j| {
-        if i < k {
-            w[(rows[i], j)]
-        } else {
-            -w[(rows[i - k], j)]
-        }
-    });
-    let mut beta: Vec<f64> = (0..r2)
-        .map(|i| {
-            if i < k {
-                layer.bias()[rows[i]]
-            } else {
-                -layer.bias()[rows[i - k]]
+/// The state of one CROWN run: the bounds so far and, per layer, what every backward
+/// pass through it reuses.
+struct Backward<'p, 'n> {
+    p: &'p BoundPropagator<'n>,
+    domain: &'p Domain,
+    lower: Vec<Vec<f64>>,
+    upper: Vec<Vec<f64>>,
+    /// `kept[m]`: the neurons of layer `m` that are not stably inactive (`h_m` may be
+    /// positive); the only columns the coefficients on `h_m` carry.
+    kept: Vec<Vec<usize>>,
+    /// `w_kept[m]` (`m >= 1`): `W_m[kept[m], kept[m - 1]]` in f32.
+    w_kept: Vec<Mat<f32>>,
+    /// `g[m][j] = (|W_m| U^+_{m-1})_j` (`m >= 1`): the rounding factor of column `j`.
+    g: Vec<Vec<f64>>,
+    /// The last product's right factor: rows `kept[0]` of the compressed basis (an L2
+    /// ball) or of `W_1` (otherwise), in f32.
+    input_kept: Mat<f32>,
+    input: InputTerms,
+    /// `(n + 4) eps_f32`, `n` the widest layer.
+    gamma: f64,
+}
+
+/// Per first-layer neuron `j`, what the last backward step needs.
+struct InputTerms {
+    /// An L2 ball, concretised in the compressed basis.
+    compressed: bool,
+    /// `(W_1 mid)_j` and `sum_t |W_1[j,t] mid_t|`, `mid` the domain's centre.
+    wc: Vec<f64>,
+    wc_abs: Vec<f64>,
+    /// The factor of `gamma |C_1[i,j]|` in the rounding bound of the last product.
+    err: Vec<f64>,
+    /// Compressed: `r ||w_{1,j}||_2`, the magnitude of the basis' own rounding.
+    basis_mag: Vec<f64>,
+    /// Not compressed: the half-widths of the smallest box around the domain.
+    half: Vec<f64>,
+}
+
+impl InputTerms {
+    fn new(p: &BoundPropagator<'_>, domain: &Domain) -> Self {
+        let w0 = p.net.layers()[0].weight();
+        let (n, d) = (w0.nrows(), w0.ncols());
+        let (mid, half): (Vec<f64>, Vec<f64>) = match domain {
+            Domain::Ball(b) => (b.center.clone(), vec![b.radius; d]),
+            Domain::Box(b) => {
+                b.lo.iter()
+                    .zip(&b.hi)
+                    .map(|(l, h)| (0.5 * (l + h), 0.5 * (h - l)))
+                    .unzip()
             }
-        })
-        .collect();
-    let mut beta_abs: Vec<f64> = beta.iter().map(|b| b.abs()).collect();
-    let mut terms = w.ncols();
-    let mut m = l;
-    loop {
-        m -= 1;
-        // Coefficients on z_m from coefficients on h_m = relu(z_m).
-        let (lo, hi) = (&lower[m], &upper[m]);
-        let kept: Vec<usize> = (0..lo.len()).filter(|&j| hi[j] > 0.0).collect();
-        let mut coef = Mat::zeros(r2, kept.len());
-        for (c, &j) in kept.iter().enumerate() {
-            let (lj, uj) = (lo[j], hi[j]);
-            if lj >= 0.0 {
-                for i in 0..r2 {
-                    coef[(i, c)] = lambda[(i, j)];
+        };
+        let abs = p.abs_weights[0].as_ref();
+        let abs_mid: Vec<f64> = mid.iter().map(|v| v.abs()).collect();
+        let wc = mat_vec(w0, &mid);
+        let wc_abs = mat_vec(abs, &abs_mid);
+        match domain {
+            Domain::Ball(b) if b.norm == Norm::L2 => {
+                let basis = p.compressed_first.as_ref();
+                let ones = vec![b.radius; basis.ncols()];
+                Self {
+                    compressed: true,
+                    wc,
+                    wc_abs,
+                    err: mat_vec(p.abs_compressed_first.as_ref(), &ones),
+                    basis_mag: p.first_l2.iter().map(|v| b.radius * v).collect(),
+                    half: Vec::new(),
                 }
-            } else {
-                let s = uj / (uj - lj);
-                let alpha = if uj >= -lj { 1.0 } else { 0.0 };
-                for i in 0..r2 {
-                    let v = lambda[(i, j)];
-                    if v >= 0.0 {
-                        coef[(i, c)] = v * s;
-                        let shift = -v * s * lj;
-                        beta[i] += shift;
-                        beta_abs[i] += shift.abs();
-                    } else {
-                        coef[(i, c)] = v * alpha;
-                    }
-                }
             }
+            _ => Self {
+                compressed: false,
+                wc,
+                wc_abs,
+                err: mat_vec(abs, &half),
+                basis_mag: vec![0.0; n],
+                half,
+            },
         }
-        // Substitute z_m = W_m h_{m-1} + b_m.
-        let wm = net.layers()[m].weight();
-        let bm = net.layers()[m].bias();
-        for i in 0..r2 {
-            for (c, &j) in kept.iter().enumerate() {
-                let t = coef[(i, c)] * bm[j];
-                beta[i] += t;
-                beta_abs[i] += t.abs();
-            }
-        }
-        terms += kept.len();
-        if m == 0 {
-            return concretise(
-                p,
-                domain,
-                compressed_first,
-                &coef,
-                &kept,
-                &beta,
-                &beta_abs,
-                terms,
-            );
-        }
-        let wk = Mat::from_fn(kept.len(), wm.ncols(), |c, j| wm[(kept[c], j)]);
-        lambda = Mat::zeros(r2, wm.ncols());
-        matmul(
-            lambda.as_mut(),
-            Accum::Replace,
-            coef.as_ref(),
-            wk.as_ref(),
-            1.0,
-            Par::Seq,
-        );
     }
 }
 
-/// The suprema over the domain of `coef . z_1(x) + beta` (coefficients on the kept
-/// first-layer neurons), as (lower bounds, upper bounds) of the target neurons.
-#[allow(clippy::too_many_arguments)]
-fn concretise(
-    p: &BoundPropagator<'_>,
-    domain: &Domain,
-    compressed_first: Option<MatRef<'_, f64>>,
-    coef: &Mat<f64>,
-    kept: &[usize],
-    beta: &[f64],
-    beta_abs: &[f64],
-    terms: usize,
-) -> (Vec<f64>, Vec<f64>) {
-    let w0 = p.net.layers()[0].weight();
-    let d = w0.ncols();
-    let r2 = coef.nrows();
-    let k = r2 / 2;
-    let mut sup = vec![0.0; r2];
-    let terms = terms + d;
-    match (domain, compressed_first) {
-        (Domain::Ball(ball), Some(basis)) => {
-            // a = coef W_0[kept]: a.c = coef (W_0 c)[kept]; ||a||_2 = ||coef basis[kept]||_2.
-            let c = &ball.center;
-            let wc: Vec<f64> = kept
-                .iter()
-                .map(|&j| (0..d).map(|t| w0[(j, t)] * c[t]).sum::<f64>())
-                .collect();
-            let wc_abs: Vec<f64> = kept
-                .iter()
-                .map(|&j| (0..d).map(|t| (w0[(j, t)] * c[t]).abs()).sum::<f64>())
-                .collect();
-            let bk = Mat::from_fn(kept.len(), basis.ncols(), |c, j| basis[(kept[c], j)]);
-            let mut a = Mat::zeros(r2, basis.ncols());
-            matmul(
-                a.as_mut(),
-                Accum::Replace,
-                coef.as_ref(),
-                bk.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            for i in 0..r2 {
-                let mut center = beta[i];
-                let mut mag = beta_abs[i];
-                for c in 0..kept.len() {
-                    center += coef[(i, c)] * wc[c];
-                    mag += coef[(i, c)].abs() * wc_abs[c];
-                }
-                let norm = a.row(i).iter().map(|v| v * v).sum::<f64>().sqrt();
-                let spread = ball.radius * norm;
-                sup[i] = center + spread + rounding_margin(terms, mag + spread);
-            }
-        }
-        _ => {
-            let wk = Mat::from_fn(kept.len(), d, |c, j| w0[(kept[c], j)]);
-            let mut a = Mat::zeros(r2, d);
-            matmul(
-                a.as_mut(),
-                Accum::Replace,
-                coef.as_ref(),
-                wk.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            let mut row = vec![0.0; d];
-            for i in 0..r2 {
-                for j in 0..d {
-                    row[j] = a[(i, j)];
-                }
-                let (_, hi, mag) = domain.linear_range(&row, beta[i]);
-                sup[i] = hi + rounding_margin(terms, mag + beta_abs[i]);
-            }
+/// `W v`.
+fn mat_vec(w: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+    let v = faer::ColRef::from_slice(v);
+    let mut out = faer::Col::<f64>::zeros(w.nrows());
+    matmul(out.as_mut(), Accum::Replace, w, v, 1.0, Par::Seq);
+    out.iter().copied().collect()
+}
+
+/// The neurons of a layer that are not stably inactive.
+fn not_inactive(upper: &[f64]) -> Vec<usize> {
+    (0..upper.len()).filter(|&j| upper[j] > 0.0).collect()
+}
+
+/// `W[rows, cols]` in f32.
+fn gather_f32(w: MatRef<'_, f32>, rows: &[usize], cols: &[usize]) -> Mat<f32> {
+    let mut out = Mat::<f32>::zeros(rows.len(), cols.len());
+    for (c, &j) in cols.iter().enumerate() {
+        let src = w.col(j);
+        let dst = out.col_mut(c).try_as_col_major_mut().expect("owned column");
+        for (o, &i) in dst.as_slice_mut().iter_mut().zip(rows) {
+            *o = src[i];
         }
     }
-    let upper = sup[..k].to_vec();
-    let lower = sup[k..].iter().map(|v| -v).collect();
-    (lower, upper)
+    out
+}
+
+/// A column of an owned matrix as a slice.
+fn col(m: &Mat<f32>, c: usize) -> &[f32] {
+    m.col(c)
+        .try_as_col_major()
+        .expect("owned column")
+        .as_slice()
+}
+
+impl<'p, 'n> Backward<'p, 'n> {
+    fn new(p: &'p BoundPropagator<'n>, domain: &'p Domain, lo: Vec<f64>, hi: Vec<f64>) -> Self {
+        let input = InputTerms::new(p, domain);
+        let kept0 = not_inactive(&hi);
+        let basis = if input.compressed {
+            p.compressed_first_f32.as_ref()
+        } else {
+            p.weights_f32[0].as_ref()
+        };
+        let all: Vec<usize> = (0..basis.ncols()).collect();
+        let input_kept = gather_f32(basis, &kept0, &all);
+        Self {
+            p,
+            domain,
+            lower: vec![lo],
+            upper: vec![hi],
+            kept: vec![kept0],
+            w_kept: vec![Mat::zeros(0, 0)],
+            g: vec![Vec::new()],
+            input_kept,
+            input,
+            gamma: (p.max_width + 4) as f64 * f64::from(f32::EPSILON),
+        }
+    }
+
+    /// Before bounding layer `l` (all earlier layers final): `g[l]`, and the caches of
+    /// layer `l - 1`.
+    fn enter_layer(&mut self, l: usize) {
+        let up = &self.upper[l - 1];
+        if l >= 2 {
+            let m = l - 1;
+            self.kept.push(not_inactive(up));
+            let w = gather_f32(
+                self.p.weights_f32[m].as_ref(),
+                &self.kept[m],
+                &self.kept[m - 1],
+            );
+            self.w_kept.push(w);
+        }
+        // U^+ is zero on the stably inactive neurons, so only kept columns contribute.
+        let up_pos: Vec<f64> = up.iter().map(|v| v.max(0.0)).collect();
+        self.g
+            .push(mat_vec(self.p.abs_weights[l].as_ref(), &up_pos));
+    }
+
+    /// Backward pass for neurons `rows` of layer `l`: their lower and upper bounds.
+    fn bound(&self, l: usize, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
+        let net = self.p.net;
+        let layer = &net.layers()[l];
+        let w = layer.weight();
+        let k = rows.len();
+        let r2 = 2 * k;
+        let sign = |i: usize| if i < k { 1.0 } else { -1.0 };
+        let target = |i: usize| rows[i % k];
+        // Row i bounds z_{rows[i]} from above; row k + i bounds -z_{rows[i]} from above.
+        let mut lambda = Mat::<f32>::from_fn(r2, self.kept[l - 1].len(), |i, c| {
+            (sign(i) * w[(target(i), self.kept[l - 1][c])]) as f32
+        });
+        let mut beta: Vec<f64> = (0..r2).map(|i| sign(i) * layer.bias()[target(i)]).collect();
+        let mut beta_abs: Vec<f64> = beta.iter().map(|b| b.abs()).collect();
+        // The rounding of the f32 Lambda_{l-1} itself, like a product's.
+        let mut err: Vec<f64> = (0..r2).map(|i| self.g[l][target(i)]).collect();
+        let mut terms = w.ncols();
+        let mut m = l;
+        loop {
+            m -= 1;
+            let (lo, hi) = (&self.lower[m], &self.upper[m]);
+            let bm = net.layers()[m].bias();
+            let cols = &self.kept[m];
+            let col_err: &[f64] = if m == 0 { &self.input.err } else { &self.g[m] };
+            // Coefficients on z_m from coefficients on h_m = relu(z_m), with the biases of
+            // z_m = W_m h_{m-1} + b_m (and at the input the centre term) folded into beta.
+            if (0..lambda.ncols()).any(|c| col(&lambda, c).iter().any(|v| !v.is_finite())) {
+                // Overflow in f32: no CROWN bound for these neurons.
+                return (vec![f64::NEG_INFINITY; k], vec![f64::INFINITY; k]);
+            }
+            let mut coef = Mat::<f32>::zeros(r2, cols.len());
+            for (c, &j) in cols.iter().enumerate() {
+                let (lj, uj) = (lo[j], hi[j]);
+                // cv = s v (v >= 0) or alpha v (v < 0); the upper relaxation's shift
+                // -s L v (v >= 0, unstable only).
+                let (s, alpha, shift) = if lj >= 0.0 {
+                    (1.0, 1.0, 0.0)
+                } else {
+                    let s = uj / (uj - lj);
+                    (s, if uj >= -lj { 1.0 } else { 0.0 }, -s * lj)
+                };
+                let (wc, magnitude) = if m == 0 {
+                    (
+                        self.input.wc[j],
+                        bm[j].abs() + self.input.wc_abs[j] + self.input.basis_mag[j],
+                    )
+                } else {
+                    (0.0, bm[j].abs())
+                };
+                let (offset, ej) = (bm[j] + wc, col_err[j]);
+                let out = coef
+                    .col_mut(c)
+                    .try_as_col_major_mut()
+                    .expect("owned column")
+                    .as_slice_mut();
+                let rows = col(&lambda, c)
+                    .iter()
+                    .zip(out.iter_mut())
+                    .zip(beta.iter_mut().zip(beta_abs.iter_mut()).zip(err.iter_mut()));
+                for ((&v, o), ((b, b_abs), e)) in rows {
+                    let v = f64::from(v);
+                    let (pos, neg) = (v.max(0.0), v.min(0.0));
+                    let cv = pos * s + neg * alpha;
+                    *b += pos * shift + cv * offset;
+                    *b_abs += pos * shift.abs() + cv.abs() * magnitude;
+                    *e += cv.abs() * ej;
+                    *o = cv as f32;
+                }
+            }
+            terms += cols.len();
+            if m == 0 {
+                return self.concretise(&coef, &beta, &beta_abs, &err, terms);
+            }
+            lambda = Mat::zeros(r2, self.kept[m - 1].len());
+            matmul(
+                lambda.as_mut(),
+                Accum::Replace,
+                coef.as_ref(),
+                self.w_kept[m].as_ref(),
+                1.0f32,
+                Par::Seq,
+            );
+        }
+    }
+
+    /// The suprema over the domain of `coef . z_1(x) + beta` (coefficients on the
+    /// first-layer neurons `kept[0]`, the centre term already in `beta`), as (lower
+    /// bounds, upper bounds) of the target neurons.
+    fn concretise(
+        &self,
+        coef: &Mat<f32>,
+        beta: &[f64],
+        beta_abs: &[f64],
+        err: &[f64],
+        terms: usize,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let r2 = coef.nrows();
+        let k = r2 / 2;
+        let terms = terms + self.p.net.input_dim();
+        // Tiny absolute slack for f32 underflow in the products.
+        let underflow = 1e-30;
+        let mut a = Mat::<f32>::zeros(r2, self.input_kept.ncols());
+        matmul(
+            a.as_mut(),
+            Accum::Replace,
+            coef.as_ref(),
+            self.input_kept.as_ref(),
+            1.0f32,
+            Par::Seq,
+        );
+        // spread_i = r ||a_i||_2 (compressed L2 ball), or sum_t |a_it| half_t.
+        let mut acc = vec![0.0f64; r2];
+        for t in 0..a.ncols() {
+            let at = col(&a, t);
+            if self.input.compressed {
+                for (s, &v) in acc.iter_mut().zip(at) {
+                    *s += f64::from(v) * f64::from(v);
+                }
+            } else {
+                let h = self.input.half[t];
+                for (s, &v) in acc.iter_mut().zip(at) {
+                    *s += f64::from(v).abs() * h;
+                }
+            }
+        }
+        let sup: Vec<f64> = (0..r2)
+            .map(|i| {
+                let spread = match self.domain {
+                    Domain::Ball(ball) if self.input.compressed => ball.radius * acc[i].sqrt(),
+                    _ => acc[i],
+                };
+                let rounding = self.gamma * err[i] * (1.0 + 1e-6) + underflow;
+                let s = beta[i] + spread + rounding_margin(terms, beta_abs[i] + spread) + rounding;
+                if s.is_finite() { s } else { f64::INFINITY }
+            })
+            .collect();
+        let upper = sup[..k].to_vec();
+        let lower = sup[k..].iter().map(|v| -v).collect();
+        (lower, upper)
+    }
 }

@@ -130,6 +130,14 @@ pub struct BoundPropagator<'a> {
     /// Row L1 norms of every layer's weights, for cheap rounding-error magnitudes
     /// (`sum_j |w_ij| |m_j| <= ||w_i||_1 max_j |m_j|`).
     pub(crate) row_l1: Vec<Vec<f64>>,
+    /// Every layer's weights and the compressed first-layer basis in f32, the operands of
+    /// CROWN's matrix products (their rounding is bounded in [`crown`]).
+    pub(crate) weights_f32: Vec<Mat<f32>>,
+    pub(crate) compressed_first_f32: Mat<f32>,
+    /// `|R^T|` entrywise, for the rounding bound of the products with it.
+    pub(crate) abs_compressed_first: Mat<f64>,
+    /// The widest layer, the longest sum in those products.
+    pub(crate) max_width: usize,
     /// Serra's and Montufar's global bounds, computed once on first use.
     pub(crate) global_bounds:
         std::sync::OnceLock<(crate::bound::RegionCount, crate::bound::RegionCount)>,
@@ -167,9 +175,24 @@ impl<'a> BoundPropagator<'a> {
                     .collect()
             })
             .collect();
+        let to_f32 =
+            |w: faer::MatRef<'_, f64>| Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] as f32);
+        let weights_f32 = net.layers().iter().map(|l| to_f32(l.weight())).collect();
+        let compressed_first_f32 = to_f32(compressed_first.as_ref());
+        let abs_compressed_first = compressed_first.as_ref().map(|v| v.abs());
+        let max_width = net
+            .layers()
+            .iter()
+            .map(|l| l.weight().nrows())
+            .max()
+            .unwrap_or(0);
         Self {
             net,
             abs_weights,
+            weights_f32,
+            compressed_first_f32,
+            abs_compressed_first,
+            max_width,
             first_l2,
             first_l1,
             compressed_first,
@@ -256,6 +279,55 @@ mod tests {
             let samples = domain.sample_uniform(300, &mut rng);
             let z = net
                 .pre_activations_batch(samples.as_ref(), faer::Par::Seq)
+                .unwrap();
+            for (l, zl) in z.iter().enumerate() {
+                for s in 0..zl.nrows() {
+                    for i in 0..zl.ncols() {
+                        let v = zl[(s, i)];
+                        assert!(
+                            crown.lower[l][i] <= v && v <= crown.upper[l][i],
+                            "trial {trial}: layer {l} neuron {i}: {v} outside [{}, {}]",
+                            crown.lower[l][i],
+                            crown.upper[l][i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// CROWN's products run in f32: at tiny radii, far from the origin and with badly
+    /// scaled weights, the bound is dominated by their rounding, which must be covered.
+    #[test]
+    fn crown_rounding_is_covered_at_tiny_radii_and_large_scales() {
+        use crate::network::{Affine, Network};
+        let mut rng = StdRng::seed_from_u64(24);
+        for trial in 0..200 {
+            let base = random_network(&mut rng, trial % 2 == 0);
+            let layers = base
+                .layers()
+                .iter()
+                .map(|l| {
+                    let scale = 10f64.powf(rng.random_range(-3.0..3.0));
+                    let w = l.weight().map(|v| v * scale);
+                    let b = l.bias().iter().map(|v| v * scale).collect();
+                    Affine::new(w, b).unwrap()
+                })
+                .collect();
+            let net = Network::new(layers, false).unwrap();
+            let d = net.input_dim();
+            let far = 10f64.powf(rng.random_range(0.0..3.0));
+            let c: Vec<f64> = (0..d).map(|_| rng.random_range(-far..far)).collect();
+            let radius = [0.0, 1e-12, 1e-9, 1e-6][trial % 4];
+            let norm = if trial % 3 == 0 { Norm::LInf } else { Norm::L2 };
+            let domain = Domain::ball(c.clone(), radius, norm).unwrap();
+            let crown = neuron_bounds(&net, &domain, Method::Crown).unwrap();
+            let mut points = domain.sample_uniform(50, &mut rng);
+            for (j, v) in c.iter().enumerate() {
+                points[(0, j)] = *v;
+            }
+            let z = net
+                .pre_activations_batch(points.as_ref(), faer::Par::Seq)
                 .unwrap();
             for (l, zl) in z.iter().enumerate() {
                 for s in 0..zl.nrows() {
