@@ -52,6 +52,7 @@
 //! local bound, `k = depth` the exact count).
 
 pub mod lp;
+mod simplex;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -535,7 +536,11 @@ impl Shared<'_> {
                 let mut e = vec![0.0; d];
                 e[j] = s;
                 self.solves.fetch_add(1, Ordering::Relaxed);
-                match lp::maximize(&e, &node.rows, self.domain) {
+                let fast = node
+                    .witnesses
+                    .first()
+                    .and_then(|w| lp::maximize_fast(&e, &node.rows, self.domain, w));
+                match fast.unwrap_or_else(|| lp::maximize(&e, &node.rows, self.domain)) {
                     LpOutcome::Optimal(v) => {
                         if s > 0.0 {
                             hi[j] = v + slack;
@@ -567,7 +572,10 @@ impl Shared<'_> {
         // s z >= 0  <=>  -s g.x <= s c0
         rows.push((g.iter().map(|v| -s * v).collect(), s * c0));
         self.solves.fetch_add(1, Ordering::Relaxed);
-        match chebyshev_center(&rows, self.domain) {
+        let hint = node.witnesses.first().map(Vec::as_slice);
+        let outcome = lp::chebyshev_center_fast(&rows, self.domain, hint, thin)
+            .unwrap_or_else(|| chebyshev_center(&rows, self.domain));
+        match outcome {
             ChebyshevOutcome::Ball { radius, center } => {
                 if radius > thin {
                     Ok(Some(center))

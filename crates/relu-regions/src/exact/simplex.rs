@@ -1,0 +1,379 @@
+//! A dense primal active-set method for small linear programs
+//! `max c.y  s.t.  a_k . y <= b_k` over free variables `y in R^n`, started from a
+//! feasible point.
+//!
+//! The region tree's programs have few variables (the input dimension, plus the radius)
+//! and tens to hundreds of rows, and a feasible start is always at hand (a witness, or
+//! any point with a small enough radius), so no phase one is needed. From the current
+//! point `y` with the rows `W` active (linearly independent, at most `n`):
+//!
+//! 1. `p` = the projection of `c` onto the null space of the active rows (an orthonormal
+//!    basis of their span is kept, Gram-Schmidt twice). If `p != 0`, step along it to the
+//!    first blocking row (ratio test over the rows with `a_k . p > 0`) and make that row
+//!    active; no blocking row means the program is unbounded.
+//! 2. If `p = 0`, `c` is a combination `sum lambda_k a_k` of the active rows. All
+//!    `lambda_k >= 0` proves optimality (the KKT conditions of an LP); otherwise the
+//!    row with the most negative multiplier leaves.
+//!
+//! With `|W| = n` this is the primal simplex method. Degenerate steps switch to Bland's
+//! smallest-index rule after a few iterations, which rules out cycling; an iteration cap
+//! reports [`Solve::Stalled`] (the caller then falls back to the interior-point solver).
+//! Rows should be normalised to unit norm: the tolerances are absolute.
+
+/// The outcome of [`maximize_from`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Solve {
+    /// An optimal vertex (or face point) and the optimal value.
+    Optimal {
+        y: Vec<f64>,
+        value: f64,
+    },
+    Unbounded,
+    /// No progress within the iteration cap.
+    Stalled,
+}
+
+/// Row-major rows `a` (`m x n`) and right-hand sides `b` of `a y <= b`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rows {
+    pub n: usize,
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+}
+
+impl Rows {
+    pub fn new(n: usize) -> Self {
+        Self {
+            n,
+            a: Vec::new(),
+            b: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.b.len()
+    }
+
+    pub fn push(&mut self, a: &[f64], b: f64) {
+        debug_assert_eq!(a.len(), self.n);
+        self.a.extend_from_slice(a);
+        self.b.push(b);
+    }
+
+    pub fn row(&self, k: usize) -> &[f64] {
+        &self.a[k * self.n..(k + 1) * self.n]
+    }
+
+    /// `b_k - a_k . y`, the slack of row `k` at `y`.
+    pub fn slack(&self, k: usize, y: &[f64]) -> f64 {
+        self.b[k] - dot(self.row(k), y)
+    }
+}
+
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Relative size below which a direction or a row's component is zero.
+const TINY: f64 = 1e-11;
+
+/// An orthonormal basis `q` of the span of the active rows, with `R` such that
+/// `a_{W[i]} = sum_{j <= i} r[i][j] q[j]` (both flat, row `i` at `i * n`).
+struct Basis {
+    n: usize,
+    k: usize,
+    q: Vec<f64>,
+    r: Vec<f64>,
+}
+
+impl Basis {
+    fn new(n: usize) -> Self {
+        Self {
+            n,
+            k: 0,
+            q: vec![0.0; n * n],
+            r: vec![0.0; n * n],
+        }
+    }
+
+    fn q(&self, j: usize) -> &[f64] {
+        &self.q[j * self.n..(j + 1) * self.n]
+    }
+
+    /// Adds row `a`; false when it is (numerically) in the span already.
+    fn push(&mut self, a: &[f64]) -> bool {
+        let (n, k) = (self.n, self.k);
+        if k == n {
+            return false;
+        }
+        let (done, rest) = self.q.split_at_mut(k * n);
+        let v = &mut rest[..n];
+        v.copy_from_slice(a);
+        let coef = &mut self.r[k * n..(k + 1) * n];
+        coef.fill(0.0);
+        for _ in 0..2 {
+            for j in 0..k {
+                let q = &done[j * n..(j + 1) * n];
+                let h = dot(q, v);
+                coef[j] += h;
+                for (vi, qi) in v.iter_mut().zip(q) {
+                    *vi -= h * qi;
+                }
+            }
+        }
+        let norm = dot(v, v).sqrt();
+        let scale = dot(a, a).sqrt();
+        if norm <= TINY * scale.max(f64::MIN_POSITIVE) {
+            return false;
+        }
+        for vi in v.iter_mut() {
+            *vi /= norm;
+        }
+        coef[k] = norm;
+        self.k += 1;
+        true
+    }
+
+    /// The component of `c` orthogonal to the span, into `p`.
+    fn project_out(&self, c: &[f64], p: &mut [f64]) {
+        p.copy_from_slice(c);
+        for _ in 0..2 {
+            for j in 0..self.k {
+                let q = self.q(j);
+                let h = dot(q, p);
+                for (pi, qi) in p.iter_mut().zip(q) {
+                    *pi -= h * qi;
+                }
+            }
+        }
+    }
+
+    /// `lambda` with `sum_i lambda_i a_{W[i]} = c` (least squares), by back substitution
+    /// in `R^T lambda = Q^T c`, into `lambda[..k]`.
+    fn multipliers(&self, c: &[f64], lambda: &mut [f64]) {
+        let (n, k) = (self.n, self.k);
+        // a_i = sum_j r[i][j] q_j, so c = sum_i lambda_i a_i gives
+        // (Q^T c)_j = sum_{i >= j} lambda_i r[i][j].
+        for j in (0..k).rev() {
+            let mut s = dot(self.q(j), c);
+            for i in j + 1..k {
+                s -= lambda[i] * self.r[i * n + j];
+            }
+            lambda[j] = s / self.r[j * n + j];
+        }
+    }
+}
+
+/// `max c.y` over `rows`, from the feasible point `y` (rows may be violated by rounding
+/// only).
+pub(crate) fn maximize_from(c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
+    let n = rows.n;
+    let m = rows.len();
+    let c_norm = dot(c, c).sqrt().max(f64::MIN_POSITIVE);
+    let mut active: Vec<usize> = Vec::with_capacity(n);
+    let mut basis = Basis::new(n);
+    let mut is_active = vec![false; m];
+    // Slacks, updated along each step (and clamped at zero: rounding only).
+    let mut slack: Vec<f64> = (0..m).map(|k| rows.slack(k, &y).max(0.0)).collect();
+    let mut ap = vec![0.0; m];
+    let mut p = vec![0.0; n];
+    let mut lambda = vec![0.0; n];
+    let cap = 50 * (n + 2) + 4 * m;
+    let bland_after = 4 * (n + 2);
+    for iter in 0..cap {
+        let bland = iter >= bland_after;
+        basis.project_out(c, &mut p);
+        let p_norm = dot(&p, &p).sqrt();
+        if p_norm > TINY * c_norm {
+            // Ratio test.
+            let mut best: Option<(usize, f64, f64)> = None;
+            for k in 0..m {
+                if is_active[k] {
+                    continue;
+                }
+                let a = dot(rows.row(k), &p);
+                ap[k] = a;
+                if a <= TINY * p_norm {
+                    continue;
+                }
+                let step = slack[k] / a;
+                let better = match best {
+                    None => true,
+                    Some((_, s, b)) => step < s || (!bland && step == s && a > b),
+                };
+                if better {
+                    best = Some((k, step, a));
+                }
+            }
+            let Some((entering, step, _)) = best else {
+                return Solve::Unbounded;
+            };
+            for (yi, pi) in y.iter_mut().zip(&p) {
+                *yi += step * pi;
+            }
+            for k in 0..m {
+                if !is_active[k] {
+                    slack[k] = (slack[k] - step * ap[k]).max(0.0);
+                }
+            }
+            slack[entering] = 0.0;
+            if !basis.push(rows.row(entering)) {
+                return Solve::Stalled;
+            }
+            active.push(entering);
+            is_active[entering] = true;
+            continue;
+        }
+        // Optimal unless a multiplier is negative.
+        basis.multipliers(c, &mut lambda);
+        let negative = (0..active.len()).filter(|&i| lambda[i] < -TINY * c_norm);
+        let leave = if bland {
+            negative.min_by_key(|&i| active[i])
+        } else {
+            negative.min_by(|&i, &j| lambda[i].total_cmp(&lambda[j]))
+        };
+        let Some(i) = leave else {
+            let value = dot(c, &y);
+            return Solve::Optimal { y, value };
+        };
+        is_active[active[i]] = false;
+        active.remove(i);
+        basis.k = 0;
+        for &k in &active {
+            if !basis.push(rows.row(k)) {
+                return Solve::Stalled;
+            }
+        }
+    }
+    Solve::Stalled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+    fn unit(v: Vec<f64>) -> Vec<f64> {
+        let n = dot(&v, &v).sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn box_corner_and_degenerate_rows() {
+        // max x + y over the unit square, with a duplicated and a redundant row.
+        let mut rows = Rows::new(2);
+        rows.push(&[1.0, 0.0], 1.0);
+        rows.push(&[0.0, 1.0], 1.0);
+        rows.push(&[1.0, 0.0], 1.0);
+        rows.push(&unit(vec![1.0, 1.0]), 2.0_f64.sqrt());
+        rows.push(&[-1.0, 0.0], 0.0);
+        rows.push(&[0.0, -1.0], 0.0);
+        match maximize_from(&[1.0, 1.0], &rows, vec![0.2, 0.3]) {
+            Solve::Optimal { y, value } => {
+                assert!((value - 2.0).abs() < 1e-12, "{value}");
+                assert!((y[0] - 1.0).abs() < 1e-12 && (y[1] - 1.0).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Unbounded without the upper rows.
+        let mut open = Rows::new(2);
+        open.push(&[-1.0, 0.0], 0.0);
+        open.push(&[0.0, -1.0], 0.0);
+        assert_eq!(
+            maximize_from(&[1.0, 1.0], &open, vec![0.0, 0.0]),
+            Solve::Unbounded
+        );
+    }
+
+    /// Against brute force over all vertices (every `n`-subset of rows) on random
+    /// bounded programs.
+    #[test]
+    fn matches_vertex_enumeration() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for trial in 0..400 {
+            let n = rng.random_range(1..=3);
+            let m = rng.random_range(n + 1..=9);
+            let mut rows = Rows::new(n);
+            // A box keeps it bounded; random rows through a neighbourhood of 0.
+            for j in 0..n {
+                let mut e = vec![0.0; n];
+                e[j] = 1.0;
+                rows.push(&e, 2.0);
+                e[j] = -1.0;
+                rows.push(&e, 2.0);
+            }
+            for _ in 0..m {
+                let a = unit((0..n).map(|_| rng.random_range(-1.0..1.0)).collect());
+                // Some rows pass exactly through the start: degenerate vertices.
+                let b = if trial % 3 == 0 {
+                    0.0
+                } else {
+                    rng.random_range(0.0..1.0)
+                };
+                rows.push(&a, b);
+            }
+            let c: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let Solve::Optimal { value, y } = maximize_from(&c, &rows, vec![0.0; n]) else {
+                panic!("trial {trial}: not optimal");
+            };
+            for k in 0..rows.len() {
+                assert!(rows.slack(k, &y) > -1e-9, "trial {trial}: infeasible");
+            }
+            // Brute force: solve every n x n subsystem, keep the feasible best.
+            let mut best = f64::NEG_INFINITY;
+            let mut idx: Vec<usize> = (0..n).collect();
+            loop {
+                if let Some(v) = solve_square(&rows, &idx)
+                    && (0..rows.len()).all(|k| rows.slack(k, &v) > -1e-9)
+                {
+                    best = best.max(dot(&c, &v));
+                }
+                // Next combination.
+                let mut i = n;
+                while i > 0 && idx[i - 1] == rows.len() - n + i - 1 {
+                    i -= 1;
+                }
+                if i == 0 {
+                    break;
+                }
+                idx[i - 1] += 1;
+                for j in i..n {
+                    idx[j] = idx[j - 1] + 1;
+                }
+            }
+            assert!(
+                (value - best).abs() < 1e-9 * (1.0 + best.abs()),
+                "trial {trial}: {value} vs {best}"
+            );
+        }
+    }
+
+    /// Gaussian elimination with partial pivoting on the rows `idx` as equalities.
+    fn solve_square(rows: &Rows, idx: &[usize]) -> Option<Vec<f64>> {
+        let n = rows.n;
+        let mut m: Vec<Vec<f64>> = idx
+            .iter()
+            .map(|&k| {
+                let mut r = rows.row(k).to_vec();
+                r.push(rows.b[k]);
+                r
+            })
+            .collect();
+        for col in 0..n {
+            let piv = (col..n).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+            if m[piv][col].abs() < 1e-12 {
+                return None;
+            }
+            m.swap(col, piv);
+            for i in 0..n {
+                if i != col {
+                    let f = m[i][col] / m[col][col];
+                    for j in col..=n {
+                        m[i][j] -= f * m[col][j];
+                    }
+                }
+            }
+        }
+        Some((0..n).map(|i| m[i][n] / m[i][i]).collect())
+    }
+}
