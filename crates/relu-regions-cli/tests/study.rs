@@ -72,10 +72,16 @@ fn tiny_study_writes_every_report_file() {
         assert!(file["findings"][f]["statement"].is_string());
     }
     assert!(file["findings"]["f1"]["sets"][0]["wilcoxon_first_last"]["p"].is_number());
-    // F2: first and last checkpoint x 2 radii x {arbitrary, test} x {bound, lc, slice
-    // regions, ball regions (2-D data)}.
+    // F2: every checkpoint x 2 radii x {arbitrary, test} x {bound, unstable, lc, slice
+    // regions}, and the first and last checkpoint x 2 x 2 x {ball regions (2-D data)}.
     let comparisons = file["findings"]["f2"]["comparisons"].as_array().unwrap();
-    assert_eq!(comparisons.len(), 32);
+    assert_eq!(comparisons.len(), 3 * 2 * 2 * 4 + 2 * 2 * 2);
+    for e in 0..=2 {
+        assert!(comparisons.iter().any(|c| c["epoch"] == e
+            && c["metric"] == "lc"
+            && c["against"] == "test"
+            && c["test"]["p"].is_number()));
+    }
     assert_eq!(
         cps[2]["sets"][1]["slice_regions"].as_array().unwrap().len(),
         2
