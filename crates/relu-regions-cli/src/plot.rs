@@ -1,6 +1,10 @@
-//! Pictures of 2-D slices: PNG and SVG with plotters, the font embedded.
+//! Pictures of 2-D slices, and the study's charts: PNG and SVG with plotters, the font
+//! embedded.
 //!
-//! One drawing routine serves both backends. The PNG is drawn at three times its size and
+//! A [`Picture`] is a partition of a planar shape into activation regions (a slice, or the
+//! input square of a network with 2-D inputs), optionally with class-coloured dots on top;
+//! [`BandChart`] draws medians with quartile bands against epoch; [`DistributionChart`]
+//! draws box plots with the points on top. One drawing routine serves both backends. The PNG is drawn at three times its size and
 //! box-filtered down (plotters' bitmap backend draws without anti-aliasing), so edges and
 //! text come out smooth; the SVG is drawn at its size.
 
@@ -36,8 +40,17 @@ pub struct Picture<'a> {
     pub title: String,
     /// Second line: the slice.
     pub subtitle: String,
-    /// Labelled points: the centre first.
+    /// Labelled points: the centre first (none: no centre and no centre key).
     pub marks: Vec<(Point2, String)>,
+    /// Points drawn on top as dots in their class's colour (e.g. training points by label).
+    pub dots: Vec<(Point2, usize)>,
+    /// The legend's words for the dots.
+    pub dots_label: String,
+    /// Added to the tick labels: with directions `e_1, e_2` and the centre as `origin`, the
+    /// ticks read input coordinates; `[0, 0]` for the slice's own `(a, b)`.
+    pub origin: Point2,
+    /// The axes' names (`a`, `b` for a slice).
+    pub axis_names: [String; 2],
     /// Side of the square picture in pixels.
     pub size: u32,
 }
@@ -173,6 +186,26 @@ fn tick_label(x: f64) -> String {
     s.replace('-', "\u{2212}")
 }
 
+/// About `n` round tick values in `[lo, hi]`: the multiples of a step `1, 2` or `5` times
+/// a power of ten.
+fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let span = hi - lo;
+    if !(span > 0.0 && span.is_finite()) {
+        return vec![lo];
+    }
+    let raw = span / n.max(1) as f64;
+    let p = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * p);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    // Multiples of the step, with 0 exactly 0 (no -0.0 or rounding residue).
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
 /// The drawing, at `k` device pixels per picture pixel.
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, pic: &Picture<'_>, k: f64) -> Result<()>
 where
@@ -303,6 +336,21 @@ where
                 .map_err(err)?;
         }
     }
+    // Dots: class colours, ringed in white then ink so they stand out over any fill.
+    for &(p, class) in &pic.dots {
+        let (x, y) = to_px(p);
+        let (r8, g8, b8) = CLASS_PALETTE[class % CLASS_PALETTE.len()];
+        root.draw(&Circle::new((x, y), px(4.2), WHITE.filled()))
+            .map_err(err)?;
+        root.draw(&Circle::new((x, y), px(3.2), RGBColor(r8, g8, b8).filled()))
+            .map_err(err)?;
+        root.draw(&Circle::new(
+            (x, y),
+            px(3.2),
+            ink.stroke_width((0.6 * u).round().max(1.0) as u32),
+        ))
+        .map_err(err)?;
+    }
     // Marks: the centre as a ringed dot, the other points as labelled diamonds.
     for (i, (p, label)) in pic.marks.iter().enumerate() {
         let (x, y) = to_px(*p);
@@ -348,34 +396,50 @@ where
     .map_err(err)?;
     let ext = shape.extent();
     let tick_font = ("sans-serif", 11.5 * u).into_font().color(&grey);
-    for t in [-1.0, -0.5, 0.0, 0.5, 1.0] {
-        let v = t * ext;
+    let tick = ShapeStyle {
+        color: RGBColor(150, 150, 150).to_rgba(),
+        filled: false,
+        stroke_width: (0.8 * u).round().max(1.0) as u32,
+    };
+    let bottom = px(top + side);
+    // In the slice's own coordinates: -r, -r/2, 0, r/2, r. Around another origin: round
+    // numbers of the input coordinates.
+    let ticks = |axis: usize| -> Vec<f64> {
+        if pic.origin == [0.0, 0.0] {
+            [-1.0, -0.5, 0.0, 0.5, 1.0]
+                .iter()
+                .map(|t| t * ext)
+                .collect()
+        } else {
+            nice_ticks(pic.origin[axis] - ext, pic.origin[axis] + ext, 5)
+                .into_iter()
+                .map(|t| t - pic.origin[axis])
+                .collect()
+        }
+    };
+    for v in ticks(0) {
         let (x, _) = to_px([v, 0.0]);
-        let (_, y) = to_px([0.0, v]);
-        let tick = ShapeStyle {
-            color: RGBColor(150, 150, 150).to_rgba(),
-            filled: false,
-            stroke_width: (0.8 * u).round().max(1.0) as u32,
-        };
-        let bottom = px(top + side);
         root.draw(&PathElement::new(
             vec![(x, bottom), (x, bottom + px(5.0))],
             tick,
         ))
         .map_err(err)?;
+        root.draw_text(
+            &tick_label(v + pic.origin[0]),
+            &tick_font.pos(Pos::new(HPos::Center, VPos::Top)),
+            (x, bottom + px(8.0)),
+        )
+        .map_err(err)?;
+    }
+    for v in ticks(1) {
+        let (_, y) = to_px([0.0, v]);
         root.draw(&PathElement::new(
             vec![(px(left), y), (px(left) - px(5.0), y)],
             tick,
         ))
         .map_err(err)?;
         root.draw_text(
-            &tick_label(v),
-            &tick_font.pos(Pos::new(HPos::Center, VPos::Top)),
-            (x, bottom + px(8.0)),
-        )
-        .map_err(err)?;
-        root.draw_text(
-            &tick_label(v),
+            &tick_label(v + pic.origin[1]),
             &tick_font.pos(Pos::new(HPos::Right, VPos::Center)),
             (px(left) - px(8.0), y),
         )
@@ -383,13 +447,13 @@ where
     }
     let axis_font = ("sans-serif", 13.5 * u).into_font().color(&ink);
     root.draw_text(
-        "a",
+        &pic.axis_names[0],
         &axis_font.pos(Pos::new(HPos::Left, VPos::Top)),
         (px(left + side + 10.0), px(top + side + 6.0)),
     )
     .map_err(err)?;
     root.draw_text(
-        "b",
+        &pic.axis_names[1],
         &axis_font.pos(Pos::new(HPos::Right, VPos::Bottom)),
         (px(left - 8.0), px(top - 8.0)),
     )
@@ -490,20 +554,45 @@ where
     root.draw_text(s, &legend_font, (px(x), px(y)))
         .map_err(err)?;
     x += text_width(s, 12.5) + 22.0;
-    let (cx, cy) = (px(x + 5.5), ly);
-    root.draw(&Circle::new((cx, cy), px(5.5), WHITE.filled()))
+    if !pic.marks.is_empty() {
+        let (cx, cy) = (px(x + 5.5), ly);
+        root.draw(&Circle::new((cx, cy), px(5.5), WHITE.filled()))
+            .map_err(err)?;
+        root.draw(&Circle::new(
+            (cx, cy),
+            px(5.5),
+            ink.stroke_width(px(1.6) as u32),
+        ))
         .map_err(err)?;
-    root.draw(&Circle::new(
-        (cx, cy),
-        px(5.5),
-        ink.stroke_width(px(1.6) as u32),
-    ))
-    .map_err(err)?;
-    root.draw(&Circle::new((cx, cy), px(1.8), ink.filled()))
-        .map_err(err)?;
-    x += 17.0;
-    root.draw_text("centre", &legend_font, (px(x), px(y)))
-        .map_err(err)?;
+        root.draw(&Circle::new((cx, cy), px(1.8), ink.filled()))
+            .map_err(err)?;
+        x += 17.0;
+        root.draw_text("centre", &legend_font, (px(x), px(y)))
+            .map_err(err)?;
+        x += text_width("centre", 12.5) + 22.0;
+    }
+    if !pic.dots.is_empty() {
+        let classes = pic.dots.iter().map(|d| d.1).max().map_or(0, |m| m + 1);
+        for c in 0..classes.min(CLASS_PALETTE.len()) {
+            let (r8, g8, b8) = CLASS_PALETTE[c];
+            let cx = px(x + 4.0 + 10.0 * c as f64);
+            root.draw(&Circle::new(
+                (cx, ly),
+                px(3.2),
+                RGBColor(r8, g8, b8).filled(),
+            ))
+            .map_err(err)?;
+            root.draw(&Circle::new(
+                (cx, ly),
+                px(3.2),
+                ink.stroke_width((0.6 * u).round().max(1.0) as u32),
+            ))
+            .map_err(err)?;
+        }
+        x += 10.0 * classes.min(CLASS_PALETTE.len()) as f64 + 6.0;
+        root.draw_text(&pic.dots_label, &legend_font, (px(x), px(y)))
+            .map_err(err)?;
+    }
     Ok(())
 }
 
@@ -723,8 +812,181 @@ where
     Ok(())
 }
 
-/// Writes a band chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
-pub fn write_band_chart(chart: &BandChart, stem: &Path) -> Result<()> {
+/// One group of samples in a distribution chart (e.g. one point set), drawn in every
+/// category.
+pub struct DistributionSeries {
+    pub label: String,
+    pub color: RGBColor,
+    /// Per category: the sample (values that are not finite are left out).
+    pub values: Vec<Vec<f64>>,
+}
+
+/// Box plots with the points on top (jittered strips): per category (e.g. radius), one
+/// box per series side by side. A box spans the quartiles with a line at the median; the
+/// whiskers reach the most extreme values within 1.5 interquartile ranges of the box
+/// (Tukey's rule).
+pub struct DistributionChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub categories: Vec<String>,
+    pub series: Vec<DistributionSeries>,
+}
+
+/// A chart to draw.
+enum Chart<'a> {
+    Band(&'a BandChart),
+    Distribution(&'a DistributionChart),
+}
+
+/// Quantile with linear interpolation of a sorted, non-empty sample.
+fn sorted_quantile(v: &[f64], q: f64) -> f64 {
+    let pos = q * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+fn draw_distribution_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &DistributionChart,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let finite: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten())
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() {
+        if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 1.0, hi + 1.0)
+        }
+    } else {
+        (0.0, 1.0)
+    };
+    let span = hi - lo;
+    // Room above the data for the legend.
+    let (y_lo, y_hi) = (lo - 0.05 * span, hi + 0.3 * span);
+    let n_cat = chart.categories.len().max(1);
+    let mut c = ChartBuilder::on(root)
+        .caption(&chart.title, ("sans-serif", 17.0))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5..n_cat as f64 - 0.5, y_lo..y_hi)
+        .map_err(err)?;
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .label_style(("sans-serif", 12.0))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    let n_ser = chart.series.len().max(1);
+    let slot = 0.8 / n_ser as f64;
+    for (si, s) in chart.series.iter().enumerate() {
+        let color = s.color;
+        let mut elements: Vec<DynElement<'static, DB, (f64, f64)>> = Vec::new();
+        for (ci, values) in s.values.iter().enumerate() {
+            let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+            if v.is_empty() {
+                continue;
+            }
+            v.sort_by(f64::total_cmp);
+            let x = ci as f64 + (si as f64 - (n_ser as f64 - 1.0) / 2.0) * slot;
+            let half = 0.3 * slot;
+            let (q1, med, q3) = (
+                sorted_quantile(&v, 0.25),
+                sorted_quantile(&v, 0.5),
+                sorted_quantile(&v, 0.75),
+            );
+            let iqr = q3 - q1;
+            let w_lo = v
+                .iter()
+                .copied()
+                .find(|&t| t >= q1 - 1.5 * iqr)
+                .unwrap_or(q1);
+            let w_hi = v
+                .iter()
+                .rev()
+                .copied()
+                .find(|&t| t <= q3 + 1.5 * iqr)
+                .unwrap_or(q3);
+            let line = color.stroke_width(2);
+            elements.push(
+                Rectangle::new([(x - half, q1), (x + half, q3)], color.mix(0.22).filled())
+                    .into_dyn(),
+            );
+            elements.push(Rectangle::new([(x - half, q1), (x + half, q3)], line).into_dyn());
+            elements.push(
+                PathElement::new(
+                    vec![(x - half, med), (x + half, med)],
+                    color.stroke_width(3),
+                )
+                .into_dyn(),
+            );
+            for (a, b) in [(q1, w_lo), (q3, w_hi)] {
+                elements.push(PathElement::new(vec![(x, a), (x, b)], line).into_dyn());
+                elements.push(
+                    PathElement::new(vec![(x - 0.5 * half, b), (x + 0.5 * half, b)], line)
+                        .into_dyn(),
+                );
+            }
+            // The points, jittered across the slot by a low-discrepancy sequence.
+            for (i, &t) in values.iter().filter(|t| t.is_finite()).enumerate() {
+                let j = ((i as f64 * 0.618_033_988_75).fract() - 0.5) * 1.5 * half;
+                elements.push(Circle::new((x + j, t), 2, color.mix(0.55).filled()).into_dyn());
+            }
+        }
+        c.draw_series(elements)
+            .map_err(err)?
+            .label(s.label.as_str())
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
+            });
+    }
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 13.0))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    // Category names under the axis.
+    let style = ("sans-serif", 13.0)
+        .into_font()
+        .color(&RGBColor(34, 34, 34))
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for (ci, name) in chart.categories.iter().enumerate() {
+        let (x, y) = c.backend_coord(&(ci as f64, y_lo));
+        root.draw_text(name, &style, (x, y + 6)).map_err(err)?;
+    }
+    Ok(())
+}
+
+fn draw_chart<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart<'_>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    match chart {
+        Chart::Band(c) => draw_band_chart(root, c),
+        Chart::Distribution(c) => draw_distribution_chart(root, c),
+    }
+}
+
+/// Writes a chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
+fn write_chart(chart: &Chart<'_>, stem: &Path) -> Result<()> {
     register_font();
     let (w, h) = (720u32, 450u32);
     let with_ext = |ext: &str| {
@@ -735,18 +997,28 @@ pub fn write_band_chart(chart: &BandChart, stem: &Path) -> Result<()> {
     let png = with_ext(".png");
     {
         let root = BitMapBackend::new(&png, (w, h)).into_drawing_area();
-        draw_band_chart(&root, chart)?;
+        draw_chart(&root, chart)?;
         root.present()
             .map_err(|e| anyhow!("{e:?}"))
             .with_context(|| format!("writing {}", png.display()))?;
     }
     let svg = with_ext(".svg");
     let root = SVGBackend::new(&svg, (w, h)).into_drawing_area();
-    draw_band_chart(&root, chart)?;
+    draw_chart(&root, chart)?;
     root.present()
         .map_err(|e| anyhow!("{e:?}"))
         .with_context(|| format!("writing {}", svg.display()))?;
     Ok(())
+}
+
+/// Writes a band chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
+pub fn write_band_chart(chart: &BandChart, stem: &Path) -> Result<()> {
+    write_chart(&Chart::Band(chart), stem)
+}
+
+/// Writes a distribution chart as PNG and SVG (`stem.png`, `stem.svg`).
+pub fn write_distribution_chart(chart: &DistributionChart, stem: &Path) -> Result<()> {
+    write_chart(&Chart::Distribution(chart), stem)
 }
 
 #[cfg(test)]
@@ -772,5 +1044,13 @@ mod tests {
         assert_eq!(tick_label(0.05), "0.05");
         assert_eq!(tick_label(-2.5), "\u{2212}2.5");
         assert_eq!(tick_label(1e-5), "1.0e-5");
+        assert_eq!(nice_ticks(-1.99, 2.02, 5), vec![-1.0, 0.0, 1.0, 2.0]);
+        let t = nice_ticks(0.0, 1.0, 5);
+        assert_eq!(t.len(), 6);
+        assert!(
+            t.iter()
+                .enumerate()
+                .all(|(k, v)| (v - 0.2 * k as f64).abs() < 1e-12)
+        );
     }
 }

@@ -72,10 +72,16 @@ fn tiny_study_writes_every_report_file() {
         assert!(file["findings"][f]["statement"].is_string());
     }
     assert!(file["findings"]["f1"]["sets"][0]["wilcoxon_first_last"]["p"].is_number());
-    // F2: first and last checkpoint x 2 radii x {arbitrary, test} x {bound, lc, slice
-    // regions, ball regions (2-D data)}.
+    // F2: every checkpoint x 2 radii x {arbitrary, test} x {bound, unstable, lc, slice
+    // regions}, and the first and last checkpoint x 2 x 2 x {ball regions (2-D data)}.
     let comparisons = file["findings"]["f2"]["comparisons"].as_array().unwrap();
-    assert_eq!(comparisons.len(), 32);
+    assert_eq!(comparisons.len(), 3 * 2 * 2 * 4 + 2 * 2 * 2);
+    for e in 0..=2 {
+        assert!(comparisons.iter().any(|c| c["epoch"] == e
+            && c["metric"] == "lc"
+            && c["against"] == "test"
+            && c["test"]["p"].is_number()));
+    }
     assert_eq!(
         cps[2]["sets"][1]["slice_regions"].as_array().unwrap().len(),
         2
@@ -96,8 +102,88 @@ fn tiny_study_writes_every_report_file() {
         assert!(out.join(format!("distance.{ext}")).is_file());
         assert!(out.join(format!("bound_r0.1.{ext}")).is_file());
     }
+    // Distributions of every metric at the last checkpoint.
+    for metric in [
+        "distance",
+        "bound_log2",
+        "unstable",
+        "lc",
+        "slice_regions",
+        "ball_regions",
+    ] {
+        for ext in ["png", "svg"] {
+            let f = out.join(format!("dist_{metric}.{ext}"));
+            assert!(f.is_file() && f.metadata().unwrap().len() > 1000, "{f:?}");
+        }
+    }
+    // The input square's partition (2-D data) at the first, a middle and the last epoch.
+    for e in 0..=2 {
+        for ext in ["png", "svg"] {
+            assert!(out.join(format!("partition_epoch_{e:03}.{ext}")).is_file());
+        }
+    }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Verdicts") && md.contains("F1") && md.contains("F2"));
+    // F2 per epoch: a table per metric and comparison, a row per checkpoint.
+    assert!(md.contains("### Over training"));
+    for metric in [
+        "bound_log2",
+        "unstable",
+        "lc",
+        "slice_regions",
+        "ball_regions",
+    ] {
+        for against in ["arbitrary", "test"] {
+            let head = format!("#### `{metric}`, train vs {against}");
+            let at = md.find(&head).unwrap_or_else(|| panic!("no table {head}"));
+            let table: Vec<&str> = md[at..]
+                .lines()
+                .skip(2)
+                .take_while(|l| l.starts_with('|'))
+                .collect();
+            assert_eq!(table[0], "| epoch | r = 0.1 | r = 0.3 |");
+            let epochs: Vec<&str> = table[2..table.len() - 1]
+                .iter()
+                .map(|l| l.split('|').nth(1).unwrap().trim())
+                .collect();
+            let want = if metric == "ball_regions" {
+                vec!["0", "2"]
+            } else {
+                vec!["0", "1", "2"]
+            };
+            assert_eq!(epochs, want, "{head}");
+            assert!(table[2].contains(" vs "), "{}", table[2]);
+        }
+    }
+    for stem in [
+        "dist_bound_log2",
+        "partition_epoch_000",
+        "partition_epoch_002",
+    ] {
+        assert!(md.contains(&format!("![{stem}]({stem}.png)")), "{stem}");
+    }
+    // The region count in the report is the library's exact partition of the square.
+    let mut config = relu_regions_study::StudyConfig::default_for(
+        relu_regions_study::datasets::DatasetKind::Moons,
+    );
+    config.samples = 120;
+    let data = relu_regions_study::load_dataset(&config).unwrap();
+    let last_net = relu_regions_io::load_model(
+        &out.join("checkpoints/epoch_002.safetensors"),
+        Default::default(),
+    )
+    .unwrap()
+    .network;
+    let (_, part) =
+        relu_regions_study::track::input_partition(&last_net, &data, 0.05, 1_000_000).unwrap();
+    assert!(
+        md.contains(&format!(
+            "**Epoch 2: {} activation regions**",
+            part.region_count()
+        )),
+        "{}",
+        part.region_count()
+    );
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     assert!(csv.starts_with("epoch,set,point,metric,radius,value\n"));
     for e in 0..=2 {
@@ -134,5 +220,8 @@ fn tiny_study_writes_every_report_file() {
     let again: Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(again["checkpoints"], file["checkpoints"]);
     assert_eq!(again["findings"], file["findings"]);
+    // The pictures are drawn from the given checkpoints too.
+    assert!(out2.join("partition_epoch_002.png").is_file());
+    assert!(out2.join("dist_lc.svg").is_file());
     let _ = std::fs::remove_dir_all(&out);
 }

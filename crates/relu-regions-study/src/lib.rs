@@ -123,11 +123,10 @@ pub fn run_study(
     checkpoint_dir: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<StudyReport, StudyError> {
-    let data = load_data(config)?;
+    let data = load_dataset(config)?;
     let mut config = config.clone();
     if config.arch.is_empty() {
-        let h = if data.dim() > 2 { 64 } else { 32 };
-        config.arch = format!("{}-{h}-{h}-{}", data.dim(), data.classes);
+        config.arch = default_arch(&data);
     }
     let widths = train::parse_arch(&config.arch)?;
     if widths[0] != data.dim() || *widths.last().expect("widths") < data.classes {
@@ -224,8 +223,9 @@ fn track_network(
     (train_loss, train_accuracy): (f64, f64),
     (test_loss, test_accuracy): (f64, f64),
 ) -> Result<CheckpointMetrics, StudyError> {
-    // The exact count in the ball (2-D data) costs most; F2 uses the first and the last
-    // checkpoint, so it is computed there only.
+    // The exact count in the ball (2-D data) costs most, so it is computed at the first
+    // and the last checkpoint only (F2's verdict reads the last); in 2-D the slice disc
+    // through a point is the ball itself as a 256-gon, counted at every checkpoint.
     let mut track_cfg = track_cfg.clone();
     track_cfg.exact_ball &= epoch == 0 || last;
     let sets = points
@@ -278,7 +278,9 @@ fn finish(
     }
 }
 
-fn load_data(config: &StudyConfig) -> Result<datasets::Dataset, StudyError> {
+/// The dataset of a study, split and scaled exactly as [`run_study`] and
+/// [`track_networks`] use it (the same generator samples, seed and split).
+pub fn load_dataset(config: &StudyConfig) -> Result<datasets::Dataset, StudyError> {
     if config.radii.is_empty() || config.radii.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(StudyError::Config("radii must be positive numbers".into()));
     }
@@ -293,7 +295,16 @@ fn load_data(config: &StudyConfig) -> Result<datasets::Dataset, StudyError> {
     )
 }
 
-fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConfig {
+/// The architecture of a study without `--arch`: two hidden layers of 32 (2-D data) or 64
+/// (anything larger), `d-h-h-classes`.
+pub fn default_arch(data: &datasets::Dataset) -> String {
+    let h = if data.dim() > 2 { 64 } else { 32 };
+    format!("{}-{h}-{h}-{}", data.dim(), data.classes)
+}
+
+/// What a study tracks at every checkpoint on `data`: LC with `min(16, d)` directions,
+/// slice discs when `d >= 2`, exact ball counts when `d = 2`.
+pub fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConfig {
     TrackConfig {
         radii: config.radii.clone(),
         lc_directions: 16.min(data.dim()),
@@ -314,7 +325,7 @@ pub fn track_networks(
     if networks.is_empty() {
         return Err(StudyError::Config("no networks to track".into()));
     }
-    let data = load_data(config)?;
+    let data = load_dataset(config)?;
     for (i, net) in networks.iter().enumerate() {
         if net.input_dim() != data.dim() || net.output_dim() < data.classes {
             return Err(StudyError::Config(format!(

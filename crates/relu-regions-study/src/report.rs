@@ -6,11 +6,16 @@
 //!   the paired Wilcoxon signed-rank test of the first against the last checkpoint.
 //!   Verdict: *holds* only if the training points' distances increase with `p < 0.05`.
 //! - **F2** (balls at training points hold more regions): training against arbitrary and
-//!   training against test points, at each radius, at the first and the last checkpoint,
-//!   Mann-Whitney U on the local bound (log2) and on LC. Verdict: *holds* only if at the
-//!   last checkpoint the training points' bound is significantly larger (`p < 0.05`,
-//!   positive effect) than the arbitrary points' at **every** radius (an
-//!   intersection-union rule, valid at level 0.05 without multiplicity correction).
+//!   training against test points, at each radius, at **every** checkpoint, Mann-Whitney U
+//!   (with the rank-biserial effect size) on every per-radius metric tracked there
+//!   ([`F2_METRICS`]: the local bound (log2), unstable neurons, LC, exact slice-disc
+//!   counts, and for 2-D data exact ball counts, which are taken at the first and the last
+//!   checkpoint only). Verdict: *holds* only if at the last checkpoint the training
+//!   points' bound is significantly larger (`p < 0.05`, positive effect) than the
+//!   arbitrary points' at **every** radius (an intersection-union rule, valid at level
+//!   0.05 without multiplicity correction). The other checkpoints and metrics show how
+//!   the comparison evolves over training; they are descriptive (no correction for their
+//!   number) and do not enter the verdict.
 //!
 //! A verdict is "holds in this run", "does not hold in this run" (significant in the
 //! opposite direction) or "inconclusive"; the numbers always come with it.
@@ -20,7 +25,7 @@ use serde::Serialize;
 use crate::stats::{
     MannWhitney, Quartiles, Spearman, Wilcoxon, mann_whitney, quartiles, spearman, wilcoxon,
 };
-use crate::track::{CheckpointMetrics, SET_NAMES};
+use crate::track::{CheckpointMetrics, SET_NAMES, SetMetrics};
 
 /// Significance level of the verdicts.
 pub const ALPHA: f64 = 0.05;
@@ -119,6 +124,61 @@ fn finite(v: &[f64]) -> Vec<f64> {
     v.iter().copied().filter(|x| x.is_finite()).collect()
 }
 
+/// The per-radius metrics F2 compares, in report order, with what they measure.
+pub const F2_METRICS: [(&str, &str); 5] = [
+    (
+        "bound_log2",
+        "local bound on the regions meeting B(x, r), log2 (CROWN)",
+    ),
+    ("unstable", "neurons CROWN leaves unstable on B(x, r)"),
+    (
+        "lc",
+        "LC: neurons changing sign on the cross-polytope frame of B(x, r)",
+    ),
+    (
+        "slice_regions",
+        "exact regions in the disc of radius r of a random plane through x",
+    ),
+    (
+        "ball_regions",
+        "exact regions meeting B(x, r) (2-D data; first and last checkpoint only)",
+    ),
+];
+
+/// The comparisons' checkpoint labels: `last` for the last checkpoint (the verdict's),
+/// `first` for the first of several, `intermediate` between.
+fn checkpoint_label(k: usize, n: usize) -> &'static str {
+    if k + 1 == n {
+        "last"
+    } else if k == 0 {
+        "first"
+    } else {
+        "intermediate"
+    }
+}
+
+/// The per-radius metrics of one point set at radius index `ri`, as numbers (an
+/// incomplete exact count is NaN, which the tests drop), in the order of [`F2_METRICS`];
+/// metrics not tracked at this checkpoint are left out.
+fn per_radius_metrics(m: &SetMetrics, ri: usize) -> Vec<(&'static str, Vec<f64>)> {
+    let counts = |v: &[usize]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+    let mut out = vec![
+        ("bound_log2", m.bound_log2[ri].clone()),
+        ("unstable", counts(&m.unstable[ri])),
+        ("lc", counts(&m.lc[ri])),
+    ];
+    if let Some(v) = m.slice_regions.get(ri) {
+        out.push(("slice_regions", counts(v)));
+    }
+    if let Some(v) = m.ball_regions.get(ri) {
+        out.push((
+            "ball_regions",
+            v.iter().map(|c| c.map_or(f64::NAN, |c| c as f64)).collect(),
+        ));
+    }
+    out
+}
+
 /// Tests both findings on a run's checkpoints (at least one).
 pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     let first = &cps[0];
@@ -178,46 +238,13 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     );
 
     let mut comparisons = Vec::new();
-    for (label, cp) in [("first", first), ("last", last)] {
+    for (k, cp) in cps.iter().enumerate() {
+        let label = checkpoint_label(k, cps.len());
         for (ri, &r) in radii.iter().enumerate() {
             for (other, oname) in [(2usize, "arbitrary"), (1usize, "test")] {
-                let metrics: [(&'static str, Vec<f64>, Vec<f64>); 2] = [
-                    (
-                        "bound_log2",
-                        cp.sets[0].bound_log2[ri].clone(),
-                        cp.sets[other].bound_log2[ri].clone(),
-                    ),
-                    (
-                        "lc",
-                        cp.sets[0].lc[ri].iter().map(|&v| v as f64).collect(),
-                        cp.sets[other].lc[ri].iter().map(|&v| v as f64).collect(),
-                    ),
-                ];
-                let mut metrics = metrics.to_vec();
-                if !cp.sets[0].slice_regions.is_empty() {
-                    metrics.push((
-                        "slice_regions",
-                        cp.sets[0].slice_regions[ri]
-                            .iter()
-                            .map(|&v| v as f64)
-                            .collect(),
-                        cp.sets[other].slice_regions[ri]
-                            .iter()
-                            .map(|&v| v as f64)
-                            .collect(),
-                    ));
-                }
-                if !cp.sets[0].ball_regions.is_empty() {
-                    let f = |v: &Vec<Option<u64>>| -> Vec<f64> {
-                        v.iter().map(|c| c.map_or(f64::NAN, |c| c as f64)).collect()
-                    };
-                    metrics.push((
-                        "ball_regions",
-                        f(&cp.sets[0].ball_regions[ri]),
-                        f(&cp.sets[other].ball_regions[ri]),
-                    ));
-                }
-                for (metric, a, b) in metrics {
+                let train = per_radius_metrics(&cp.sets[0], ri);
+                let others = per_radius_metrics(&cp.sets[other], ri);
+                for ((metric, a), (_, b)) in train.into_iter().zip(others) {
                     let test = mann_whitney(&a, &b);
                     comparisons.push(F2Comparison {
                         checkpoint: label,
@@ -275,6 +302,81 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
             comparisons,
         },
     }
+}
+
+/// A median for a table cell: an integer as such, anything else with two decimals.
+fn median_cell(v: f64) -> String {
+    if v.is_finite() && v == v.round() && v.abs() < 1e12 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The per-checkpoint F2 tables (Markdown): for each metric of [`F2_METRICS`] and each
+/// comparison, rows = checkpoints (epochs), columns = radii, and a last row counting the
+/// checkpoints where the training points are significantly larger.
+pub fn f2_tables(f2: &F2, radii: &[f64]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for (metric, meaning) in F2_METRICS {
+        for against in ["arbitrary", "test"] {
+            let rows: Vec<&F2Comparison> = f2
+                .comparisons
+                .iter()
+                .filter(|c| c.metric == metric && c.against == against)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut epochs: Vec<usize> = rows.iter().map(|c| c.epoch).collect();
+            epochs.dedup();
+            let _ = writeln!(s, "#### `{metric}`, train vs {against}: {meaning}\n");
+            let _ = write!(s, "| epoch |");
+            for r in radii {
+                let _ = write!(s, " r = {r} |");
+            }
+            let _ = write!(s, "\n|---|");
+            for _ in radii {
+                let _ = write!(s, "---|");
+            }
+            s.push('\n');
+            let mut larger = vec![0usize; radii.len()];
+            for &e in &epochs {
+                let _ = write!(s, "| {e} |");
+                for (ri, &r) in radii.iter().enumerate() {
+                    match rows.iter().find(|c| c.epoch == e && c.radius == r) {
+                        Some(c) => {
+                            let mark = match c.verdict {
+                                Verdict::Holds => {
+                                    larger[ri] += 1;
+                                    " *"
+                                }
+                                Verdict::DoesNotHold => " (-)",
+                                Verdict::Inconclusive => "",
+                            };
+                            let _ = write!(
+                                s,
+                                " {} vs {}, {}, {:+.2}{mark} |",
+                                median_cell(c.median_train),
+                                median_cell(c.median_other),
+                                pf(c.test.p),
+                                c.test.rank_biserial
+                            );
+                        }
+                        None => s.push_str(" - |"),
+                    }
+                }
+                s.push('\n');
+            }
+            let _ = write!(s, "| train larger (p < {ALPHA}) |");
+            for n in larger {
+                let _ = write!(s, " {n} of {} checkpoints |", epochs.len());
+            }
+            s.push_str("\n\n");
+        }
+    }
+    s
 }
 
 /// The human report (Markdown).
@@ -382,33 +484,159 @@ pub fn markdown(study: &crate::StudyReport) -> String {
             f.verdict.words()
         );
     }
+    let f2 = &study.findings.f2;
+    let last_epoch = study.checkpoints.last().map_or(0, |cp| cp.epoch);
     let _ = writeln!(
         s,
         "\n## F2: training points against the others (Mann-Whitney U)\n"
     );
     let _ = writeln!(
         s,
-        "| checkpoint | radius | against | metric | median train | median other | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|---|"
+        "### At the last checkpoint (epoch {last_epoch})\n\nThe verdict reads the rows `bound_log2` against `arbitrary`.\n"
     );
-    for c in &study.findings.f2.comparisons {
+    let _ = writeln!(
+        s,
+        "| radius | against | metric | median train | median other | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|"
+    );
+    for cmp in f2.comparisons.iter().filter(|c| c.checkpoint == "last") {
         let _ = writeln!(
             s,
-            "| {} (epoch {}) | {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
-            c.checkpoint,
-            c.epoch,
-            c.radius,
-            c.against,
-            c.metric,
-            c.median_train,
-            c.median_other,
-            c.test.rank_biserial,
-            pf(c.test.p),
-            c.verdict.words()
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
+            cmp.radius,
+            cmp.against,
+            cmp.metric,
+            cmp.median_train,
+            cmp.median_other,
+            cmp.test.rank_biserial,
+            pf(cmp.test.p),
+            cmp.verdict.words()
         );
     }
+    let _ = writeln!(s, "\n### Over training\n");
+    let _ = writeln!(
+        s,
+        "One table per metric and comparison: a row per checkpoint, a column per radius. A cell reads `median train vs median other, p, rank-biserial`; `*` marks p < {ALPHA} with the training points larger, `(-)` p < {ALPHA} with them smaller. Descriptive: only the last checkpoint's bound against arbitrary points enters the verdict, and the many tables are not corrected for multiplicity.\n"
+    );
+    s.push_str(&f2_tables(f2, &c.radii));
     let _ = writeln!(
         s,
         "\nRank-biserial > 0: training points tend to have the larger value. Checkpoints (safetensors, PyTorch nn.Sequential layout) are in `checkpoints/`; every number is in `report.json`."
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `k` points per set, two radii; the training points' per-radius values are the
+    /// others' plus `shift` (distances all 1). Exact ball counts when `ball`.
+    fn checkpoint(epoch: usize, shift: f64, ball: bool) -> CheckpointMetrics {
+        let k = 30;
+        let set = |shift: f64| {
+            let values = |r: usize| -> Vec<f64> {
+                (0..k).map(|i| r as f64 + 0.1 * i as f64 + shift).collect()
+            };
+            let counts = |r: usize| -> Vec<usize> {
+                values(r)
+                    .iter()
+                    .map(|v| (10.0 * v.max(0.0)) as usize)
+                    .collect()
+            };
+            SetMetrics {
+                distance: vec![1.0; k],
+                bound_log2: (0..2).map(values).collect(),
+                unstable: (0..2).map(counts).collect(),
+                lc: (0..2).map(counts).collect(),
+                slice_regions: (0..2).map(counts).collect(),
+                ball_regions: if ball {
+                    (0..2)
+                        .map(|r| counts(r).into_iter().map(|c| Some(c as u64)).collect())
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        };
+        CheckpointMetrics {
+            epoch,
+            train_loss: 0.0,
+            train_accuracy: 1.0,
+            test_loss: 0.0,
+            test_accuracy: 1.0,
+            sets: vec![set(shift), set(0.0), set(0.0)],
+        }
+    }
+
+    #[test]
+    fn f2_compares_every_checkpoint_radius_metric_and_set() {
+        let radii = [0.1, 0.3];
+        // Ball counts at the first and the last checkpoint only, as a 2-D study tracks them.
+        let cps: Vec<CheckpointMetrics> = (0..4)
+            .map(|e| checkpoint(e, 5.0, e == 0 || e == 3))
+            .collect();
+        let f2 = analyse(&cps, &radii).f2;
+        let mut expected = Vec::new();
+        for cp in &cps {
+            for &r in &radii {
+                for (metric, _) in F2_METRICS {
+                    if metric == "ball_regions" && cp.sets[0].ball_regions.is_empty() {
+                        continue;
+                    }
+                    for against in ["arbitrary", "test"] {
+                        expected.push((cp.epoch, r.to_bits(), metric, against));
+                    }
+                }
+            }
+        }
+        let mut found: Vec<(usize, u64, &str, &str)> = f2
+            .comparisons
+            .iter()
+            .map(|c| (c.epoch, c.radius.to_bits(), c.metric, c.against))
+            .collect();
+        assert_eq!(found.len(), 4 * 2 * 4 * 2 + 2 * 2 * 2);
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected, "each combination exactly once");
+        for c in &f2.comparisons {
+            let want = match c.epoch {
+                0 => "first",
+                3 => "last",
+                _ => "intermediate",
+            };
+            assert_eq!(c.checkpoint, want);
+        }
+        // The tables: one per metric and comparison, a row per checkpoint that tracked it.
+        let md = f2_tables(&f2, &radii);
+        assert_eq!(md.matches("#### ").count(), F2_METRICS.len() * 2);
+        assert_eq!(md.matches("| r = 0.1 | r = 0.3 |").count(), 10);
+        assert_eq!(md.matches("\n| 1 |").count(), 8);
+        assert_eq!(md.matches("\n| 3 |").count(), 10);
+        assert!(md.contains("4 of 4 checkpoints") && md.contains("2 of 2 checkpoints"));
+    }
+
+    #[test]
+    fn f2_verdict_reads_the_last_checkpoint_only() {
+        let radii = [0.1, 0.3];
+        // Earlier checkpoints: training points far below; the last: far above.
+        let mut cps: Vec<CheckpointMetrics> = (0..3).map(|e| checkpoint(e, -5.0, false)).collect();
+        cps.push(checkpoint(3, 5.0, false));
+        let f2 = analyse(&cps, &radii).f2;
+        assert!(
+            f2.comparisons.iter().any(|c| c.epoch < 3
+                && c.metric == "bound_log2"
+                && c.verdict == Verdict::DoesNotHold)
+        );
+        assert!(f2.holds);
+        assert_eq!(f2.verdict, Verdict::Holds);
+        // Earlier checkpoints far above; the last: equal sets.
+        let mut cps: Vec<CheckpointMetrics> = (0..3).map(|e| checkpoint(e, 5.0, false)).collect();
+        cps.push(checkpoint(3, 0.0, false));
+        let f2 = analyse(&cps, &radii).f2;
+        assert!(!f2.holds);
+        assert_eq!(f2.verdict, Verdict::Inconclusive);
+        // The last checkpoint far below: does not hold, whatever came before.
+        cps.push(checkpoint(4, -5.0, false));
+        assert_eq!(analyse(&cps, &radii).f2.verdict, Verdict::DoesNotHold);
+    }
 }

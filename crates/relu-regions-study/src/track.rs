@@ -4,7 +4,12 @@
 //! distance from `x` to its region's boundary, the proven local bound (log2) and the
 //! unstable-neuron count on `B(x, r)` by CROWN, and the LC proxy (neurons changing sign
 //! over a cross-polytope frame of `B(x, r)`). The LC frame of a point is seeded by the
-//! point's set, index and radius only, so it is the same at every checkpoint.
+//! point's set, index and radius only, so it is the same at every checkpoint. Also the
+//! exact slice-disc count through each point, and for 2-D data the exact count of the ball;
+//! each metric is one public function, so benchmarks time exactly what the study computes.
+//!
+//! For 2-D data, [`input_partition`] gives the exact partition of the data's square
+//! ([`data_square`]) into activation regions, for pictures.
 
 use faer::Mat;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -13,7 +18,7 @@ use relu_regions::bound::local_region_bound;
 use relu_regions::distance::boundary_distances_batch;
 use relu_regions::exact::{EnumerationOptions, enumerate_regions};
 use relu_regions::sample::local_complexity;
-use relu_regions::slice::plane::{Plane, PlaneOptions, Shape, plane_partition};
+use relu_regions::slice::plane::{Plane, PlaneOptions, PlanePartition, Shape, plane_partition};
 use relu_regions::stability::{BoundPropagator, Method};
 use relu_regions::{Domain, Network, Norm};
 use serde::Serialize;
@@ -115,7 +120,11 @@ pub struct CheckpointMetrics {
     pub sets: Vec<SetMetrics>,
 }
 
-fn point_seed(seed: u64, set: usize, i: usize, r: usize) -> u64 {
+/// The seed of point `i` of set `set` at radius index `r`: its LC frame is drawn from
+/// `point_seed(seed, set, i, r)` and its slice plane from `point_seed(seed, set, i,
+/// usize::MAX)`. Neither depends on the checkpoint, so every checkpoint sees the same
+/// frames and planes.
+pub fn point_seed(seed: u64, set: usize, i: usize, r: usize) -> u64 {
     // SplitMix64-style mixing of the indices.
     let mut z = seed
         .wrapping_add((set as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -126,6 +135,74 @@ fn point_seed(seed: u64, set: usize, i: usize, r: usize) -> u64 {
     z ^ (z >> 31)
 }
 
+fn analysis<E: std::fmt::Display>(e: E) -> StudyError {
+    StudyError::Analysis(e.to_string())
+}
+
+/// The proven local bound on the activation regions meeting `ball` (CROWN neuron bounds,
+/// then the local Serra DP of [`local_region_bound`]) as `log2`, with the number of
+/// neurons CROWN leaves unstable on `ball`.
+pub fn local_bound_log2(
+    p: &BoundPropagator<'_>,
+    ball: &Domain,
+) -> Result<(f64, usize), StudyError> {
+    let b = local_region_bound(p, ball, Method::Crown).map_err(analysis)?;
+    Ok((b.local.log2(), b.counts.iter().map(|c| c.unstable).sum()))
+}
+
+/// The LC proxy of `ball`: neurons (summed over layers) changing sign among the `2k`
+/// vertices `c +- r v_i` of a cross-polytope frame of `k = directions` random orthonormal
+/// directions drawn from `seed`.
+pub fn local_complexity_total(
+    net: &Network,
+    ball: &Domain,
+    directions: usize,
+    seed: u64,
+) -> Result<usize, StudyError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Ok(local_complexity(net, ball, directions, &mut rng)
+        .map_err(analysis)?
+        .iter()
+        .sum())
+}
+
+/// The exact number of activation regions meeting the disc `{c + a u + b v : a^2 + b^2 <=
+/// r^2}` (the inscribed 256-gon, see [`Shape::disc`]) of the random orthonormal plane
+/// `(u, v)` drawn from `plane_seed`.
+pub fn slice_disc_regions(
+    net: &Network,
+    center: &[f64],
+    r: f64,
+    plane_seed: u64,
+) -> Result<usize, StudyError> {
+    let plane = Plane::random_orthonormal(center.to_vec(), plane_seed).map_err(analysis)?;
+    Ok(
+        plane_partition(net, &plane, Shape::disc(r), PlaneOptions::default())
+            .map_err(analysis)?
+            .regions
+            .len(),
+    )
+}
+
+/// The exact number of activation regions whose interior meets `ball` (region tree
+/// enumeration), `None` when the enumeration stops at 100 000 regions or 10 s.
+pub fn ball_regions(net: &Network, ball: &Domain) -> Result<Option<u64>, StudyError> {
+    let e = enumerate_regions(
+        net,
+        ball,
+        EnumerationOptions {
+            max_regions: Some(100_000),
+            time_limit: Some(std::time::Duration::from_secs(10)),
+            parallel: false,
+            ..EnumerationOptions::default()
+        },
+        None,
+        None,
+    )
+    .map_err(analysis)?;
+    Ok(e.complete.then_some(e.regions))
+}
+
 /// The metrics of one point set on `net` (parallel over points).
 pub fn track_set(
     net: &Network,
@@ -134,7 +211,7 @@ pub fn track_set(
     config: &TrackConfig,
 ) -> Result<SetMetrics, StudyError> {
     let distance: Vec<f64> = boundary_distances_batch(net, points.as_ref(), Norm::L2)
-        .map_err(|e| StudyError::Analysis(e.to_string()))?
+        .map_err(analysis)?
         .into_iter()
         .map(|b| b.distance)
         .collect();
@@ -149,51 +226,25 @@ pub fn track_set(
                 .iter()
                 .enumerate()
                 .map(|(ri, &r)| {
-                    let dom = Domain::ball(c.clone(), r, Norm::L2)
-                        .map_err(|e| StudyError::Analysis(e.to_string()))?;
-                    let b = local_region_bound(&p, &dom, Method::Crown)
-                        .map_err(|e| StudyError::Analysis(e.to_string()))?;
-                    let mut rng = StdRng::seed_from_u64(point_seed(config.seed, set, i, ri));
-                    let lc = local_complexity(net, &dom, config.lc_directions, &mut rng)
-                        .map_err(|e| StudyError::Analysis(e.to_string()))?;
+                    let dom = Domain::ball(c.clone(), r, Norm::L2).map_err(analysis)?;
+                    let (bound, unstable) = local_bound_log2(&p, &dom)?;
+                    let lc = local_complexity_total(
+                        net,
+                        &dom,
+                        config.lc_directions,
+                        point_seed(config.seed, set, i, ri),
+                    )?;
                     let slice = if config.slice {
-                        let plane = Plane::random_orthonormal(
-                            c.clone(),
-                            point_seed(config.seed, set, i, usize::MAX),
-                        )
-                        .map_err(|e| StudyError::Analysis(e.to_string()))?;
-                        plane_partition(net, &plane, Shape::disc(r), PlaneOptions::default())
-                            .map_err(|e| StudyError::Analysis(e.to_string()))?
-                            .regions
-                            .len()
+                        slice_disc_regions(net, &c, r, point_seed(config.seed, set, i, usize::MAX))?
                     } else {
                         0
                     };
                     let ball = if config.exact_ball {
-                        let e = enumerate_regions(
-                            net,
-                            &dom,
-                            EnumerationOptions {
-                                max_regions: Some(100_000),
-                                time_limit: Some(std::time::Duration::from_secs(10)),
-                                parallel: false,
-                                ..EnumerationOptions::default()
-                            },
-                            None,
-                            None,
-                        )
-                        .map_err(|e| StudyError::Analysis(e.to_string()))?;
-                        e.complete.then_some(e.regions)
+                        ball_regions(net, &dom)?
                     } else {
                         None
                     };
-                    Ok((
-                        b.local.log2(),
-                        b.counts.iter().map(|c| c.unstable).sum(),
-                        lc.iter().sum(),
-                        slice,
-                        ball,
-                    ))
+                    Ok((bound, unstable, lc, slice, ball))
                 })
                 .collect::<Result<Vec<_>, StudyError>>()
         })
@@ -225,6 +276,49 @@ pub fn track_set(
             Vec::new()
         },
     })
+}
+
+/// The square of the input plane in which a 2-D study draws its partitions: centred on
+/// the training data's bounding box `[lo, hi]`, of half-width
+/// `(1 + pad) max_j (hi_j - lo_j) / 2` (the box, padded by the fraction `pad` of its
+/// larger half-side, made square). Returned as the plane `c + a e_1 + b e_2` (so `(a, b)`
+/// is the input minus the box's centre `c`) and the square `[-h, h]^2`.
+pub fn data_square(data: &Dataset, pad: f64) -> Result<(Plane, Shape), StudyError> {
+    if data.dim() != 2 {
+        return Err(StudyError::Config(format!(
+            "the input square needs 2-D data, not dimension {}",
+            data.dim()
+        )));
+    }
+    let center: Vec<f64> = (0..2).map(|j| 0.5 * (data.lo[j] + data.hi[j])).collect();
+    let half = (0..2)
+        .map(|j| 0.5 * (data.hi[j] - data.lo[j]))
+        .fold(0.0_f64, f64::max);
+    let half = if half > 0.0 { half * (1.0 + pad) } else { 1.0 };
+    let plane = Plane::new(center, vec![1.0, 0.0], vec![0.0, 1.0]).map_err(analysis)?;
+    Ok((plane, Shape::square(half)))
+}
+
+/// The exact partition of [`data_square`] into the activation regions of a network with
+/// 2-D inputs (every region verified by a forward pass; at most `max_regions`).
+pub fn input_partition(
+    net: &Network,
+    data: &Dataset,
+    pad: f64,
+    max_regions: usize,
+) -> Result<(Plane, PlanePartition), StudyError> {
+    let (plane, shape) = data_square(data, pad)?;
+    let part = plane_partition(
+        net,
+        &plane,
+        shape,
+        PlaneOptions {
+            max_regions,
+            ..PlaneOptions::default()
+        },
+    )
+    .map_err(analysis)?;
+    Ok((plane, part))
 }
 
 #[cfg(test)]
@@ -303,5 +397,33 @@ mod tests {
                 assert!((e.regions as f64).log2() <= m.bound_log2[ri][i] + 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn the_input_square_holds_the_data_and_its_partition_is_the_exact_count() {
+        let data = load(&DatasetKind::Moons, &DataOptions::default()).unwrap();
+        let net = seeded_network(&[2, 8, 8, 2], Init::PytorchDefault, 5);
+        let (plane, part) = input_partition(&net, &data, 0.05, 100_000).unwrap();
+        let Shape::Square { half_width } = part.shape else {
+            panic!("a square")
+        };
+        let c = plane.center();
+        let x = &data.train.x;
+        for i in 0..x.nrows() {
+            assert!((0..2).all(|j| (x[(i, j)] - c[j]).abs() < half_width));
+        }
+        assert_eq!(part.unverified, 0);
+        assert!((part.area_total - 4.0 * half_width * half_width).abs() < 1e-9);
+        // The same square counted by the region tree enumeration.
+        let square = Domain::boxed(
+            c.iter().map(|v| v - half_width).collect(),
+            c.iter().map(|v| v + half_width).collect(),
+        )
+        .unwrap();
+        let e =
+            enumerate_regions(&net, &square, EnumerationOptions::default(), None, None).unwrap();
+        assert_eq!(part.region_count() as u64, e.regions);
+        let wrong = load(&DatasetKind::Digits, &DataOptions::default()).unwrap();
+        assert!(data_square(&wrong, 0.05).is_err());
     }
 }

@@ -384,6 +384,10 @@ pub fn run(args: &Args) -> Result<()> {
             }
         ),
         marks,
+        dots: Vec::new(),
+        dots_label: String::new(),
+        origin: [0.0, 0.0],
+        axis_names: ["a".into(), "b".into()],
         size: args.size,
     };
     if let Some(path) = &args.png {

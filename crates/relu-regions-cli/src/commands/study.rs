@@ -11,7 +11,10 @@ use relu_regions_study::stats::quartiles;
 use relu_regions_study::{Progress, StudyConfig, StudyReport, run_study};
 
 use crate::output::{print_json, progress_bar};
-use crate::plot::{BandChart, BandSeries, write_band_chart};
+use crate::plot::{
+    self, BandChart, BandSeries, ColorBy, DistributionChart, DistributionSeries, Picture,
+    thousands, write_band_chart, write_distribution_chart,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum InitArg {
@@ -65,7 +68,9 @@ pub struct Args {
     /// Noise of the 2-D generators (Gaussian standard deviation).
     #[arg(long, default_value_t = 0.1)]
     noise: f64,
-    /// Output directory: report.json, report.md, metrics.csv, checkpoints/.
+    /// Output directory: report.json, report.md, metrics.csv, plots (PNG and SVG: metrics
+    /// against epoch, distributions at the last checkpoint, for 2-D data the input square's
+    /// activation regions at the first, a middle and the last epoch), checkpoints/.
     #[arg(long, default_value = "study")]
     out: PathBuf,
     /// Track a sequence of networks instead of training: every .onnx, .nnet and
@@ -220,6 +225,235 @@ fn write_plots(r: &StudyReport, out: &std::path::Path) -> Result<Vec<String>> {
     Ok(stems)
 }
 
+/// The three point sets' samples of one metric at the last checkpoint, per category.
+fn last_checkpoint_chart(
+    r: &StudyReport,
+    title: String,
+    y_label: &str,
+    categories: Vec<String>,
+    metric: impl Fn(&relu_regions_study::track::SetMetrics, usize) -> Vec<f64>,
+) -> DistributionChart {
+    let last = r.checkpoints.last().expect("epoch 0 at least");
+    DistributionChart {
+        title,
+        x_label: if categories.len() > 1 {
+            "ball radius".into()
+        } else {
+            String::new()
+        },
+        y_label: y_label.into(),
+        series: (0..3)
+            .map(|s| DistributionSeries {
+                label: format!("{} points", r.point_sets[s]),
+                color: SET_COLORS[s],
+                values: (0..categories.len())
+                    .map(|ci| metric(&last.sets[s], ci))
+                    .collect(),
+            })
+            .collect(),
+        categories,
+    }
+}
+
+/// Writes the distribution plots of every metric at the last checkpoint; returns
+/// `(stem, caption)` pairs.
+fn write_distribution_plots(
+    r: &StudyReport,
+    out: &std::path::Path,
+) -> Result<Vec<(String, String)>> {
+    let last = r.checkpoints.last().expect("epoch 0 at least");
+    let epoch = last.epoch;
+    let radii: Vec<String> = r.config.radii.iter().map(|x| format!("r = {x}")).collect();
+    let counts = |v: &[usize]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+    let infinite: usize = last
+        .sets
+        .iter()
+        .map(|m| m.distance.iter().filter(|d| !d.is_finite()).count())
+        .sum();
+    let mut charts = vec![(
+        "dist_distance",
+        format!(
+            "distance to the region boundary{}",
+            if infinite > 0 {
+                format!(" ({infinite} infinite distances left out)")
+            } else {
+                String::new()
+            }
+        ),
+        last_checkpoint_chart(
+            r,
+            format!("Distance to the region boundary at epoch {epoch}"),
+            "L2 distance",
+            vec![String::new()],
+            |m, _| m.distance.clone(),
+        ),
+    )];
+    charts.push((
+        "dist_bound_log2",
+        "local bound (log2, CROWN) at each radius".into(),
+        last_checkpoint_chart(
+            r,
+            format!("Local bound on regions in B(x, r) at epoch {epoch}"),
+            "log2 local bound (CROWN)",
+            radii.clone(),
+            |m, ri| m.bound_log2[ri].clone(),
+        ),
+    ));
+    charts.push((
+        "dist_unstable",
+        "unstable neurons (CROWN) at each radius".into(),
+        last_checkpoint_chart(
+            r,
+            format!("Neurons unstable on B(x, r) at epoch {epoch}"),
+            "unstable neurons (CROWN)",
+            radii.clone(),
+            |m, ri| counts(&m.unstable[ri]),
+        ),
+    ));
+    charts.push((
+        "dist_lc",
+        "LC at each radius".into(),
+        last_checkpoint_chart(
+            r,
+            format!("Local complexity (LC) in B(x, r) at epoch {epoch}"),
+            "neurons changing sign on the frame",
+            radii.clone(),
+            |m, ri| counts(&m.lc[ri]),
+        ),
+    ));
+    if last.sets.iter().all(|m| !m.slice_regions.is_empty()) {
+        charts.push((
+            "dist_slice_regions",
+            "exact regions in a 2-D slice disc at each radius".into(),
+            last_checkpoint_chart(
+                r,
+                format!("Exact regions in a 2-D slice disc of radius r at epoch {epoch}"),
+                "regions",
+                radii.clone(),
+                |m, ri| counts(&m.slice_regions[ri]),
+            ),
+        ));
+    }
+    if last.sets.iter().all(|m| !m.ball_regions.is_empty()) {
+        charts.push((
+            "dist_ball_regions",
+            "exact regions meeting the ball at each radius".into(),
+            last_checkpoint_chart(
+                r,
+                format!("Exact regions meeting B(x, r) at epoch {epoch}"),
+                "regions",
+                radii,
+                |m, ri| {
+                    m.ball_regions[ri]
+                        .iter()
+                        .map(|c| c.map_or(f64::NAN, |c| c as f64))
+                        .collect()
+                },
+            ),
+        ));
+    }
+    let mut stems = Vec::new();
+    for (stem, caption, chart) in charts {
+        write_distribution_chart(&chart, &out.join(stem))?;
+        stems.push((stem.to_string(), caption));
+    }
+    Ok(stems)
+}
+
+/// One picture of the input square's partition.
+struct PartitionPicture {
+    epoch: usize,
+    regions: usize,
+    pieces: usize,
+    stem: String,
+}
+
+/// Padding of the data's bounding box in the partition pictures (fraction of its larger
+/// half-side).
+const SQUARE_PAD: f64 = 0.05;
+
+/// For 2-D data: the exact partition of the data square into activation regions at the
+/// first, a middle and the last checkpoint, training points on top by label. Returns the
+/// pictures and a description of the square.
+fn write_partitions(
+    r: &StudyReport,
+    checkpoint_dir: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<(Vec<PartitionPicture>, String)> {
+    let data = relu_regions_study::load_dataset(&r.config)?;
+    let files = checkpoint_files(checkpoint_dir)?;
+    anyhow::ensure!(
+        files.len() == r.checkpoints.len(),
+        "{}: {} model files for {} checkpoints",
+        checkpoint_dir.display(),
+        files.len(),
+        r.checkpoints.len()
+    );
+    let n = files.len();
+    let mut chosen = vec![0, (n - 1) / 2, n - 1];
+    chosen.dedup();
+    let (plane, shape) = relu_regions_study::track::data_square(&data, SQUARE_PAD)?;
+    let c = plane.center().to_vec();
+    let h = shape.extent();
+    let square = format!(
+        "[{:.3}, {:.3}] x [{:.3}, {:.3}]",
+        c[0] - h,
+        c[0] + h,
+        c[1] - h,
+        c[1] + h
+    );
+    let dots: Vec<([f64; 2], usize)> = (0..data.train.x.nrows())
+        .map(|i| {
+            (
+                [data.train.x[(i, 0)] - c[0], data.train.x[(i, 1)] - c[1]],
+                data.train.y[i],
+            )
+        })
+        .collect();
+    let mut pictures = Vec::new();
+    for k in chosen {
+        let epoch = r.checkpoints[k].epoch;
+        let net = relu_regions_io::load_model(&files[k], Default::default())?.network;
+        let (_, part) =
+            relu_regions_study::track::input_partition(&net, &data, SQUARE_PAD, 2_000_000)
+                .with_context(|| format!("partitioning the input square at epoch {epoch}"))?;
+        let boundary = part.decision_boundary(Default::default());
+        let stem = format!("partition_epoch_{epoch:03}");
+        let picture = Picture {
+            partition: &part,
+            boundary: &boundary,
+            decision: Default::default(),
+            color_by: ColorBy::Region,
+            title: format!(
+                "{}  \u{b7}  epoch {epoch}  \u{b7}  {} activation regions  \u{b7}  {} linear pieces",
+                r.dataset.name,
+                thousands(part.region_count()),
+                thousands(part.pieces)
+            ),
+            subtitle: format!(
+                "exact partition of the input square {square} (the training data's box, padded {}%); {} training points",
+                SQUARE_PAD * 100.0,
+                dots.len()
+            ),
+            marks: Vec::new(),
+            dots: dots.clone(),
+            dots_label: "training points (by label)".into(),
+            origin: [c[0], c[1]],
+            axis_names: ["x1".into(), "x2".into()],
+            size: 720,
+        };
+        plot::write_png(&picture, &out.join(format!("{stem}.png")))?;
+        plot::write_svg(&picture, &out.join(format!("{stem}.svg")))?;
+        pictures.push(PartitionPicture {
+            epoch,
+            regions: part.region_count(),
+            pieces: part.pieces,
+            stem,
+        });
+    }
+    Ok((pictures, square))
+}
+
 /// The model files of a directory in natural order of their names.
 fn checkpoint_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -313,6 +547,57 @@ pub fn run(args: &Args) -> Result<()> {
     for stem in &stems {
         let _ = writeln!(md, "![{stem}]({stem}.png)\n");
     }
+    let last_epoch = report.checkpoints.last().map_or(0, |cp| cp.epoch);
+    let _ = writeln!(
+        md,
+        "## Distributions at the last checkpoint (epoch {last_epoch})\n\nEach metric at every tracked point of the three sets: boxes from the first to the third quartile with the median, whiskers to the furthest values within 1.5 interquartile ranges, every point on top (jittered sideways).\n"
+    );
+    for (stem, caption) in write_distribution_plots(&report, &args.out)? {
+        let _ = writeln!(
+            md,
+            "![{stem}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))\n"
+        );
+    }
+    if report.dataset.dim == 2 {
+        let dir = args
+            .checkpoints
+            .clone()
+            .unwrap_or_else(|| args.out.join("checkpoints"));
+        // The report stands without the pictures: a failure (e.g. more regions than the
+        // limit) is said in it, not fatal.
+        match write_partitions(&report, &dir, &args.out) {
+            Ok((pictures, square)) => {
+                let _ = writeln!(
+                    md,
+                    "## Activation regions of the input square\n\nThe exact partition of the square {square} (input units after scaling; the training data's bounding box padded by {}% of its larger half-side, made square) into the activation regions of the network at {} checkpoints, by the exact 2-D partition of the library (every region checked by a forward pass). Regions in distinct colours, the decision boundary in red, the training points on top coloured by label.\n\n| epoch | activation regions | linear pieces | picture |\n|---|---|---|---|",
+                    SQUARE_PAD * 100.0,
+                    pictures.len()
+                );
+                for p in &pictures {
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {} | [{}.png]({}.png) |",
+                        p.epoch, p.regions, p.pieces, p.stem, p.stem
+                    );
+                }
+                md.push('\n');
+                for p in &pictures {
+                    let _ = writeln!(
+                        md,
+                        "**Epoch {}: {} activation regions** ({} linear pieces)\n\n![{}]({}.png)\n",
+                        p.epoch, p.regions, p.pieces, p.stem, p.stem
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("warning: input-square partitions not drawn: {e:#}");
+                let _ = writeln!(
+                    md,
+                    "## Activation regions of the input square\n\nNot drawn: {e:#}\n"
+                );
+            }
+        }
+    }
     std::fs::write(args.out.join("report.md"), &md)?;
     std::fs::write(args.out.join("metrics.csv"), metrics_csv(&report))?;
     if let Some(path) = &args.export_onnx {
@@ -354,8 +639,13 @@ pub fn run(args: &Args) -> Result<()> {
     println!("{}", report.findings.f2.statement);
     println!();
     println!(
-        "wrote {}/report.md, report.json, metrics.csv, plots (PNG, SVG) and {} checkpoints in checkpoints/",
+        "wrote {}/report.md, report.json, metrics.csv, plots (PNG, SVG){} and {} checkpoints in checkpoints/",
         args.out.display(),
+        if report.dataset.dim == 2 {
+            ", input-square partitions"
+        } else {
+            ""
+        },
         report.checkpoints.len()
     );
     Ok(())
