@@ -73,9 +73,9 @@ fn tiny_study_writes_every_report_file() {
     }
     assert!(file["findings"]["f1"]["sets"][0]["wilcoxon_first_last"]["p"].is_number());
     // F2: every checkpoint x 2 radii x {arbitrary, test} x {bound, unstable, lc, slice
-    // regions}, and the first and last checkpoint x 2 x 2 x {ball regions (2-D data)}.
+    // regions, ball regions (2-D data)}.
     let comparisons = file["findings"]["f2"]["comparisons"].as_array().unwrap();
-    assert_eq!(comparisons.len(), 3 * 2 * 2 * 4 + 2 * 2 * 2);
+    assert_eq!(comparisons.len(), 3 * 2 * 2 * 5);
     for e in 0..=2 {
         assert!(comparisons.iter().any(|c| c["epoch"] == e
             && c["metric"] == "lc"
@@ -93,10 +93,10 @@ fn tiny_study_writes_every_report_file() {
             .len(),
         6
     );
-    // The exact ball count is taken at the first and last checkpoints only.
+    // The exact ball count (2-D data) is taken at every checkpoint, one list per radius.
     assert_eq!(
         cps[1]["sets"][0]["ball_regions"].as_array().unwrap().len(),
-        0
+        2
     );
     for ext in ["png", "svg"] {
         assert!(out.join(format!("distance.{ext}")).is_file());
@@ -146,12 +146,7 @@ fn tiny_study_writes_every_report_file() {
                 .iter()
                 .map(|l| l.split('|').nth(1).unwrap().trim())
                 .collect();
-            let want = if metric == "ball_regions" {
-                vec!["0", "2"]
-            } else {
-                vec!["0", "1", "2"]
-            };
-            assert_eq!(epochs, want, "{head}");
+            assert_eq!(epochs, ["0", "1", "2"], "{head}");
             assert!(table[2].contains(" vs "), "{}", table[2]);
         }
     }

@@ -187,13 +187,7 @@ pub fn run_study(
         train_s += t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
         checkpoints.push(track_network(
-            &net,
-            &points,
-            &track_cfg,
-            epoch,
-            epoch == config.epochs,
-            train_eval,
-            test_eval,
+            &net, &points, &track_cfg, epoch, train_eval, test_eval,
         )?);
         track_s += t1.elapsed().as_secs_f64();
         progress(Progress::Checkpoint {
@@ -219,15 +213,9 @@ fn track_network(
     points: &PointSets,
     track_cfg: &TrackConfig,
     epoch: usize,
-    last: bool,
     (train_loss, train_accuracy): (f64, f64),
     (test_loss, test_accuracy): (f64, f64),
 ) -> Result<CheckpointMetrics, StudyError> {
-    // The exact count in the ball (2-D data) costs most, so it is computed at the first
-    // and the last checkpoint only (F2's verdict reads the last); in 2-D the slice disc
-    // through a point is the ball itself as a 256-gon, counted at every checkpoint.
-    let mut track_cfg = track_cfg.clone();
-    track_cfg.exact_ball &= epoch == 0 || last;
     let sets = points
         .sets
         .iter()
@@ -354,7 +342,6 @@ pub fn track_networks(
             &points,
             &track_cfg,
             epoch,
-            epoch + 1 == networks.len(),
             train::evaluate_network(net, &data.train),
             train::evaluate_network(net, &data.test),
         )?);

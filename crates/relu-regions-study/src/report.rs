@@ -9,8 +9,7 @@
 //!   training against test points, at each radius, at **every** checkpoint, Mann-Whitney U
 //!   (with the rank-biserial effect size) on every per-radius metric tracked there
 //!   ([`F2_METRICS`]: the local bound (log2), unstable neurons, LC, exact slice-disc
-//!   counts, and for 2-D data exact ball counts, which are taken at the first and the last
-//!   checkpoint only). Verdict: *holds* only if at the last checkpoint the training
+//!   counts, and for 2-D data exact ball counts). Verdict: *holds* only if at the last checkpoint the training
 //!   points' bound is significantly larger (`p < 0.05`, positive effect) than the
 //!   arbitrary points' at **every** radius (an intersection-union rule, valid at level
 //!   0.05 without multiplicity correction). The other checkpoints and metrics show how
@@ -139,10 +138,7 @@ pub const F2_METRICS: [(&str, &str); 5] = [
         "slice_regions",
         "exact regions in the disc of radius r of a random plane through x",
     ),
-    (
-        "ball_regions",
-        "exact regions meeting B(x, r) (2-D data; first and last checkpoint only)",
-    ),
+    ("ball_regions", "exact regions meeting B(x, r) (2-D data)"),
 ];
 
 /// The comparisons' checkpoint labels: `last` for the last checkpoint (the verdict's),
@@ -424,7 +420,7 @@ pub fn markdown(study: &crate::StudyReport) -> String {
         c.radii,
         study.lc_directions,
         if study.dataset.dim == 2 {
-            " and, at the first and last checkpoints, in the L2 ball itself (the data is 2-D)"
+            " and in the L2 ball itself (the data is 2-D)"
         } else {
             ""
         }
@@ -571,7 +567,7 @@ mod tests {
     #[test]
     fn f2_compares_every_checkpoint_radius_metric_and_set() {
         let radii = [0.1, 0.3];
-        // Ball counts at the first and the last checkpoint only, as a 2-D study tracks them.
+        // Ball counts at some checkpoints only: comparisons exist exactly where they do.
         let cps: Vec<CheckpointMetrics> = (0..4)
             .map(|e| checkpoint(e, 5.0, e == 0 || e == 3))
             .collect();

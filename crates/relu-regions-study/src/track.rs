@@ -103,8 +103,7 @@ pub struct SetMetrics {
     /// point (the plane is seeded per point and fixed across checkpoints); empty when off.
     pub slice_regions: Vec<Vec<usize>>,
     /// Exact activation regions meeting the L2 ball (`null` when the enumeration hit its
-    /// limits); empty when off (for 2-D data it is computed at the first and the last
-    /// checkpoint only).
+    /// limits); empty when off (it is on for 2-D data).
     pub ball_regions: Vec<Vec<Option<u64>>>,
 }
 
