@@ -249,32 +249,37 @@ fn domain_inradius(domain: &Domain, x: &[f64]) -> f64 {
     }
 }
 
-/// The polyhedron's rows normalised to unit norm, each with the extra coefficient
-/// `t_coef` (1 for the Chebyshev radius, none without). `None` when a zero row has a
-/// negative right-hand side (the set is empty).
-fn normalised_rows(
-    rows: &[(Vec<f64>, f64)],
-    d: usize,
+/// The program's rows: `rows` (normalised to unit norm) and `extra` (normalised here),
+/// each with the extra coefficient `t_coef` (1 for the Chebyshev radius, none without).
+/// `None` when a zero row has a negative right-hand side (the set is empty).
+fn program_rows(
+    rows: &simplex::Rows,
+    extra: Option<(&[f64], f64)>,
     t_coef: Option<f64>,
 ) -> Option<simplex::Rows> {
+    let d = rows.n;
     let n = d + usize::from(t_coef.is_some());
-    let mut out = simplex::Rows::new(n);
+    let mut out = simplex::Rows::with_capacity(n, rows.len() + 4 * d + 4);
     let mut a = vec![0.0; n];
-    for (row, rhs) in rows {
+    if let Some(t) = t_coef {
+        a[d] = t;
+    }
+    for k in 0..rows.len() {
+        a[..d].copy_from_slice(rows.row(k));
+        out.push(&a, rows.b[k]);
+    }
+    if let Some((row, rhs)) = extra {
         let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm == 0.0 {
-            if *rhs < 0.0 {
+            if rhs < 0.0 {
                 return None;
             }
-            continue;
+        } else {
+            for (o, v) in a.iter_mut().zip(row) {
+                *o = v / norm;
+            }
+            out.push(&a, rhs / norm);
         }
-        for (o, v) in a.iter_mut().zip(row) {
-            *o = v / norm;
-        }
-        if let Some(t) = t_coef {
-            a[d] = t;
-        }
-        out.push(&a, rhs / norm);
     }
     Some(out)
 }
@@ -339,13 +344,14 @@ const MAX_CUTS: usize = 60;
 /// would. `None` asks for the interior-point solver (no convergence, or disagreement
 /// beyond rounding on a polyhedral domain).
 pub(crate) fn chebyshev_center_fast(
-    rows: &[(Vec<f64>, f64)],
+    rows: &simplex::Rows,
+    extra: Option<(&[f64], f64)>,
     domain: &Domain,
     hint: Option<&[f64]>,
     thin: f64,
 ) -> Option<ChebyshevOutcome> {
     let d = domain.dim();
-    let Some(mut program) = normalised_rows(rows, d, Some(1.0)) else {
+    let Some(mut program) = program_rows(rows, extra, Some(1.0)) else {
         return Some(ChebyshevOutcome::Infeasible);
     };
     let polyhedron = program.len();
@@ -424,12 +430,12 @@ pub(crate) fn chebyshev_center_fast(
 /// in the ball. `None` asks for the interior-point solver.
 pub(crate) fn maximize_fast(
     e: &[f64],
-    rows: &[(Vec<f64>, f64)],
+    rows: &simplex::Rows,
     domain: &Domain,
     start: &[f64],
 ) -> Option<LpOutcome> {
     let d = domain.dim();
-    let Some(mut program) = normalised_rows(rows, d, None) else {
+    let Some(mut program) = program_rows(rows, None, None) else {
         return Some(LpOutcome::Infeasible);
     };
     push_domain_rows(&mut program, domain, None);
@@ -537,7 +543,20 @@ mod tests {
                 rows.push((a, b));
             }
             let hint: Vec<f64> = center.clone();
-            let Some(fast) = chebyshev_center_fast(&rows, &domain, Some(&hint), thin) else {
+            // The last row goes in as the extra one; the others normalised, as nodes keep
+            // them.
+            let mut normalised = simplex::Rows::new(d);
+            let (extra, body) = rows
+                .split_last()
+                .map_or((None, &rows[..]), |(e, b)| (Some(e), b));
+            for (a, b) in body {
+                let n = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+                let unit: Vec<f64> = a.iter().map(|v| v / n).collect();
+                normalised.push(&unit, b / n);
+            }
+            let extra = extra.map(|(a, b)| (a.as_slice(), *b));
+            let Some(fast) = chebyshev_center_fast(&normalised, extra, &domain, Some(&hint), thin)
+            else {
                 continue;
             };
             let slow = chebyshev_center(&rows, &domain);
@@ -584,7 +603,13 @@ mod tests {
                     LpOutcome::Optimal(v) => v,
                     other => panic!("trial {trial}: {other:?}"),
                 };
-                match maximize_fast(&e, &rows, &domain, &cf) {
+                let mut all = normalised.clone();
+                if let Some((a, b)) = extra {
+                    let n = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+                    let unit: Vec<f64> = a.iter().map(|v| v / n).collect();
+                    all.push(&unit, b / n);
+                }
+                match maximize_fast(&e, &all, &domain, &cf) {
                     Some(LpOutcome::Optimal(v)) => {
                         assert!(v >= slow - 1e-7 * size, "trial {trial}: {v} < {slow}");
                         if !matches!(&domain, Domain::Ball(b) if b.norm == Norm::L2) {

@@ -54,6 +54,8 @@
 pub mod lp;
 mod simplex;
 
+use simplex::Rows;
+
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -158,7 +160,8 @@ struct Node {
     index: usize,
     /// Decided states, all layers so far, in pattern order.
     bits: Vec<bool>,
-    rows: Vec<(Vec<f64>, f64)>,
+    /// The decided hyperplanes `a . x <= b`, normalised to `||a||_2 = 1`.
+    rows: Rows,
     witnesses: Vec<Vec<f64>>,
     /// A bounding box of the node's polyhedron (computed lazily, at most once per layer;
     /// a parent's box stays valid for its children, which are smaller).
@@ -250,7 +253,7 @@ pub fn enumerate_regions(
         layer: 0,
         index: 0,
         bits: Vec::with_capacity(net.relu_count()),
-        rows: Vec::new(),
+        rows: Rows::new(net.input_dim()),
         witnesses,
         bbox: None,
         bbox_fresh: false,
@@ -382,11 +385,14 @@ impl Shared<'_> {
                     pos.index += 1;
                     pos.witnesses = positive;
                     // z >= 0  <=>  -g.x <= c0
-                    pos.rows.push((g.iter().map(|v| -v).collect(), c0));
+                    let unit = 1.0 / g.iter().map(|v| v * v).sum::<f64>().sqrt();
+                    let neg_g: Vec<f64> = g.iter().map(|v| -v * unit).collect();
+                    pos.rows.push(&neg_g, c0 * unit);
                     neg.bits.push(false);
                     neg.index += 1;
                     neg.witnesses = negative;
-                    neg.rows.push((g, -c0));
+                    let g: Vec<f64> = g.iter().map(|v| v * unit).collect();
+                    neg.rows.push(&g, -c0 * unit);
                     if self.options.parallel && depth < 14 {
                         rayon::join(
                             || self.explore(pos, depth + 1),
@@ -540,7 +546,7 @@ impl Shared<'_> {
                     .witnesses
                     .first()
                     .and_then(|w| lp::maximize_fast(&e, &node.rows, self.domain, w));
-                match fast.unwrap_or_else(|| lp::maximize(&e, &node.rows, self.domain)) {
+                match fast.unwrap_or_else(|| lp::maximize(&e, &node.rows.pairs(), self.domain)) {
                     LpOutcome::Optimal(v) => {
                         if s > 0.0 {
                             hi[j] = v + slack;
@@ -568,13 +574,17 @@ impl Shared<'_> {
         s: f64,
     ) -> Result<Option<Vec<f64>>, String> {
         let thin = self.options.tolerance * self.size;
-        let mut rows = node.rows.clone();
         // s z >= 0  <=>  -s g.x <= s c0
-        rows.push((g.iter().map(|v| -s * v).collect(), s * c0));
+        let side: Vec<f64> = g.iter().map(|v| -s * v).collect();
         self.solves.fetch_add(1, Ordering::Relaxed);
         let hint = node.witnesses.first().map(Vec::as_slice);
-        let outcome = lp::chebyshev_center_fast(&rows, self.domain, hint, thin)
-            .unwrap_or_else(|| chebyshev_center(&rows, self.domain));
+        let outcome =
+            lp::chebyshev_center_fast(&node.rows, Some((&side, s * c0)), self.domain, hint, thin)
+                .unwrap_or_else(|| {
+                    let mut rows = node.rows.pairs();
+                    rows.push((side.clone(), s * c0));
+                    chebyshev_center(&rows, self.domain)
+                });
         match outcome {
             ChebyshevOutcome::Ball { radius, center } => {
                 if radius > thin {
@@ -670,7 +680,7 @@ impl Shared<'_> {
             layer: node.layer + 1,
             index: 0,
             bits: Vec::new(),
-            rows: Vec::new(),
+            rows: Rows::new(self.net.input_dim()),
             witnesses: Vec::new(),
             bbox: None,
             bbox_fresh: false,

@@ -50,6 +50,14 @@ impl Rows {
         }
     }
 
+    pub fn with_capacity(n: usize, rows: usize) -> Self {
+        Self {
+            n,
+            a: Vec::with_capacity(n * rows),
+            b: Vec::with_capacity(rows),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.b.len()
     }
@@ -58,6 +66,13 @@ impl Rows {
         debug_assert_eq!(a.len(), self.n);
         self.a.extend_from_slice(a);
         self.b.push(b);
+    }
+
+    /// The rows as `(a_k, b_k)` pairs.
+    pub fn pairs(&self) -> Vec<(Vec<f64>, f64)> {
+        (0..self.len())
+            .map(|k| (self.row(k).to_vec(), self.b[k]))
+            .collect()
     }
 
     pub fn row(&self, k: usize) -> &[f64] {
