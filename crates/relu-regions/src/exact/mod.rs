@@ -57,8 +57,8 @@ mod simplex;
 use simplex::Rows;
 
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use faer::Mat;
@@ -168,9 +168,43 @@ struct Node {
     bbox: Option<(Vec<f64>, Vec<f64>)>,
     /// Whether `bbox` was computed in the current layer.
     bbox_fresh: bool,
-    /// Frozen pre-activation maps of `layer` on the node's polyhedron.
-    g: Mat<f64>,
+    /// For 2-D inputs: a polygon containing the node's polyhedron (exactly it for a box
+    /// domain; for a disc, the circumscribed polygon clipped by the node's rows).
+    polygon: Option<Arc<Vec<[f64; 2]>>>,
+    /// Frozen pre-activation maps of `layer` on the node's polyhedron (shared by the
+    /// nodes of one layer's subtree).
+    maps: Arc<LayerMaps>,
+}
+
+/// The affine maps `z_i = g_i . x + c_i` of one layer's neurons, `g_i` stored
+/// contiguously (the columns of `G^T`).
+struct LayerMaps {
+    gt: Mat<f64>,
     c: Vec<f64>,
+}
+
+impl LayerMaps {
+    fn new(g: faer::MatRef<'_, f64>, c: Vec<f64>) -> Self {
+        Self {
+            gt: g.transpose().to_owned(),
+            c,
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.c.len()
+    }
+
+    /// `(g_i, c_i)`.
+    fn row(&self, i: usize) -> (&[f64], f64) {
+        let g = self
+            .gt
+            .col(i)
+            .try_as_col_major()
+            .expect("owned column")
+            .as_slice();
+        (g, self.c[i])
+    }
 }
 
 struct Shared<'a> {
@@ -257,8 +291,8 @@ pub fn enumerate_regions(
         witnesses,
         bbox: None,
         bbox_fresh: false,
-        g: first.weight().to_owned(),
-        c: first.bias().to_vec(),
+        polygon: outer_polygon(domain).map(Arc::new),
+        maps: Arc::new(LayerMaps::new(first.weight(), first.bias().to_vec())),
     };
     if stop_layer == 0 {
         shared.bound_node(&node);
@@ -326,8 +360,10 @@ impl Shared<'_> {
 
     /// Adds the local bound of the sub-network below `node` to the bound sum.
     fn bound_node(&self, node: &Node) {
-        let mut layers =
-            vec![Affine::new(node.g.clone(), node.c.clone()).expect("consistent shapes")];
+        let mut layers = vec![
+            Affine::new(node.maps.gt.transpose().to_owned(), node.maps.c.clone())
+                .expect("consistent shapes"),
+        ];
         layers.extend(self.net.layers()[node.layer + 1..].iter().cloned());
         let bound = match Network::new(layers, self.net.output_relu()) {
             Ok(sub) => {
@@ -358,19 +394,17 @@ impl Shared<'_> {
                 return;
             }
             self.nodes.fetch_add(1, Ordering::Relaxed);
-            if node.index == node.c.len() {
+            if node.index == node.maps.width() {
                 // Layer done: move to the next layer or finish.
                 let next = node.layer + 1;
                 if next == self.stop_layer {
                     self.leaf(&node);
                     return;
                 }
-                let (g, c) = self.next_layer_maps(&node);
+                node.maps = Arc::new(self.next_layer_maps(&node));
                 node.layer = next;
                 node.bbox_fresh = false;
                 node.index = 0;
-                node.g = g;
-                node.c = c;
                 continue;
             }
             match self.decide(&mut node) {
@@ -380,7 +414,7 @@ impl Shared<'_> {
                 }
                 Decision::Split { positive, negative } => {
                     let (mut pos, mut neg) = (node.clone(), node);
-                    let (g, c0) = row(&pos.g, &pos.c, pos.index);
+                    let (g, c0) = pos.maps.row(pos.index);
                     pos.bits.push(true);
                     pos.index += 1;
                     pos.witnesses = positive;
@@ -393,6 +427,10 @@ impl Shared<'_> {
                     neg.witnesses = negative;
                     let g: Vec<f64> = g.iter().map(|v| v * unit).collect();
                     neg.rows.push(&g, -c0 * unit);
+                    if let Some(poly) = pos.polygon.take() {
+                        pos.polygon = Some(Arc::new(clip(&poly, [neg_g[0], neg_g[1]], c0 * unit)));
+                        neg.polygon = Some(Arc::new(clip(&poly, [g[0], g[1]], -c0 * unit)));
+                    }
                     if self.options.parallel && depth < 14 {
                         rayon::join(
                             || self.explore(pos, depth + 1),
@@ -417,7 +455,8 @@ impl Shared<'_> {
     }
 
     fn decide(&self, node: &mut Node) -> Decision {
-        let (g, c0) = row(&node.g, &node.c, node.index);
+        let maps = Arc::clone(&node.maps);
+        let (g, c0) = maps.row(node.index);
         let l = node.layer;
         let i = node.index;
         // 1. Proven on the whole domain.
@@ -432,7 +471,7 @@ impl Shared<'_> {
             return Decision::Fixed(c0 > 0.0);
         }
         let tol = self.options.tolerance * gnorm * self.size.max(f64::MIN_POSITIVE);
-        let (lo, hi, magnitude) = self.domain.linear_range(&g, c0);
+        let (lo, hi, magnitude) = self.domain.linear_range(g, c0);
         let margin = crate::stability::rounding_margin(g.len(), magnitude);
         if lo > margin {
             return Decision::Fixed(true);
@@ -442,7 +481,13 @@ impl Shared<'_> {
         }
         // 1b. Proven on the node's bounding box (P lies in it).
         if let Some((lo, hi)) = &node.bbox
-            && let Some(fixed) = box_sign(&g, c0, lo, hi)
+            && let Some(fixed) = box_sign(g, c0, lo, hi)
+        {
+            return Decision::Fixed(fixed);
+        }
+        // 1c. Proven on the node's polygon (2-D inputs).
+        if let Some(poly) = &node.polygon
+            && let Some(fixed) = polygon_sign(g, c0, poly, self.size)
         {
             return Decision::Fixed(fixed);
         }
@@ -466,24 +511,37 @@ impl Shared<'_> {
         if !positive.is_empty() && !negative.is_empty() {
             return Decision::Split { positive, negative };
         }
+        // 2a. One side covered: shoot rays from its witnesses straight at the hyperplane;
+        //     a ray that crosses it well inside the node gives the other side's witness.
+        let (mut positive, mut negative) = (positive, negative);
+        if positive.is_empty() != negative.is_empty() {
+            let from_positive = negative.is_empty();
+            let covered = if from_positive { &positive } else { &negative };
+            if let Some(w) = self.shoot(node, g, c0, gnorm, covered) {
+                if from_positive {
+                    negative.push(w);
+                } else {
+                    positive.push(w);
+                }
+                return Decision::Split { positive, negative };
+            }
+        }
         // 2b. Before solving for this neuron, refresh the node's bounding box once per
         //     layer (2d small programs that can settle many neurons of the layer).
-        if !node.bbox_fresh && g.len() <= MAX_BBOX_DIM {
+        if !node.bbox_fresh && g.len() <= MAX_BBOX_DIM && node.polygon.is_none() {
             node.bbox_fresh = true;
             match self.bounding_box(node) {
                 Ok(b) => node.bbox = Some(b),
                 Err(e) => return Decision::Error(e),
             }
             if let Some((lo, hi)) = &node.bbox
-                && let Some(fixed) = box_sign(&g, c0, lo, hi)
+                && let Some(fixed) = box_sign(g, c0, lo, hi)
             {
                 return Decision::Fixed(fixed);
             }
         }
         // 3. One optimisation on the uncovered side (both if no witness is clear of the
         //    hyperplane): the Chebyshev centre of that side, a deep interior witness.
-        let mut positive = positive;
-        let mut negative = negative;
         for side in [true, false] {
             let covered = if side {
                 !positive.is_empty()
@@ -494,7 +552,7 @@ impl Shared<'_> {
                 continue;
             }
             let s = if side { 1.0 } else { -1.0 };
-            match self.side_center(node, &g, c0, s) {
+            match self.side_center(node, g, c0, s) {
                 Ok(Some(w)) => {
                     if side {
                         positive.push(w);
@@ -515,7 +573,7 @@ impl Shared<'_> {
                         node.witnesses = kept;
                         return Decision::Fixed(!side);
                     }
-                    return match self.side_center(node, &g, c0, -s) {
+                    return match self.side_center(node, g, c0, -s) {
                         Ok(Some(w)) => {
                             node.witnesses = vec![w];
                             Decision::Fixed(!side)
@@ -530,11 +588,99 @@ impl Shared<'_> {
         Decision::Split { positive, negative }
     }
 
+    /// From witnesses `from` on one side of `z = g.x + c0`, a point of the node's interior
+    /// on the other side, found without solving: along the ray from a witness `w`
+    /// straight at the hyperplane (direction `-sign(z(w)) g / ||g||`), the hyperplane is
+    /// crossed at `t_cross = |z(w)| / ||g||` and the node (its rows and the domain) left
+    /// at `t_exit` (a ratio test). When `t_exit - t_cross > 2 tolerance size`, the
+    /// midpoint of the two lies strictly inside the node (every row's slack is at least
+    /// `(t_exit - t_mid)` times its rate, and only grows on rows moving away) and more
+    /// than `tolerance * size * ||g||` beyond the hyperplane: a witness in the sense of
+    /// the module docs. The widest such gap over the first few witnesses wins.
+    fn shoot(
+        &self,
+        node: &Node,
+        g: &[f64],
+        c0: f64,
+        gnorm: f64,
+        from: &[Vec<f64>],
+    ) -> Option<Vec<f64>> {
+        let d = g.len();
+        let need = 2.0 * self.options.tolerance * self.size;
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        let mut dir = vec![0.0; d];
+        for w in from.iter().take(4) {
+            let z = simplex::dot(g, w) + c0;
+            let sign = if z > 0.0 { -1.0 } else { 1.0 };
+            for (o, v) in dir.iter_mut().zip(g) {
+                *o = sign * v / gnorm;
+            }
+            let t_cross = z.abs() / gnorm;
+            let mut t_exit = self.domain_exit(w, &dir);
+            for k in 0..node.rows.len() {
+                let rate = simplex::dot(node.rows.row(k), &dir);
+                if rate > 0.0 {
+                    t_exit = t_exit.min(node.rows.slack(k, w).max(0.0) / rate);
+                }
+            }
+            let gap = t_exit - t_cross;
+            if gap > need && best.as_ref().is_none_or(|(b, _)| gap > *b) {
+                let t = 0.5 * (t_cross + t_exit);
+                best = Some((gap, w.iter().zip(&dir).map(|(x, u)| x + t * u).collect()));
+            }
+        }
+        best.map(|(_, x)| x)
+    }
+
+    /// How far from `x` (inside the domain) along the unit direction `u` the domain
+    /// ends.
+    fn domain_exit(&self, x: &[f64], u: &[f64]) -> f64 {
+        let along_box = |lo: &dyn Fn(usize) -> f64, hi: &dyn Fn(usize) -> f64| {
+            (0..x.len()).fold(f64::INFINITY, |t, j| {
+                if u[j] > 0.0 {
+                    t.min(((hi(j) - x[j]) / u[j]).max(0.0))
+                } else if u[j] < 0.0 {
+                    t.min(((lo(j) - x[j]) / u[j]).max(0.0))
+                } else {
+                    t
+                }
+            })
+        };
+        match self.domain {
+            Domain::Box(b) => along_box(&|j| b.lo[j], &|j| b.hi[j]),
+            Domain::Ball(b) if b.norm == crate::Norm::LInf => {
+                along_box(&|j| b.center[j] - b.radius, &|j| b.center[j] + b.radius)
+            }
+            Domain::Ball(b) => {
+                // ||x - c + t u|| = r: t = -(u.e) + sqrt((u.e)^2 - (|e|^2 - r^2)), e = x - c.
+                let e: Vec<f64> = x.iter().zip(&b.center).map(|(a, c)| a - c).collect();
+                let ue = simplex::dot(u, &e);
+                let disc = ue * ue - (simplex::dot(&e, &e) - b.radius * b.radius);
+                if disc <= 0.0 {
+                    0.0
+                } else {
+                    // Shrunk a little: the midpoint must be inside despite rounding.
+                    ((-ue + disc.sqrt()) * (1.0 - 1e-12)).max(0.0)
+                }
+            }
+        }
+    }
+
     /// A bounding box of the node's polyhedron: `max +-x_j` over it (widened by the
     /// solver's accuracy).
     fn bounding_box(&self, node: &Node) -> Result<(Vec<f64>, Vec<f64>), String> {
         let d = self.domain.dim();
         let slack = 1e-7 * self.size.max(f64::MIN_POSITIVE);
+        if let Some((mut lo, mut hi)) = node
+            .witnesses
+            .first()
+            .and_then(|w| lp::bounding_box_fast(&node.rows, self.domain, w))
+        {
+            self.solves.fetch_add(2 * d as u64, Ordering::Relaxed);
+            lo.iter_mut().for_each(|v| *v -= slack);
+            hi.iter_mut().for_each(|v| *v += slack);
+            return Ok((lo, hi));
+        }
         let mut lo = vec![0.0; d];
         let mut hi = vec![0.0; d];
         for j in 0..d {
@@ -650,14 +796,15 @@ impl Shared<'_> {
 
     /// The frozen pre-activation maps of the next layer on a node whose current layer is
     /// fully decided: `W[:, A] G[A, :]` and `W[:, A] c[A] + b`, `A` the active neurons.
-    fn next_layer_maps(&self, node: &Node) -> (Mat<f64>, Vec<f64>) {
-        let width = node.c.len();
+    fn next_layer_maps(&self, node: &Node) -> LayerMaps {
+        let width = node.maps.width();
         let start = node.bits.len() - width;
         let active: Vec<usize> = (0..width).filter(|&i| node.bits[start + i]).collect();
         let layer = &self.net.layers()[node.layer + 1];
         let w = layer.weight();
         let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
-        let ga = Mat::from_fn(active.len(), node.g.ncols(), |k, j| node.g[(active[k], j)]);
+        let gt = &node.maps.gt;
+        let ga = Mat::from_fn(active.len(), gt.nrows(), |k, j| gt[(j, active[k])]);
         let g = &wa * &ga;
         let c = (0..w.nrows())
             .map(|i| {
@@ -665,17 +812,17 @@ impl Shared<'_> {
                     + active
                         .iter()
                         .enumerate()
-                        .map(|(k, &a)| wa[(i, k)] * node.c[a])
+                        .map(|(k, &a)| wa[(i, k)] * node.maps.c[a])
                         .sum::<f64>()
             })
             .collect();
-        (g, c)
+        LayerMaps::new(g.as_ref(), c)
     }
 
     /// The anytime bound inside a region of the first `k` layers: the local bound of the
     /// remaining layers, from the frozen map of layer `k`.
     fn bound_node_after_layer(&self, node: &Node) {
-        let (g, c) = self.next_layer_maps(node);
+        let maps = Arc::new(self.next_layer_maps(node));
         let sub = Node {
             layer: node.layer + 1,
             index: 0,
@@ -684,8 +831,8 @@ impl Shared<'_> {
             witnesses: Vec::new(),
             bbox: None,
             bbox_fresh: false,
-            g,
-            c,
+            polygon: None,
+            maps,
         };
         self.bound_node(&sub);
     }
@@ -707,6 +854,87 @@ const MAX_BBOX_DIM: usize = 8;
 
 /// The sign of `g.x + c0` on the box `[lo, hi]` when it is proven (with a rounding
 /// margin): `Some(true)` for positive, `Some(false)` for negative.
+/// For a 2-D domain, a polygon containing it: its corners (a box or an L-inf ball), or
+/// the regular 64-gon circumscribed about a disc.
+fn outer_polygon(domain: &Domain) -> Option<Vec<[f64; 2]>> {
+    if domain.dim() != 2 {
+        return None;
+    }
+    Some(match domain {
+        Domain::Box(b) => vec![
+            [b.lo[0], b.lo[1]],
+            [b.hi[0], b.lo[1]],
+            [b.hi[0], b.hi[1]],
+            [b.lo[0], b.hi[1]],
+        ],
+        Domain::Ball(b) if b.norm == crate::Norm::LInf => {
+            let (c, r) = (&b.center, b.radius);
+            vec![
+                [c[0] - r, c[1] - r],
+                [c[0] + r, c[1] - r],
+                [c[0] + r, c[1] + r],
+                [c[0] - r, c[1] + r],
+            ]
+        }
+        Domain::Ball(b) => {
+            let n = 64;
+            let step = std::f64::consts::TAU / n as f64;
+            // Vertex radius r / cos(pi / n), a little more for rounding.
+            let reach = b.radius / (0.5 * step).cos() * (1.0 + 1e-12);
+            (0..n)
+                .map(|k| {
+                    let t = step * k as f64;
+                    [b.center[0] + reach * t.cos(), b.center[1] + reach * t.sin()]
+                })
+                .collect()
+        }
+    })
+}
+
+/// The polygon `p ∩ {a . x <= b}` (Sutherland-Hodgman against one half-plane).
+fn clip(p: &[[f64; 2]], a: [f64; 2], b: f64) -> Vec<[f64; 2]> {
+    let f = |v: &[f64; 2]| a[0] * v[0] + a[1] * v[1] - b;
+    let mut out = Vec::with_capacity(p.len() + 1);
+    for (k, v) in p.iter().enumerate() {
+        let w = &p[(k + 1) % p.len()];
+        let (fv, fw) = (f(v), f(w));
+        if fv <= 0.0 {
+            out.push(*v);
+        }
+        if (fv < 0.0 && fw > 0.0) || (fv > 0.0 && fw < 0.0) {
+            let t = fv / (fv - fw);
+            out.push([v[0] + t * (w[0] - v[0]), v[1] + t * (w[1] - v[1])]);
+        }
+    }
+    out
+}
+
+/// The sign of `g.x + c0` on a polygon when it is proven at every vertex, with a margin
+/// of `1e-10 ||g|| size` above the rounding of the value (the polygon's vertices carry
+/// rounding from repeated clipping, far below that) and still far below the region
+/// tolerance (`1e-7` by default), so no side thicker than the tolerance is missed.
+fn polygon_sign(g: &[f64], c0: f64, poly: &[[f64; 2]], size: f64) -> Option<bool> {
+    if poly.is_empty() {
+        return None;
+    }
+    let gnorm = (g[0] * g[0] + g[1] * g[1]).sqrt();
+    let (mut lo, mut hi, mut magnitude) = (f64::INFINITY, f64::NEG_INFINITY, c0.abs());
+    for v in poly {
+        let z = g[0] * v[0] + g[1] * v[1] + c0;
+        lo = lo.min(z);
+        hi = hi.max(z);
+        magnitude = magnitude.max((g[0] * v[0]).abs() + (g[1] * v[1]).abs() + c0.abs());
+    }
+    let margin = 1e-10 * gnorm * size + crate::stability::rounding_margin(2, magnitude);
+    if lo > margin {
+        Some(true)
+    } else if hi < -margin {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 fn box_sign(g: &[f64], c0: f64, lo: &[f64], hi: &[f64]) -> Option<bool> {
     let mut center = c0;
     let mut spread = 0.0;
@@ -725,10 +953,6 @@ fn box_sign(g: &[f64], c0: f64, lo: &[f64], hi: &[f64]) -> Option<bool> {
     } else {
         None
     }
-}
-
-fn row(g: &Mat<f64>, c: &[f64], i: usize) -> (Vec<f64>, f64) {
-    ((0..g.ncols()).map(|j| g[(i, j)]).collect(), c[i])
 }
 
 #[cfg(test)]

@@ -181,24 +181,91 @@ impl Basis {
 
 /// `max c.y` over `rows`, from the feasible point `y` (rows may be violated by rounding
 /// only).
-pub(crate) fn maximize_from(c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
+pub(crate) fn maximize_from(c: &[f64], rows: &Rows, y: Vec<f64>) -> Solve {
+    maximize_warm(c, rows, y, &mut Vec::new())
+}
+
+/// [`maximize_from`] with the rows `active` tight at `y` taken as the starting active set
+/// (warm start from an earlier optimum); on return `active` holds the final active set.
+pub(crate) fn maximize_warm(c: &[f64], rows: &Rows, y: Vec<f64>, active: &mut Vec<usize>) -> Solve {
+    WORKSPACE.with(|w| {
+        let mut w = w.borrow_mut();
+        w.reset(rows.n, rows.len());
+        solve_in(&mut w, c, rows, y, active)
+    })
+}
+
+/// Buffers reused across solves on one thread (the solves are many and small).
+struct Workspace {
+    basis: Basis,
+    is_active: Vec<bool>,
+    slack: Vec<f64>,
+    ap: Vec<f64>,
+    p: Vec<f64>,
+    lambda: Vec<f64>,
+}
+
+impl Workspace {
+    fn reset(&mut self, n: usize, m: usize) {
+        if self.basis.n != n {
+            self.basis = Basis::new(n);
+        }
+        self.basis.k = 0;
+        self.is_active.clear();
+        self.is_active.resize(m, false);
+        self.slack.resize(m, 0.0);
+        self.ap.resize(m, 0.0);
+        self.p.resize(n, 0.0);
+        self.lambda.resize(n, 0.0);
+    }
+}
+
+thread_local! {
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace {
+        basis: Basis::new(0),
+        is_active: Vec::new(),
+        slack: Vec::new(),
+        ap: Vec::new(),
+        p: Vec::new(),
+        lambda: Vec::new(),
+    });
+}
+
+fn solve_in(
+    w: &mut Workspace,
+    c: &[f64],
+    rows: &Rows,
+    mut y: Vec<f64>,
+    active: &mut Vec<usize>,
+) -> Solve {
     let n = rows.n;
     let m = rows.len();
     let c_norm = dot(c, c).sqrt().max(f64::MIN_POSITIVE);
-    let mut active: Vec<usize> = Vec::with_capacity(n);
-    let mut basis = Basis::new(n);
-    let mut is_active = vec![false; m];
+    let Workspace {
+        basis,
+        is_active,
+        slack,
+        ap,
+        p,
+        lambda,
+    } = w;
+    active.retain(|&k| {
+        let keep = k < m && !is_active[k] && basis.push(rows.row(k));
+        if keep {
+            is_active[k] = true;
+        }
+        keep
+    });
     // Slacks, updated along each step (and clamped at zero: rounding only).
-    let mut slack: Vec<f64> = (0..m).map(|k| rows.slack(k, &y).max(0.0)).collect();
-    let mut ap = vec![0.0; m];
-    let mut p = vec![0.0; n];
-    let mut lambda = vec![0.0; n];
+    for (k, s) in slack.iter_mut().enumerate() {
+        *s = rows.slack(k, &y).max(0.0);
+    }
     let cap = 50 * (n + 2) + 4 * m;
     let bland_after = 4 * (n + 2);
     for iter in 0..cap {
         let bland = iter >= bland_after;
-        basis.project_out(c, &mut p);
-        let p_norm = dot(&p, &p).sqrt();
+        basis.project_out(c, p);
+        let p_norm = dot(p, p).sqrt();
         if p_norm > TINY * c_norm {
             // Ratio test.
             let mut best: Option<(usize, f64, f64)> = None;
@@ -206,7 +273,7 @@ pub(crate) fn maximize_from(c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
                 if is_active[k] {
                     continue;
                 }
-                let a = dot(rows.row(k), &p);
+                let a = dot(rows.row(k), p);
                 ap[k] = a;
                 if a <= TINY * p_norm {
                     continue;
@@ -223,7 +290,7 @@ pub(crate) fn maximize_from(c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
             let Some((entering, step, _)) = best else {
                 return Solve::Unbounded;
             };
-            for (yi, pi) in y.iter_mut().zip(&p) {
+            for (yi, pi) in y.iter_mut().zip(p.iter()) {
                 *yi += step * pi;
             }
             for k in 0..m {
@@ -240,7 +307,7 @@ pub(crate) fn maximize_from(c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
             continue;
         }
         // Optimal unless a multiplier is negative.
-        basis.multipliers(c, &mut lambda);
+        basis.multipliers(c, lambda);
         let negative = (0..active.len()).filter(|&i| lambda[i] < -TINY * c_norm);
         let leave = if bland {
             negative.min_by_key(|&i| active[i])
@@ -254,7 +321,7 @@ pub(crate) fn maximize_from(c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
         is_active[active[i]] = false;
         active.remove(i);
         basis.k = 0;
-        for &k in &active {
+        for &k in active.iter() {
             if !basis.push(rows.row(k)) {
                 return Solve::Stalled;
             }
