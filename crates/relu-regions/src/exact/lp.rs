@@ -481,6 +481,77 @@ pub(crate) fn maximize_fast(
     Some(LpOutcome::Optimal(upper))
 }
 
+/// The bounding box of `rows ∩ domain` (`max +-x_j`, upper bounds for an L2 ball as in
+/// [`maximize_fast`]) by `2d` warm-started runs of the active-set method on one program:
+/// each starts from the previous optimum and its active rows. `None` asks for the
+/// interior-point solver.
+pub(crate) fn bounding_box_fast(
+    rows: &simplex::Rows,
+    domain: &Domain,
+    start: &[f64],
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    let d = domain.dim();
+    let mut program = program_rows(rows, None, None)?;
+    push_domain_rows(&mut program, domain, None);
+    let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    if (0..program.len()).any(|k| program.slack(k, start) < -1e-9 * scale)
+        || domain_inradius(domain, start) < -1e-9 * scale
+    {
+        return None;
+    }
+    let ball = match domain {
+        Domain::Ball(b) if b.norm == Norm::L2 => Some(b),
+        _ => None,
+    };
+    let (mut lo, mut hi) = (vec![0.0; d], vec![0.0; d]);
+    let mut y = start.to_vec();
+    let mut active = Vec::new();
+    let mut e = vec![0.0; d];
+    for j in 0..d {
+        for s in [1.0, -1.0] {
+            e[j] = s;
+            let mut value = f64::INFINITY;
+            for _ in 0..=8 {
+                let simplex::Solve::Optimal { y: opt, value: v } =
+                    simplex::maximize_warm(&e, &program, y.clone(), &mut active)
+                else {
+                    return None;
+                };
+                value = v;
+                let Some(ball) = ball else {
+                    y = opt;
+                    break;
+                };
+                if domain_inradius(domain, &opt) >= -1e-3 * ball.radius {
+                    y = opt;
+                    break;
+                }
+                // Cut the ball's tangent plane at the optimiser; restart from the segment
+                // between the start (inside every cut) and the optimiser, on the cut.
+                let (a, rhs) = ball_cut(ball, &opt, d)?;
+                let s0 = rhs - simplex::dot(&a, start);
+                let s1 = rhs - simplex::dot(&a, &opt);
+                let theta = if s1 < 0.0 { s0 / (s0 - s1) } else { 1.0 };
+                y = start
+                    .iter()
+                    .zip(&opt)
+                    .map(|(s, o)| s + theta * (o - s))
+                    .collect();
+                active.clear();
+                program.push(&a, rhs);
+            }
+            // After the last cut the optimum over the cuts is still a valid upper bound.
+            if s > 0.0 {
+                hi[j] = value;
+            } else {
+                lo[j] = -value;
+            }
+            e[j] = 0.0;
+        }
+    }
+    Some((lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,75 +695,4 @@ mod tests {
         // Every class occurs.
         assert!(decided.iter().all(|&n| n > 20), "{decided:?}");
     }
-}
-
-/// The bounding box of `rows ∩ domain` (`max +-x_j`, upper bounds for an L2 ball as in
-/// [`maximize_fast`]) by `2d` warm-started runs of the active-set method on one program:
-/// each starts from the previous optimum and its active rows. `None` asks for the
-/// interior-point solver.
-pub(crate) fn bounding_box_fast(
-    rows: &simplex::Rows,
-    domain: &Domain,
-    start: &[f64],
-) -> Option<(Vec<f64>, Vec<f64>)> {
-    let d = domain.dim();
-    let mut program = program_rows(rows, None, None)?;
-    push_domain_rows(&mut program, domain, None);
-    let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-    if (0..program.len()).any(|k| program.slack(k, start) < -1e-9 * scale)
-        || domain_inradius(domain, start) < -1e-9 * scale
-    {
-        return None;
-    }
-    let ball = match domain {
-        Domain::Ball(b) if b.norm == Norm::L2 => Some(b),
-        _ => None,
-    };
-    let (mut lo, mut hi) = (vec![0.0; d], vec![0.0; d]);
-    let mut y = start.to_vec();
-    let mut active = Vec::new();
-    let mut e = vec![0.0; d];
-    for j in 0..d {
-        for s in [1.0, -1.0] {
-            e[j] = s;
-            let mut value = f64::INFINITY;
-            for _ in 0..=8 {
-                let simplex::Solve::Optimal { y: opt, value: v } =
-                    simplex::maximize_warm(&e, &program, y.clone(), &mut active)
-                else {
-                    return None;
-                };
-                value = v;
-                let Some(ball) = ball else {
-                    y = opt;
-                    break;
-                };
-                if domain_inradius(domain, &opt) >= -1e-3 * ball.radius {
-                    y = opt;
-                    break;
-                }
-                // Cut the ball's tangent plane at the optimiser; restart from the segment
-                // between the start (inside every cut) and the optimiser, on the cut.
-                let (a, rhs) = ball_cut(ball, &opt, d)?;
-                let s0 = rhs - simplex::dot(&a, start);
-                let s1 = rhs - simplex::dot(&a, &opt);
-                let theta = if s1 < 0.0 { s0 / (s0 - s1) } else { 1.0 };
-                y = start
-                    .iter()
-                    .zip(&opt)
-                    .map(|(s, o)| s + theta * (o - s))
-                    .collect();
-                active.clear();
-                program.push(&a, rhs);
-            }
-            // After the last cut the optimum over the cuts is still a valid upper bound.
-            if s > 0.0 {
-                hi[j] = value;
-            } else {
-                lo[j] = -value;
-            }
-            e[j] = 0.0;
-        }
-    }
-    Some((lo, hi))
 }
