@@ -542,7 +542,11 @@ impl Shared<'_> {
         }
         // 2b. Before solving for this neuron, refresh the node's bounding box once per
         //     layer (2d small programs that can settle many neurons of the layer).
-        if !node.bbox_fresh && g.len() <= MAX_BBOX_DIM && node.polygon.is_none() {
+        if !node.bbox_fresh
+            && g.len() <= MAX_BBOX_DIM
+            && node.polygon.is_none()
+            && self.worth_a_box(node)
+        {
             node.bbox_fresh = true;
             match self.bounding_box(node) {
                 Ok(b) => node.bbox = Some(b),
@@ -678,6 +682,18 @@ impl Shared<'_> {
                 }
             }
         }
+    }
+
+    /// Whether a bounding box (`2d` programs) may pay for itself: at least `2d` neurons
+    /// of the layer from the current one on are still open (not settled by the root's
+    /// bounds), each of which could otherwise cost a program.
+    fn worth_a_box(&self, node: &Node) -> bool {
+        let l = node.layer;
+        let d = self.domain.dim();
+        (node.index..node.maps.width())
+            .filter(|&i| self.root.lower[l][i] <= 0.0 && self.root.upper[l][i] >= 0.0)
+            .nth(2 * d - 1)
+            .is_some()
     }
 
     /// A bounding box of the node's polyhedron: `max +-x_j` over it (widened by the
