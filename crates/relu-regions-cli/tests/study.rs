@@ -218,5 +218,67 @@ fn tiny_study_writes_every_report_file() {
     // The pictures are drawn from the given checkpoints too.
     assert!(out2.join("partition_epoch_002.png").is_file());
     assert!(out2.join("dist_lc.svg").is_file());
+
+    // summary.json: the verdicts at the top level.
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["f1"], file["findings"]["f1"]);
+    assert_eq!(summary["f2"], file["findings"]["f2"]);
+
+    // The metrics of a checkpoint are what the individual commands report on it, at the
+    // points the study wrote out.
+    let metric = |epoch: usize, set: &str, point: usize, name: &str, radius: &str| -> f64 {
+        let key = format!("{epoch},{set},{point},{name},{radius},");
+        csv.lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .unwrap_or_else(|| panic!("no row {key}"))
+            .parse()
+            .unwrap()
+    };
+    let run = |args: &[&str]| -> Value {
+        let o = Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+            .args(args)
+            .arg("--json")
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).expect("JSON")
+    };
+    let ckpt = out.join("checkpoints/epoch_002.safetensors");
+    let ckpt = ckpt.to_str().unwrap();
+    for set in ["train", "test", "arbitrary"] {
+        let points = out.join(format!("points_{set}.csv"));
+        let points = points.to_str().unwrap();
+        let distances = run(&["distance", ckpt, "--points", points, "--norm", "l2"]);
+        for k in 0..6 {
+            let d = distances["points"][k]["distance"].as_f64().unwrap();
+            let tracked = metric(2, set, k, "distance", "");
+            assert!(
+                (d - tracked).abs() <= 1e-12 * d.max(1.0),
+                "{set} {k}: {d} vs {tracked}"
+            );
+            let row = k.to_string();
+            let center = ["--center-file", points, "--row", &row, "--radius", "0.1"];
+            let bound = run(&[&["bound", ckpt, "--method", "crown"][..], &center[..]].concat());
+            let unstable: u64 = bound["unstable_per_layer"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .sum();
+            assert_eq!(
+                bound["local_bound_log2"].as_f64().unwrap(),
+                metric(2, set, k, "bound_log2", "0.1"),
+                "{set} {k}"
+            );
+            assert_eq!(unstable as f64, metric(2, set, k, "unstable", "0.1"));
+            let count = run(&[&["count", ckpt][..], &center[..]].concat());
+            assert_eq!(
+                count["regions"].as_f64().unwrap(),
+                metric(2, set, k, "ball_regions", "0.1"),
+                "{set} {k}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&out);
 }

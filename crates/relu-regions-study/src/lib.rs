@@ -108,6 +108,10 @@ pub struct StudyReport {
     pub findings: Findings,
     pub train_seconds: f64,
     pub track_seconds: f64,
+    /// The tracked points of each set (one point per row, in the network's input units),
+    /// written as `points_<set>.csv` beside the report rather than into its JSON.
+    #[serde(skip)]
+    pub tracked_points: Vec<faer::Mat<f64>>,
 }
 
 /// What a study is doing, for progress display.
@@ -255,6 +259,7 @@ fn finish(
             scaling: data.scaling.clone(),
         },
         points: points.k(),
+        tracked_points: points.sets.clone(),
         lc_directions: track_cfg.lc_directions,
         bound_method: "crown",
         point_sets: track::SET_NAMES,

@@ -68,7 +68,7 @@ pub struct Args {
     /// Noise of the 2-D generators (Gaussian standard deviation).
     #[arg(long, default_value_t = 0.1)]
     noise: f64,
-    /// Output directory: report.json, report.md, metrics.csv, plots (PNG and SVG: metrics
+    /// Output directory: report.json, summary.json, report.md, metrics.csv, points_<set>.csv, plots (PNG and SVG: metrics
     /// against epoch, distributions at the last checkpoint, for 2-D data the input square's
     /// activation regions at the first, a middle and the last epoch), checkpoints/.
     #[arg(long, default_value = "study")]
@@ -90,6 +90,22 @@ pub struct Args {
     /// Print report.json to stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// The tracked points of one set, one per row in the network's input units (a comment
+/// line first); row `k` is point `k` of `metrics.csv`, ready for `--center-file F --row
+/// K` and `--points F` of the other commands.
+fn points_csv(set: &str, points: &faer::Mat<f64>) -> String {
+    let mut s = format!(
+        "# {set} points of the study, in the network's input units (after scaling); row k is point k of metrics.csv\n"
+    );
+    for i in 0..points.nrows() {
+        let row: Vec<String> = (0..points.ncols())
+            .map(|j| format!("{:?}", points[(i, j)]))
+            .collect();
+        let _ = writeln!(s, "{}", row.join(","));
+    }
+    s
 }
 
 fn metrics_csv(r: &StudyReport) -> String {
@@ -541,6 +557,17 @@ pub fn run(args: &Args) -> Result<()> {
     let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(args.out.join("report.json"), &json)
         .with_context(|| format!("cannot write {}", args.out.join("report.json").display()))?;
+    // The verdicts alone, with their statistics: `f1` and `f2` at the top level.
+    let summary = serde_json::json!({
+        "dataset": report.dataset.name,
+        "f1": report.findings.f1,
+        "f2": report.findings.f2,
+    });
+    std::fs::write(
+        args.out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )
+    .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
     let mut md = relu_regions_study::report::markdown(&report);
     let stems = write_plots(&report, &args.out)?;
     md.push_str("\n## Plots\n\n");
@@ -600,6 +627,11 @@ pub fn run(args: &Args) -> Result<()> {
     }
     std::fs::write(args.out.join("report.md"), &md)?;
     std::fs::write(args.out.join("metrics.csv"), metrics_csv(&report))?;
+    for (name, points) in report.point_sets.iter().zip(&report.tracked_points) {
+        let path = args.out.join(format!("points_{name}.csv"));
+        std::fs::write(&path, points_csv(name, points))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if let Some(path) = &args.export_onnx {
         let dir = args
             .checkpoints
@@ -639,7 +671,7 @@ pub fn run(args: &Args) -> Result<()> {
     println!("{}", report.findings.f2.statement);
     println!();
     println!(
-        "wrote {}/report.md, report.json, metrics.csv, plots (PNG, SVG){} and {} checkpoints in checkpoints/",
+        "wrote {}/report.md, report.json, summary.json, metrics.csv, points_*.csv, plots (PNG, SVG){} and {} checkpoints in checkpoints/",
         args.out.display(),
         if report.dataset.dim == 2 {
             ", input-square partitions"
