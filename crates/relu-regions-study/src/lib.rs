@@ -224,7 +224,7 @@ fn track_network(
         .sets
         .iter()
         .enumerate()
-        .map(|(s, p)| track::track_set(net, p, s, &track_cfg))
+        .map(|(s, p)| track::track_set(net, p, s, track_cfg))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CheckpointMetrics {
         epoch,
