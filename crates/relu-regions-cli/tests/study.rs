@@ -101,6 +101,7 @@ fn tiny_study_writes_every_report_file() {
     for ext in ["png", "svg"] {
         assert!(out.join(format!("distance.{ext}")).is_file());
         assert!(out.join(format!("bound_r0.1.{ext}")).is_file());
+        assert!(out.join(format!("ball_r0.1.{ext}")).is_file());
     }
     // Distributions of every metric at the last checkpoint.
     for metric in [

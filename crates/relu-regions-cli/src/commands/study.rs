@@ -237,6 +237,30 @@ fn write_plots(r: &StudyReport, out: &std::path::Path) -> Result<Vec<String>> {
             )?;
             stems.push(stem);
         }
+        // Exact ball counts (2-D data), where every checkpoint has them (a count that hit
+        // its limits is missing from the quartiles).
+        let has_balls = r
+            .checkpoints
+            .iter()
+            .all(|cp| cp.sets.iter().all(|m| m.ball_regions.get(ri).is_some()));
+        if has_balls {
+            let stem = format!("ball_r{radius}");
+            write_band_chart(
+                &band_chart(
+                    r,
+                    format!("Exact regions meeting B(x, {radius}) (median, quartile band)"),
+                    "regions",
+                    |m| {
+                        m.ball_regions[ri]
+                            .iter()
+                            .map(|v| v.map_or(f64::NAN, |c| c as f64))
+                            .collect()
+                    },
+                ),
+                &out.join(&stem),
+            )?;
+            stems.push(stem);
+        }
     }
     Ok(stems)
 }
