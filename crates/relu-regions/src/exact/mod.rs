@@ -441,6 +441,12 @@ impl Shared<'_> {
                     neg.witnesses = negative;
                     let g: Vec<f64> = g.iter().map(|v| v * unit).collect();
                     neg.rows.push(&g, -c0 * unit);
+                    if let Some((lo, hi)) = &mut pos.bbox {
+                        tighten_box(lo, hi, &neg_g, c0 * unit);
+                    }
+                    if let Some((lo, hi)) = &mut neg.bbox {
+                        tighten_box(lo, hi, &g, -c0 * unit);
+                    }
                     if let Some(poly) = pos.polygon.take() {
                         pos.polygon = Some(Arc::new(clip(&poly, [neg_g[0], neg_g[1]], c0 * unit)));
                         neg.polygon = Some(Arc::new(clip(&poly, [g[0], g[1]], -c0 * unit)));
@@ -958,6 +964,40 @@ const VERIFY_BATCH: usize = 256;
 
 /// Bounding boxes are used up to this input dimension (they cost `2d` solves).
 const MAX_BBOX_DIM: usize = 8;
+
+/// Tightens the box `[lo, hi]` around a polyhedron by one of its rows `a . x <= b`
+/// (bound propagation, no solving): on the box, `a_j x_j <= b - sum_{i != j} min(a_i lo_i,
+/// a_i hi_i)`. The result still contains every point of the box satisfying the row, so
+/// a box around the polyhedron stays one; each new bound is widened by a rounding slack
+/// (`1e-12` of the magnitudes involved), and a bound that would cross the other is left
+/// alone.
+fn tighten_box(lo: &mut [f64], hi: &mut [f64], a: &[f64], b: f64) {
+    let low = |j: usize, lo: &[f64], hi: &[f64]| (a[j] * lo[j]).min(a[j] * hi[j]);
+    let total: f64 = (0..a.len()).map(|j| low(j, lo, hi)).sum();
+    let magnitude: f64 = b.abs()
+        + (0..a.len())
+            .map(|j| a[j].abs() * lo[j].abs().max(hi[j].abs()))
+            .sum::<f64>();
+    for j in 0..a.len() {
+        if a[j] == 0.0 {
+            continue;
+        }
+        let rest = total - low(j, lo, hi);
+        let slack = 1e-12 * magnitude / a[j].abs();
+        let bound = (b - rest) / a[j];
+        if a[j] > 0.0 {
+            let v = bound + slack;
+            if v < hi[j] && v >= lo[j] {
+                hi[j] = v;
+            }
+        } else {
+            let v = bound - slack;
+            if v > lo[j] && v <= hi[j] {
+                lo[j] = v;
+            }
+        }
+    }
+}
 
 /// The sign of `g.x + c0` on the box `[lo, hi]` when it is proven (with a rounding
 /// margin): `Some(true)` for positive, `Some(false)` for negative.
