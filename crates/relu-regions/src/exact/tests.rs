@@ -403,3 +403,104 @@ fn local_bound_dominates_exact_count_on_1000_networks() {
         );
     }
 }
+
+/// Bound propagation by one row keeps every point of the box that satisfies the row, and
+/// polygon clipping keeps exactly the points of the polygon on the row's side.
+#[test]
+fn box_tightening_and_polygon_clipping_keep_the_feasible_points() {
+    let mut rng = StdRng::seed_from_u64(41);
+    for trial in 0..500 {
+        let d = rng.random_range(1..=6);
+        let mut lo: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..0.0)).collect();
+        let mut hi: Vec<f64> = (0..d).map(|_| rng.random_range(0.0..2.0)).collect();
+        let (lo0, hi0) = (lo.clone(), hi.clone());
+        let a: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let b = rng.random_range(-1.0..1.0);
+        super::tighten_box(&mut lo, &mut hi, &a, b);
+        for j in 0..d {
+            assert!(lo0[j] <= lo[j] && hi[j] <= hi0[j], "trial {trial}: widened");
+            // Tight: a bound that moved is attained (the others at their best for the row).
+            let attained = |xj: f64| {
+                let ax: f64 = (0..d)
+                    .map(|i| {
+                        if i == j {
+                            a[i] * xj
+                        } else {
+                            (a[i] * lo0[i]).min(a[i] * hi0[i])
+                        }
+                    })
+                    .sum();
+                ax <= b + 1e-9
+            };
+            if hi[j] < hi0[j] {
+                assert!(
+                    attained(hi[j] - 1e-9),
+                    "trial {trial}: upper bound {j} too tight"
+                );
+                assert!(
+                    !attained(hi[j] + 1e-6),
+                    "trial {trial}: upper bound {j} loose"
+                );
+            }
+            if lo[j] > lo0[j] {
+                assert!(
+                    attained(lo[j] + 1e-9),
+                    "trial {trial}: lower bound {j} too tight"
+                );
+                assert!(
+                    !attained(lo[j] - 1e-6),
+                    "trial {trial}: lower bound {j} loose"
+                );
+            }
+        }
+        for _ in 0..200 {
+            let x: Vec<f64> = (0..d).map(|j| rng.random_range(lo0[j]..=hi0[j])).collect();
+            let ax: f64 = a.iter().zip(&x).map(|(p, q)| p * q).sum();
+            if ax <= b {
+                for j in 0..d {
+                    assert!(lo[j] <= x[j] && x[j] <= hi[j], "trial {trial}: lost {x:?}");
+                }
+            }
+        }
+        if d == 2 {
+            let square = vec![
+                [lo0[0], lo0[1]],
+                [hi0[0], lo0[1]],
+                [hi0[0], hi0[1]],
+                [lo0[0], hi0[1]],
+            ];
+            let clipped = super::clip(&square, [a[0], a[1]], b);
+            let area = |p: &[[f64; 2]]| -> f64 {
+                (0..p.len())
+                    .map(|k| {
+                        let (u, v) = (p[k], p[(k + 1) % p.len()]);
+                        u[0] * v[1] - v[0] * u[1]
+                    })
+                    .sum::<f64>()
+                    .abs()
+                    / 2.0
+            };
+            // Monte Carlo area of the square's part on the row's side.
+            let n = 20_000;
+            let inside = (0..n)
+                .filter(|_| {
+                    let x = [
+                        rng.random_range(lo0[0]..hi0[0]),
+                        rng.random_range(lo0[1]..hi0[1]),
+                    ];
+                    a[0] * x[0] + a[1] * x[1] <= b
+                })
+                .count();
+            let expected = area(&square) * inside as f64 / n as f64;
+            let got = if clipped.len() >= 3 {
+                area(&clipped)
+            } else {
+                0.0
+            };
+            assert!(
+                (got - expected).abs() <= 0.03 * area(&square),
+                "trial {trial}: {got} vs {expected}"
+            );
+        }
+    }
+}
