@@ -226,8 +226,8 @@ fn tiny_study_writes_every_report_file() {
     assert_eq!(summary["f1"], file["findings"]["f1"]);
     assert_eq!(summary["f2"], file["findings"]["f2"]);
 
-    // The metrics of a checkpoint are what the individual commands report on it, at the
-    // points the study wrote out.
+    // The metrics of a checkpoint are what the individual commands (distance, bound,
+    // slice, count) report on it, at the points the study wrote out.
     let metric = |epoch: usize, set: &str, point: usize, name: &str, radius: &str| -> f64 {
         let key = format!("{epoch},{set},{point},{name},{radius},");
         csv.lines()
@@ -247,7 +247,7 @@ fn tiny_study_writes_every_report_file() {
     };
     let ckpt = out.join("checkpoints/epoch_002.safetensors");
     let ckpt = ckpt.to_str().unwrap();
-    for set in ["train", "test", "arbitrary"] {
+    for (s, set) in ["train", "test", "arbitrary"].into_iter().enumerate() {
         let points = out.join(format!("points_{set}.csv"));
         let points = points.to_str().unwrap();
         let distances = run(&["distance", ckpt, "--points", points, "--norm", "l2"]);
@@ -273,6 +273,14 @@ fn tiny_study_writes_every_report_file() {
                 "{set} {k}"
             );
             assert_eq!(unstable as f64, metric(2, set, k, "unstable", "0.1"));
+            // The slice disc's plane is seeded per point (study seed 0).
+            let plane = relu_regions_study::track::point_seed(0, s, k, usize::MAX).to_string();
+            let slice = run(&[&["slice", ckpt, "--random-dirs", &plane][..], &center[..]].concat());
+            assert_eq!(
+                slice["regions"].as_f64().unwrap(),
+                metric(2, set, k, "slice_regions", "0.1"),
+                "{set} {k}"
+            );
             let count = run(&[&["count", ckpt][..], &center[..]].concat());
             assert_eq!(
                 count["regions"].as_f64().unwrap(),
