@@ -13,11 +13,19 @@
 //!    root's CROWN bounds, or by the range of the affine extension `g . x + c0` over the
 //!    domain (`g.c + c0 -+ r ||g||_*`; exact for a ball or box, and `P` lies in the
 //!    domain), or over the node's bounding box (computed by `2d` small programs once per
-//!    node and layer, the first time a neuron of the layer would need a solve; input
-//!    dimension up to 8).
+//!    node and layer, the first time a neuron of the layer would need a solve while at
+//!    least `2d` neurons of the layer are open; input dimension up to 8; a child tightens
+//!    its parent's box by its new row, see `tighten_box`), or, for 2-D inputs, over a
+//!    polygon containing `P` (the domain's square, or the polygon circumscribed about its
+//!    disc, clipped by every split; `polygon_sign`).
 //! 2. **Split without solving** when two known interior points of `P` (*witnesses*) lie
-//!    strictly on opposite sides: both children then have nonempty interior.
-//! 3. Otherwise **one optimisation** ([`lp::chebyshev_center`]): the largest ball inside
+//!    strictly on opposite sides: both children then have nonempty interior; or when a
+//!    ray from a witness straight at the hyperplane crosses it well inside `P` (the
+//!    midpoint of the crossing and the exit is the other side's witness; see
+//!    `Shared::shoot`).
+//! 3. Otherwise **one optimisation** ([`lp::chebyshev_center`], by the fast path of
+//!    [`lp`] first: a dense active-set method, exact on polyhedral domains, with
+//!    cutting planes for an L2 ball): the largest ball inside
 //!    `P ∩ {z >= 0}` (or `<= 0`, the side no witness covers) and inside the domain. If its
 //!    radius exceeds `tolerance * size` the node splits and the ball's centre becomes
 //!    that child's witness (a deep one: every later decision sees it far from the
