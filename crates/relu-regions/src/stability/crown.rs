@@ -27,7 +27,7 @@
 //! # Rounding
 //!
 //! The relaxations, biases and centre terms are computed in f64 and covered by
-//! [`rounding_margin`]. The matrix products `Lambda_{m-1} = C_m W_m` (and the last
+//! `rounding_margin`. The matrix products `Lambda_{m-1} = C_m W_m` (and the last
 //! `a = C_1 W_1` or `C_1 R^T`), which are nearly all of the cost, run in f32. Whatever
 //! rounding they commit (the f32 conversions of `C_m` and `W_m`, and the sums of at most
 //! `n` products, `n` the widest layer) the computed `Lambda'` satisfies
