@@ -423,67 +423,81 @@ pub(crate) fn chebyshev_center_fast(
     None
 }
 
+/// The program of [`maximize_fast`] and [`bounding_box_fast`]: the polyhedron's rows and
+/// the domain's (for an L2 ball, its bounding cube), if `start` is feasible for them.
+fn feasible_program(rows: &simplex::Rows, domain: &Domain, start: &[f64]) -> Option<simplex::Rows> {
+    let mut program = program_rows(rows, None, None)?;
+    push_domain_rows(&mut program, domain, None);
+    let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    let feasible = (0..program.len()).all(|k| program.slack(k, start) >= -1e-9 * scale)
+        && domain_inradius(domain, start) >= -1e-9 * scale;
+    feasible.then_some(program)
+}
+
+/// `max e.x` over `program` (warm: from `y` with the rows `active` tight there; both are
+/// left at the optimum). For an L2 ball, while the optimiser lies outside it by more
+/// than `1e-3 r`, the tangent plane there is added as a cut (valid for the ball) and the
+/// run restarts on the segment from `start` (inside every cut) to the optimiser, at
+/// most 8 times. The value is then an upper bound on the true maximum, equal to it once
+/// the optimiser lies in the ball. `None` when a run does not end optimal.
+fn maximize_with_cuts(
+    e: &[f64],
+    program: &mut simplex::Rows,
+    domain: &Domain,
+    start: &[f64],
+    y: &mut Vec<f64>,
+    active: &mut Vec<usize>,
+) -> Option<f64> {
+    let ball = match domain {
+        Domain::Ball(b) if b.norm == Norm::L2 => Some(b),
+        _ => None,
+    };
+    let mut value = f64::INFINITY;
+    for _ in 0..=8 {
+        let simplex::Solve::Optimal { y: opt, value: v } =
+            simplex::maximize_warm(e, program, y.clone(), active)
+        else {
+            return None;
+        };
+        value = v;
+        let Some(ball) = ball.filter(|b| domain_inradius(domain, &opt) < -1e-3 * b.radius) else {
+            *y = opt;
+            return Some(value);
+        };
+        let (a, rhs) = ball_cut(ball, &opt, start.len())?;
+        let s0 = rhs - simplex::dot(&a, start);
+        let s1 = rhs - simplex::dot(&a, &opt);
+        let theta = if s1 < 0.0 { s0 / (s0 - s1) } else { 1.0 };
+        *y = start
+            .iter()
+            .zip(&opt)
+            .map(|(s, o)| s + theta * (o - s))
+            .collect();
+        active.clear();
+        program.push(&a, rhs);
+    }
+    // Still outside the ball after the cuts: the last optimum is a valid upper bound.
+    Some(value)
+}
+
 /// [`maximize`] by the dense active-set method, from a feasible `start` (a point of the
-/// polyhedron inside the domain). For an L2 ball the program is the polyhedron and the
-/// ball's bounding cube, refined by a few cutting planes: its optimum is an upper bound
-/// on the true maximum (what a bounding box needs), equal to it once the optimiser lies
-/// in the ball. `None` asks for the interior-point solver.
+/// polyhedron inside the domain); see [`maximize_with_cuts`] for an L2 ball. `None` asks
+/// for the interior-point solver.
 pub(crate) fn maximize_fast(
     e: &[f64],
     rows: &simplex::Rows,
     domain: &Domain,
     start: &[f64],
 ) -> Option<LpOutcome> {
-    let d = domain.dim();
-    let Some(mut program) = program_rows(rows, None, None) else {
-        return Some(LpOutcome::Infeasible);
-    };
-    push_domain_rows(&mut program, domain, None);
-    let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-    if (0..program.len()).any(|k| program.slack(k, start) < -1e-9 * scale)
-        || domain_inradius(domain, start) < -1e-9 * scale
-    {
-        return None;
-    }
+    let mut program = feasible_program(rows, domain, start)?;
     let mut y = start.to_vec();
-    let mut upper = f64::INFINITY;
-    for _ in 0..=8 {
-        let simplex::Solve::Optimal { y: opt, value } = simplex::maximize_from(e, &program, y)
-        else {
-            return None;
-        };
-        let outside = match domain {
-            Domain::Ball(ball) if ball.norm == Norm::L2 => {
-                domain_inradius(domain, &opt) < -1e-3 * ball.radius
-            }
-            _ => false,
-        };
-        let Domain::Ball(ball) = domain else {
-            return Some(LpOutcome::Optimal(value));
-        };
-        if !outside {
-            return Some(LpOutcome::Optimal(value));
-        }
-        upper = value;
-        let (a, rhs) = ball_cut(ball, &opt, d)?;
-        // Back along the segment from the start (inside every cut) onto the new cut.
-        let s0 = rhs - simplex::dot(&a, start);
-        let s1 = rhs - simplex::dot(&a, &opt);
-        let theta = if s1 < 0.0 { s0 / (s0 - s1) } else { 1.0 };
-        y = start
-            .iter()
-            .zip(&opt)
-            .map(|(s, o)| s + theta * (o - s))
-            .collect();
-        program.push(&a, rhs);
-    }
-    // Still outside the ball after the cuts: the last optimum is a valid upper bound.
-    Some(LpOutcome::Optimal(upper))
+    maximize_with_cuts(e, &mut program, domain, start, &mut y, &mut Vec::new())
+        .map(LpOutcome::Optimal)
 }
 
-/// The bounding box of `rows ∩ domain` (`max +-x_j`, upper bounds for an L2 ball as in
-/// [`maximize_fast`]) by `2d` warm-started runs of the active-set method on one program:
-/// each starts from the previous optimum and its active rows. `None` asks for the
+/// The bounding box of `rows ∩ domain` (`max +-x_j`, upper bounds for an L2 ball) by `2d`
+/// warm-started runs of [`maximize_with_cuts`] on one program: each starts from the
+/// previous optimum and its active rows, and cuts are shared. `None` asks for the
 /// interior-point solver.
 pub(crate) fn bounding_box_fast(
     rows: &simplex::Rows,
@@ -491,18 +505,7 @@ pub(crate) fn bounding_box_fast(
     start: &[f64],
 ) -> Option<(Vec<f64>, Vec<f64>)> {
     let d = domain.dim();
-    let mut program = program_rows(rows, None, None)?;
-    push_domain_rows(&mut program, domain, None);
-    let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-    if (0..program.len()).any(|k| program.slack(k, start) < -1e-9 * scale)
-        || domain_inradius(domain, start) < -1e-9 * scale
-    {
-        return None;
-    }
-    let ball = match domain {
-        Domain::Ball(b) if b.norm == Norm::L2 => Some(b),
-        _ => None,
-    };
+    let mut program = feasible_program(rows, domain, start)?;
     let (mut lo, mut hi) = (vec![0.0; d], vec![0.0; d]);
     let mut y = start.to_vec();
     let mut active = Vec::new();
@@ -510,37 +513,7 @@ pub(crate) fn bounding_box_fast(
     for j in 0..d {
         for s in [1.0, -1.0] {
             e[j] = s;
-            let mut value = f64::INFINITY;
-            for _ in 0..=8 {
-                let simplex::Solve::Optimal { y: opt, value: v } =
-                    simplex::maximize_warm(&e, &program, y.clone(), &mut active)
-                else {
-                    return None;
-                };
-                value = v;
-                let Some(ball) = ball else {
-                    y = opt;
-                    break;
-                };
-                if domain_inradius(domain, &opt) >= -1e-3 * ball.radius {
-                    y = opt;
-                    break;
-                }
-                // Cut the ball's tangent plane at the optimiser; restart from the segment
-                // between the start (inside every cut) and the optimiser, on the cut.
-                let (a, rhs) = ball_cut(ball, &opt, d)?;
-                let s0 = rhs - simplex::dot(&a, start);
-                let s1 = rhs - simplex::dot(&a, &opt);
-                let theta = if s1 < 0.0 { s0 / (s0 - s1) } else { 1.0 };
-                y = start
-                    .iter()
-                    .zip(&opt)
-                    .map(|(s, o)| s + theta * (o - s))
-                    .collect();
-                active.clear();
-                program.push(&a, rhs);
-            }
-            // After the last cut the optimum over the cuts is still a valid upper bound.
+            let value = maximize_with_cuts(&e, &mut program, domain, start, &mut y, &mut active)?;
             if s > 0.0 {
                 hi[j] = value;
             } else {
