@@ -251,6 +251,26 @@ mod tests {
         }
     }
 
+    /// Every pre-activation of `net` at the rows of `points` lies within `bounds`.
+    fn assert_contains(net: &Network, bounds: &NeuronBounds, points: &Mat<f64>, trial: usize) {
+        let z = net
+            .pre_activations_batch(points.as_ref(), faer::Par::Seq)
+            .unwrap();
+        for (l, zl) in z.iter().enumerate() {
+            for s in 0..zl.nrows() {
+                for i in 0..zl.ncols() {
+                    let v = zl[(s, i)];
+                    assert!(
+                        bounds.lower[l][i] <= v && v <= bounds.upper[l][i],
+                        "trial {trial}: layer {l} neuron {i}: {v} outside [{}, {}]",
+                        bounds.lower[l][i],
+                        bounds.upper[l][i]
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn bounds_contain_samples_and_crown_is_tighter() {
         let mut rng = StdRng::seed_from_u64(21);
@@ -277,22 +297,7 @@ mod tests {
             }
             assert!(crown.unstable() <= ibp.unstable());
             let samples = domain.sample_uniform(300, &mut rng);
-            let z = net
-                .pre_activations_batch(samples.as_ref(), faer::Par::Seq)
-                .unwrap();
-            for (l, zl) in z.iter().enumerate() {
-                for s in 0..zl.nrows() {
-                    for i in 0..zl.ncols() {
-                        let v = zl[(s, i)];
-                        assert!(
-                            crown.lower[l][i] <= v && v <= crown.upper[l][i],
-                            "trial {trial}: layer {l} neuron {i}: {v} outside [{}, {}]",
-                            crown.lower[l][i],
-                            crown.upper[l][i]
-                        );
-                    }
-                }
-            }
+            assert_contains(&net, &crown, &samples, trial);
         }
     }
 
@@ -300,7 +305,7 @@ mod tests {
     /// scaled weights, the bound is dominated by their rounding, which must be covered.
     #[test]
     fn crown_rounding_is_covered_at_tiny_radii_and_large_scales() {
-        use crate::network::{Affine, Network};
+        use crate::network::Affine;
         let mut rng = StdRng::seed_from_u64(24);
         for trial in 0..200 {
             let base = random_network(&mut rng, trial % 2 == 0);
@@ -326,22 +331,7 @@ mod tests {
             for (j, v) in c.iter().enumerate() {
                 points[(0, j)] = *v;
             }
-            let z = net
-                .pre_activations_batch(points.as_ref(), faer::Par::Seq)
-                .unwrap();
-            for (l, zl) in z.iter().enumerate() {
-                for s in 0..zl.nrows() {
-                    for i in 0..zl.ncols() {
-                        let v = zl[(s, i)];
-                        assert!(
-                            crown.lower[l][i] <= v && v <= crown.upper[l][i],
-                            "trial {trial}: layer {l} neuron {i}: {v} outside [{}, {}]",
-                            crown.lower[l][i],
-                            crown.upper[l][i]
-                        );
-                    }
-                }
-            }
+            assert_contains(&net, &crown, &points, trial);
         }
     }
 
