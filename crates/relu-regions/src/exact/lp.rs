@@ -99,16 +99,8 @@ impl Program {
             e[j] = 0.0;
         }
         if self.with_radius {
-            let size = match domain {
-                Domain::Box(bx) => bx
-                    .lo
-                    .iter()
-                    .zip(&bx.hi)
-                    .fold(0.0_f64, |m, (l, h)| m.max(h - l)),
-                Domain::Ball(ball) => ball.radius,
-            };
             // t <= size keeps the program bounded.
-            self.row(&vec![0.0; self.d], 1.0, size.max(f64::MIN_POSITIVE));
+            self.row(&vec![0.0; self.d], 1.0, radius_cap(domain));
         }
         let mut cones = Vec::new();
         if !self.b.is_empty() {
@@ -223,6 +215,20 @@ pub fn chebyshev_center(rows: &[(Vec<f64>, f64)], domain: &Domain) -> ChebyshevO
         }
         Ok((other, _)) => ChebyshevOutcome::Failed(format!("{other:?}")),
     }
+}
+
+/// The cap on the Chebyshev radius that keeps its program bounded: the box's largest
+/// side or the ball's radius (at least the smallest positive number).
+fn radius_cap(domain: &Domain) -> f64 {
+    match domain {
+        Domain::Box(bx) => bx
+            .lo
+            .iter()
+            .zip(&bx.hi)
+            .fold(0.0_f64, |m, (l, h)| m.max(h - l)),
+        Domain::Ball(ball) => ball.radius,
+    }
+    .max(f64::MIN_POSITIVE)
 }
 
 /// The domain's inradius at `x`: the largest `t` with `B(x, t)` inside it (negative
@@ -356,15 +362,7 @@ pub(crate) fn chebyshev_center_fast(
     };
     let polyhedron = program.len();
     push_domain_rows(&mut program, domain, Some(1.0));
-    let size = match domain {
-        Domain::Box(bx) => bx
-            .lo
-            .iter()
-            .zip(&bx.hi)
-            .fold(0.0_f64, |m, (l, h)| m.max(h - l)),
-        Domain::Ball(ball) => ball.radius,
-    }
-    .max(f64::MIN_POSITIVE);
+    let size = radius_cap(domain);
     let mut cap = vec![0.0; d + 1];
     cap[d] = 1.0;
     program.push(&cap, size);
