@@ -1490,18 +1490,46 @@ pub fn plane_partition(
     })
 }
 
+/// The network restricted to the plane, on `(a, b)`: its first layer is `W_1 [u v]` with
+/// bias `W_1 c + b_1` (one pass over `W_1`), the later layers are the network's own. A
+/// forward pass through it is a forward pass of the network at `c + a u + b v`, up to
+/// rounding, without the input dimension's cost; it does not use the partition's
+/// composed maps, so the check below stays independent of them.
+fn restricted_to_plane(net: &Network, plane: &Plane) -> Result<Network, NetworkError> {
+    let first = &net.layers()[0];
+    let w = first.weight();
+    let n = w.nrows();
+    let mut w2 = Mat::<f64>::zeros(n, 2);
+    let mut bias = first.bias().to_vec();
+    for i in 0..n {
+        let (mut wu, mut wv, mut wc) = (0.0, 0.0, 0.0);
+        for j in 0..w.ncols() {
+            let wij = w[(i, j)];
+            wu += wij * plane.u[j];
+            wv += wij * plane.v[j];
+            wc += wij * plane.center[j];
+        }
+        w2[(i, 0)] = wu;
+        w2[(i, 1)] = wv;
+        bias[i] += wc;
+    }
+    let mut layers = vec![crate::network::Affine::new(w2, bias)?];
+    layers.extend(net.layers()[1..].iter().cloned());
+    Network::new(layers, net.output_relu())
+}
+
 /// Forward passes at the interior points, in parallel chunks.
 fn verify(
     net: &Network,
     plane: &Plane,
     regions: &mut [PlaneRegion],
 ) -> Result<(usize, f64), NetworkError> {
+    let restricted = restricted_to_plane(net, plane)?;
     let results: Vec<(usize, f64)> = regions
         .par_chunks_mut(256)
         .map(|chunk| -> Result<(usize, f64), NetworkError> {
-            let points: Vec<Point2> = chunk.iter().map(|r| r.interior).collect();
-            let x = plane.points(&points);
-            let eval = net.evaluate_batch(x.as_ref(), Par::Seq)?;
+            let x = Mat::from_fn(chunk.len(), 2, |i, j| chunk[i].interior[j]);
+            let eval = restricted.evaluate_batch(x.as_ref(), Par::Seq)?;
             let mut bad = 0;
             let mut err = 0.0_f64;
             for (i, region) in chunk.iter_mut().enumerate() {
