@@ -223,6 +223,20 @@ where
     root.fill(&WHITE).map_err(err)?;
 
     let ink = RGBColor(34, 34, 34);
+    // The centre: a ringed dot (in the picture and in the legend).
+    let centre_mark = |(x, y): (i32, i32)| -> Result<()> {
+        root.draw(&Circle::new((x, y), px(5.5), WHITE.filled()))
+            .map_err(err)?;
+        root.draw(&Circle::new(
+            (x, y),
+            px(5.5),
+            ink.stroke_width(px(1.6) as u32),
+        ))
+        .map_err(err)?;
+        root.draw(&Circle::new((x, y), px(1.8), ink.filled()))
+            .map_err(err)?;
+        Ok(())
+    };
     let grey = RGBColor(105, 105, 105);
     // Header.
     root.draw_text(&pic.title, &font(21.0, &ink), (px(28.0), px(16.0)))
@@ -355,16 +369,7 @@ where
     for (i, (p, label)) in pic.marks.iter().enumerate() {
         let (x, y) = to_px(*p);
         if i == 0 {
-            root.draw(&Circle::new((x, y), px(5.5), WHITE.filled()))
-                .map_err(err)?;
-            root.draw(&Circle::new(
-                (x, y),
-                px(5.5),
-                ink.stroke_width(px(1.6) as u32),
-            ))
-            .map_err(err)?;
-            root.draw(&Circle::new((x, y), px(1.8), ink.filled()))
-                .map_err(err)?;
+            centre_mark((x, y))?;
         } else {
             let d = px(5.5);
             let diamond = vec![(x, y - d), (x + d, y), (x, y + d), (x - d, y)];
@@ -555,17 +560,7 @@ where
         .map_err(err)?;
     x += text_width(s, 12.5) + 22.0;
     if !pic.marks.is_empty() {
-        let (cx, cy) = (px(x + 5.5), ly);
-        root.draw(&Circle::new((cx, cy), px(5.5), WHITE.filled()))
-            .map_err(err)?;
-        root.draw(&Circle::new(
-            (cx, cy),
-            px(5.5),
-            ink.stroke_width(px(1.6) as u32),
-        ))
-        .map_err(err)?;
-        root.draw(&Circle::new((cx, cy), px(1.8), ink.filled()))
-            .map_err(err)?;
+        centre_mark((px(x + 5.5), ly))?;
         x += 17.0;
         root.draw_text("centre", &legend_font, (px(x), px(y)))
             .map_err(err)?;

@@ -732,11 +732,8 @@ impl Shared<'_> {
                 let mut e = vec![0.0; d];
                 e[j] = s;
                 self.solves.fetch_add(1, Ordering::Relaxed);
-                let fast = node
-                    .witnesses
-                    .first()
-                    .and_then(|w| lp::maximize_fast(&e, &node.rows, self.domain, w));
-                match fast.unwrap_or_else(|| lp::maximize(&e, &node.rows.pairs(), self.domain)) {
+                // The fast path declined this program: the interior-point solver.
+                match lp::maximize(&e, &node.rows.pairs(), self.domain) {
                     LpOutcome::Optimal(v) => {
                         if s > 0.0 {
                             hi[j] = v + slack;
