@@ -3,7 +3,11 @@
 //! ```sh
 //! cargo run --release -p relu-regions-cli --example bench_count
 //! cargo run --release -p relu-regions-cli --example bench_count -- --large
+//! cargo run --release -p relu-regions-cli --example bench_count -- --large --case "d5 20x3"
 //! ```
+//!
+//! `--case NAME` runs only the random networks whose name contains `NAME` (and skips
+//! ACAS Xu and the anytime table).
 //!
 //! Random MLPs (PyTorch-default init, fixed seeds, one output) in the box `[-1, 1]^d` with
 //! the architectures of the nnenum measurements in `../shared/notes/peers.md` 3.1 (our
@@ -37,7 +41,12 @@ fn count(net: &Network, domain: &Domain, exact_layers: Option<usize>) -> (u64, f
 }
 
 fn main() {
-    let large = std::env::args().any(|a| a == "--large");
+    let args: Vec<String> = std::env::args().collect();
+    let large = args.iter().any(|a| a == "--large");
+    let case = args
+        .iter()
+        .position(|a| a == "--case")
+        .map(|i| args.get(i + 1).expect("--case NAME").clone());
     println!("| network | domain | regions | seconds | ms per region | solves per region |");
     println!("|---|---|---|---|---|---|");
     let mut cases: Vec<(usize, Vec<usize>)> = vec![
@@ -55,6 +64,10 @@ fn main() {
         cases.push((2, vec![128, 128, 128]));
     }
     for (d, hidden) in cases {
+        let name = format!("d{d} {}x{}", hidden[0], hidden.len());
+        if case.as_ref().is_some_and(|c| !name.contains(c.as_str())) {
+            continue;
+        }
         let mut widths = vec![d];
         widths.extend(&hidden);
         widths.push(1);
@@ -62,12 +75,13 @@ fn main() {
         let domain = Domain::boxed(vec![-1.0; d], vec![1.0; d]).unwrap();
         let (regions, secs, _, solves) = count(&net, &domain, None);
         println!(
-            "| d{d} {}x{} seed 0 | [-1,1]^{d} | {regions} | {secs:.3} | {:.4} | {:.2} |",
-            hidden[0],
-            hidden.len(),
+            "| {name} seed 0 | [-1,1]^{d} | {regions} | {secs:.3} | {:.4} | {:.2} |",
             1e3 * secs / regions as f64,
             solves as f64 / regions as f64
         );
+    }
+    if case.is_some() {
+        return;
     }
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),

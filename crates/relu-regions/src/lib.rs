@@ -27,6 +27,7 @@ pub mod pattern;
 pub mod random;
 pub mod region;
 pub mod sample;
+mod simd;
 pub mod slice;
 pub mod stability;
 #[cfg(test)]

@@ -7,10 +7,25 @@ use std::fmt;
 
 /// Which neurons are active, one bit per ReLU neuron. Hashable and totally ordered, so
 /// patterns can key hash sets (distinct regions among samples) and be sorted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ActivationPattern {
     words: Vec<u64>,
     len: usize,
+}
+
+impl Clone for ActivationPattern {
+    fn clone(&self) -> Self {
+        Self {
+            words: self.words.clone(),
+            len: self.len,
+        }
+    }
+
+    /// Reuses `self`'s buffer.
+    fn clone_from(&mut self, other: &Self) {
+        self.words.clone_from(&other.words);
+        self.len = other.len;
+    }
 }
 
 impl ActivationPattern {

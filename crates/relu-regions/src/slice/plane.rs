@@ -106,6 +106,8 @@ use rayon::prelude::*;
 use crate::error::NetworkError;
 use crate::network::Network;
 use crate::pattern::ActivationPattern;
+use crate::simd::vectorized;
+use pulp::{Simd, WithSimd};
 
 /// A point `(a, b)` of the slice's coordinates.
 pub type Point2 = [f64; 2];
@@ -970,16 +972,12 @@ impl LayerData {
     fn col(&self, j: usize) -> &[f64] {
         &self.cols[j * self.n_out..(j + 1) * self.n_out]
     }
-
-    fn tol(&self, k: usize, scale: f64) -> f64 {
-        self.tol_factor * (self.row_l1[k] * scale + self.bias[k].abs())
-    }
 }
 
 /// The pre-activations of one layer as affine functions of `(a, b)` on a polygon:
 /// `z_k = a_k a + b_k b + c_k`; `scale` is the `S` of the tolerance (largest input
 /// magnitude of the layer over the shape).
-#[derive(Clone)]
+#[derive(Default)]
 struct Map {
     /// `[a_0 .. a_{n-1}, b_0 .. b_{n-1}, c_0 .. c_{n-1}]`, one allocation.
     coef: Vec<f64>,
@@ -987,16 +985,37 @@ struct Map {
     scale: f64,
 }
 
+impl Clone for Map {
+    fn clone(&self) -> Self {
+        Self {
+            coef: self.coef.clone(),
+            n: self.n,
+            scale: self.scale,
+        }
+    }
+
+    /// Reuses `self`'s buffer.
+    fn clone_from(&mut self, other: &Self) {
+        self.coef.clone_from(&other.coef);
+        self.n = other.n;
+        self.scale = other.scale;
+    }
+}
+
 impl Map {
     fn with_bias(bias: &[f64]) -> Self {
-        let n = bias.len();
-        let mut coef = vec![0.0; 3 * n];
-        coef[2 * n..].copy_from_slice(bias);
-        Self {
-            coef,
-            n,
-            scale: 0.0,
-        }
+        let mut map = Self::default();
+        map.reset(bias);
+        map
+    }
+
+    /// `a = b = 0`, `c = bias`, `scale = 0`, in the existing buffer.
+    fn reset(&mut self, bias: &[f64]) {
+        self.n = bias.len();
+        self.coef.clear();
+        self.coef.resize(2 * self.n, 0.0);
+        self.coef.extend_from_slice(bias);
+        self.scale = 0.0;
     }
 
     fn a(&self) -> &[f64] {
@@ -1026,21 +1045,40 @@ impl Map {
         (a, b, c)
     }
 
-    /// `self += col ⊗ (ha, hb, hc)`.
-    fn add_column(&mut self, col: &[f64], ha: f64, hb: f64, hc: f64) {
-        let (a, b, c) = self.parts_mut();
-        for (((a, b), c), &w) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).zip(col) {
-            *a += w * ha;
-            *b += w * hb;
-            *c += w * hc;
-        }
+    /// `self += sum over j in js of col_j ⊗ (h.a_j, h.b_j, h.c_j)` ([`AddColumns`]).
+    fn add_columns(&mut self, layer: &LayerData, js: &[usize], h: &Map) {
+        vectorized(AddColumns {
+            map: self,
+            layer,
+            js,
+            h,
+        });
     }
 
-    /// `self += sum over j in js of col_j ⊗ (h.a_j, h.b_j, h.c_j)`, four columns at a time
-    /// (one pass over the accumulators per four columns).
-    fn add_columns(&mut self, layer: &LayerData, js: &[usize], h: &Map) {
+    fn eval(&self, k: usize, p: Point2) -> f64 {
+        let (a, b, c) = self.at(k);
+        a * p[0] + b * p[1] + c
+    }
+}
+
+/// The kernel of [`Map::add_columns`]: four columns at a time (one pass over the
+/// accumulators per four columns), then the rest one by one. A [`WithSimd`] type rather
+/// than a closure, so that its loops are compiled inside [`vectorized`]'s wide function.
+struct AddColumns<'a> {
+    map: &'a mut Map,
+    layer: &'a LayerData,
+    js: &'a [usize],
+    h: &'a Map,
+}
+
+impl WithSimd for AddColumns<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { map, layer, js, h } = self;
         let mut chunks = js.chunks_exact(4);
-        let (a, b, c) = self.parts_mut();
+        let (a, b, c) = map.parts_mut();
         for q in &mut chunks {
             let (c0, c1, c2, c3) = (
                 layer.col(q[0]),
@@ -1061,13 +1099,62 @@ impl Map {
         }
         for &j in chunks.remainder() {
             let (ha, hb, hc) = h.at(j);
-            self.add_column(layer.col(j), ha, hb, hc);
+            let col = layer.col(j);
+            for (((a, b), c), &w) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).zip(col) {
+                *a += w * ha;
+                *b += w * hb;
+                *c += w * hc;
+            }
         }
     }
+}
 
-    fn eval(&self, k: usize, p: Point2) -> f64 {
-        let (a, b, c) = self.at(k);
-        a * p[0] + b * p[1] + c
+/// [`ClassifyOnBox`]: neuron active on the whole bounding box (beyond its tolerance).
+const BOX_ACTIVE: u8 = 1;
+/// [`ClassifyOnBox`]: neuron neither active nor inactive on the whole bounding box.
+const BOX_OPEN: u8 = 2;
+
+/// For every neuron `k` of a layer, on the box `centre ± half` of the `(a, b)` plane: its
+/// vertex tolerance `tol_k` (module documentation) and whether `z_k > tol_k` on the whole
+/// box ([`BOX_ACTIVE`]: `z_k(centre) - |a_k| half_a - |b_k| half_b > tol_k`), `z_k < -tol_k`
+/// on it (0), or neither ([`BOX_OPEN`]). Branch-free, so it vectorises.
+struct ClassifyOnBox<'a> {
+    map: &'a Map,
+    layer: &'a LayerData,
+    centre: Point2,
+    half: Point2,
+    tols: &'a mut [f64],
+    state: &'a mut [u8],
+}
+
+impl WithSimd for ClassifyOnBox<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            map,
+            layer,
+            centre,
+            half,
+            tols,
+            state,
+        } = self;
+        let (tf, scale) = (layer.tol_factor, map.scale);
+        let terms = map
+            .a()
+            .iter()
+            .zip(map.b())
+            .zip(map.c())
+            .zip(layer.row_l1.iter().zip(&layer.bias));
+        for ((((a, b), c), (l1, bias)), (tol, state)) in terms.zip(tols.iter_mut().zip(state)) {
+            let t = tf * (l1 * scale + bias.abs());
+            let zc = a * centre[0] + b * centre[1] + c;
+            let spread = a.abs() * half[0] + b.abs() * half[1];
+            let (on, off) = (zc - spread > t, zc + spread < -t);
+            *state = u8::from(on) | (u8::from(!on && !off) << 1);
+            *tol = t;
+        }
     }
 }
 
@@ -1111,6 +1198,51 @@ impl CutBits {
     }
 }
 
+/// Makes `v` at least `n` long (new entries zero).
+fn grow<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
+    if v.len() < n {
+        v.resize(n, T::default());
+    }
+}
+
+/// The buffers of one [`Run::process`] frame, reused by the frames that follow on the same
+/// thread: a frame takes one from the thread's stack on entry and puts it back on exit, so
+/// nested frames (the recursion, and rayon tasks run while a frame waits) never share one,
+/// and a thread holds about one per layer.
+#[derive(Default)]
+struct Workspace {
+    state: Vec<u8>,
+    tols_all: Vec<f64>,
+    open: Vec<usize>,
+    cuts: Vec<usize>,
+    tols: Vec<f64>,
+    z: Vec<f64>,
+    pieces: Vec<Piece>,
+    next: Vec<Piece>,
+    js: Vec<usize>,
+    child_js: Vec<usize>,
+    base_pattern: ActivationPattern,
+    child_pattern: ActivationPattern,
+    base: Map,
+    child: Map,
+}
+
+thread_local! {
+    static WORKSPACES: std::cell::RefCell<Vec<Workspace>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Workspace {
+    fn take() -> Self {
+        WORKSPACES
+            .with(|w| w.borrow_mut().pop())
+            .unwrap_or_default()
+    }
+
+    fn give(self) {
+        WORKSPACES.with(|w| w.borrow_mut().push(self));
+    }
+}
+
 /// The state of one run.
 struct Run<'a> {
     layers: Vec<LayerData>,
@@ -1141,6 +1273,23 @@ impl Run<'_> {
         if self.overflow.load(Ordering::Relaxed) {
             return;
         }
+        let mut ws = Workspace::take();
+        self.process_in(&mut ws, l, poly, area, map, pattern, out);
+        Workspace::give(ws);
+    }
+
+    /// [`Run::process`] with the buffers of `ws`.
+    #[allow(clippy::too_many_arguments)]
+    fn process_in(
+        &self,
+        ws: &mut Workspace,
+        l: usize,
+        poly: Vec<Point2>,
+        area: f64,
+        map: &Map,
+        pattern: &ActivationPattern,
+        out: &mut Vec<PlaneRegion>,
+    ) {
         let ld = &self.layers[l];
         let n = ld.n_out;
         // 1. Classify the layer's neurons on the polygon.
@@ -1153,22 +1302,42 @@ impl Run<'_> {
         }
         let centre = [0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])];
         let half = [0.5 * (hi[0] - lo[0]), 0.5 * (hi[1] - lo[1])];
-        let mean = vertex_mean(&poly);
-        let mut active = vec![false; n];
-        let mut cuts: Vec<usize> = Vec::new();
-        let mut tols: Vec<f64> = Vec::new();
-        for k in 0..n {
-            let tol = ld.tol(k, map.scale);
-            // Bounding-box test first: one evaluation decides most neurons.
-            let zc = map.eval(k, centre);
-            let spread = map.a()[k].abs() * half[0] + map.b()[k].abs() * half[1];
-            if zc - spread > tol {
-                active[k] = true;
+        // Bounding-box test first, for all neurons at once: one evaluation at the box's
+        // centre decides most of them. Then the neurons it leaves open are tested at the
+        // vertices. `js` collects the neurons active on the whole polygon.
+        // (Buffers only grow: the kernel and the compaction write every entry they read.)
+        grow(&mut ws.state, n);
+        grow(&mut ws.tols_all, n);
+        vectorized(ClassifyOnBox {
+            map,
+            layer: ld,
+            centre,
+            half,
+            tols: &mut ws.tols_all[..n],
+            state: &mut ws.state[..n],
+        });
+        // Branch-free compaction of the active and the open neurons, skipping eight
+        // inactive neurons (a zero word) at a time.
+        grow(&mut ws.js, n);
+        grow(&mut ws.open, n);
+        let (mut n_active, mut n_open) = (0, 0);
+        for (w, chunk) in ws.state[..n].chunks(8).enumerate() {
+            if chunk.len() == 8 && chunk.iter().all(|&s| s == 0) {
                 continue;
             }
-            if zc + spread < -tol {
-                continue;
+            for (t, &state) in chunk.iter().enumerate() {
+                let k = 8 * w + t;
+                ws.js[n_active] = k;
+                n_active += usize::from(state == BOX_ACTIVE);
+                ws.open[n_open] = k;
+                n_open += usize::from(state == BOX_OPEN);
             }
+        }
+
+        ws.cuts.clear();
+        ws.tols.clear();
+        for &k in &ws.open[..n_open] {
+            let tol = ws.tols_all[k];
             let (mut zlo, mut zhi) = (f64::INFINITY, f64::NEG_INFINITY);
             for &p in &poly {
                 let z = map.eval(k, p);
@@ -1176,35 +1345,37 @@ impl Run<'_> {
                 zhi = zhi.max(z);
             }
             if zhi > tol && zlo < -tol {
-                cuts.push(k);
-                tols.push(tol);
-            } else if zhi > tol {
-                active[k] = true;
-            } else if zlo >= -tol {
-                // Numerically zero on the whole polygon.
-                active[k] = map.eval(k, mean) > 0.0;
+                ws.cuts.push(k);
+                ws.tols.push(tol);
+            } else if zhi > tol
+                // Numerically zero on the whole polygon: the sign at the vertex mean.
+                || (zlo >= -tol && map.eval(k, vertex_mean(&poly)) > 0.0)
+            {
+                ws.js[n_active] = k;
+                n_active += 1;
             }
         }
         // 2. Split by the cutting neurons (two piece lists and one value buffer, reused).
-        let mut pieces = vec![Piece {
+        let mut pieces = std::mem::take(&mut ws.pieces);
+        let mut next = std::mem::take(&mut ws.next);
+        pieces.clear();
+        pieces.push(Piece {
             poly,
             area,
             cut_active: CutBits::default(),
-        }];
-        let mut next: Vec<Piece> = Vec::new();
-        let mut z: Vec<f64> = Vec::new();
-        for (&k, &tol) in cuts.iter().zip(&tols) {
+        });
+        for (&k, &tol) in ws.cuts.iter().zip(&ws.tols) {
             next.clear();
             for mut piece in pieces.drain(..) {
-                z.clear();
-                z.extend(piece.poly.iter().map(|&p| map.eval(k, p)));
-                let (zlo, zhi) = z
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                        (a.min(v), b.max(v))
-                    });
+                ws.z.clear();
+                ws.z.extend(piece.poly.iter().map(|&p| map.eval(k, p)));
+                let (zlo, zhi) =
+                    ws.z.iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                            (a.min(v), b.max(v))
+                        });
                 if zhi > tol && zlo < -tol {
-                    let (plus, minus) = split(&piece.poly, &z, tol);
+                    let (plus, minus) = split(&piece.poly, &ws.z, tol);
                     let (ap, am) = (polygon_area(&plus), polygon_area(&minus));
                     let plus_ok = plus.len() >= 3 && ap > area_floor(&plus);
                     let minus_ok = minus.len() >= 3 && am > area_floor(&minus);
@@ -1238,97 +1409,110 @@ impl Run<'_> {
             }
             std::mem::swap(&mut pieces, &mut next);
         }
+        ws.next = next;
         // 3. Freeze the layer and compose with the next one.
-        let mut base_pattern = pattern.clone();
-        for k in 0..n {
-            if active[k] {
-                base_pattern.set(self.starts[l] + k, true);
-            }
+        ws.base_pattern.clone_from(pattern);
+        let active = &ws.js[..n_active];
+        for &k in active {
+            ws.base_pattern.set(self.starts[l] + k, true);
         }
         let last = l + 1 == self.relu_layers;
         // The layer fed by this one: the next hidden layer, the output layer, or none when
         // this is the output layer (output ReLU).
         let next_layer = self.layers.get(l + 1);
-        let base = next_layer.map(|next_layer| {
-            let mut m = Map::with_bias(&next_layer.bias);
-            let mut s = 0.0_f64;
-            let mut js = Vec::with_capacity(n);
-            for j in 0..n {
-                if active[j] {
-                    js.push(j);
-                    let (ha, hb, hc) = map.at(j);
-                    s = s.max((ha.abs() + hb.abs()) * self.extent + hc.abs());
-                }
-            }
-            m.add_columns(next_layer, &js, map);
-            m.scale = s;
-            m
-        });
-        let child = |piece: &Piece| -> (ActivationPattern, Option<Map>) {
-            let mut p = base_pattern.clone();
-            let mut m = base.clone();
-            for (i, &k) in cuts.iter().enumerate() {
+        if let Some(next_layer) = next_layer {
+            ws.base.reset(&next_layer.bias);
+            ws.base.add_columns(next_layer, active, map);
+            ws.base.scale = active.iter().fold(0.0, |s, &j| {
+                let (ha, hb, hc) = map.at(j);
+                s.max((ha.abs() + hb.abs()) * self.extent + hc.abs())
+            });
+        }
+        // The pattern and (when there is a next layer) the next layer's map of a piece.
+        let mut m = std::mem::take(&mut ws.child);
+        // One piece: its map is the base itself (no copy).
+        let single = pieces.len() == 1;
+        if single {
+            std::mem::swap(&mut m, &mut ws.base);
+        }
+        let child = |piece: &Piece, js: &mut Vec<usize>, p: &mut ActivationPattern, m: &mut Map| {
+            p.clone_from(&ws.base_pattern);
+            js.clear();
+            for (i, &k) in ws.cuts.iter().enumerate() {
                 if piece.cut_active.get(i) {
                     p.set(self.starts[l] + k, true);
-                    if let (Some(m), Some(next_layer)) = (m.as_mut(), next_layer) {
-                        let (ha, hb, hc) = map.at(k);
-                        m.add_column(next_layer.col(k), ha, hb, hc);
-                        m.scale = m.scale.max((ha.abs() + hb.abs()) * self.extent + hc.abs());
-                    }
+                    js.push(k);
                 }
             }
-            (p, m)
+            if let Some(next_layer) = next_layer {
+                if !single {
+                    m.clone_from(&ws.base);
+                }
+                m.add_columns(next_layer, js, map);
+                for &k in js.iter() {
+                    let (ha, hb, hc) = map.at(k);
+                    m.scale = m.scale.max((ha.abs() + hb.abs()) * self.extent + hc.abs());
+                }
+            }
         };
+        let mut js = std::mem::take(&mut ws.child_js);
         if last {
-            for piece in pieces {
-                let (p, m) = child(&piece);
-                let output = match m {
-                    Some(m) => PlaneAffine {
+            for piece in pieces.drain(..) {
+                let mut p = ActivationPattern::default();
+                child(&piece, &mut js, &mut p, &mut m);
+                let output = if next_layer.is_some() {
+                    PlaneAffine {
                         slope: m.a().iter().zip(m.b()).map(|(&a, &b)| [a, b]).collect(),
                         offset: m.c().to_vec(),
-                    },
-                    None => {
-                        // Output ReLU: the output map is this layer's, masked.
-                        let on = |k: usize| p.get(self.starts[l] + k) == Some(true);
-                        PlaneAffine {
-                            slope: (0..n)
-                                .map(|k| {
-                                    if on(k) {
-                                        [map.a()[k], map.b()[k]]
-                                    } else {
-                                        [0.0; 2]
-                                    }
-                                })
-                                .collect(),
-                            offset: (0..n)
-                                .map(|k| if on(k) { map.c()[k] } else { 0.0 })
-                                .collect(),
-                        }
+                    }
+                } else {
+                    // Output ReLU: the output map is this layer's, masked.
+                    let on = |k: usize| p.get(self.starts[l] + k) == Some(true);
+                    PlaneAffine {
+                        slope: (0..n)
+                            .map(|k| {
+                                if on(k) {
+                                    [map.a()[k], map.b()[k]]
+                                } else {
+                                    [0.0; 2]
+                                }
+                            })
+                            .collect(),
+                        offset: (0..n)
+                            .map(|k| if on(k) { map.c()[k] } else { 0.0 })
+                            .collect(),
                     }
                 };
                 self.push_region(piece, p, output, out);
             }
         } else if pieces.len() > 1 && l < 2 {
             let parts: Vec<Vec<PlaneRegion>> = pieces
-                .into_par_iter()
+                .par_drain(..)
                 .map(|piece| {
-                    let (p, m) = child(&piece);
+                    let (mut js, mut p, mut m) =
+                        (Vec::new(), ActivationPattern::default(), Map::default());
+                    child(&piece, &mut js, &mut p, &mut m);
                     let mut v = Vec::new();
                     let a = piece.area;
-                    self.process(l + 1, piece.poly, a, &m.expect("composed"), &p, &mut v);
+                    self.process(l + 1, piece.poly, a, &m, &p, &mut v);
                     self.report(l + 1, a);
                     v
                 })
                 .collect();
             out.extend(parts.into_iter().flatten());
         } else {
-            for piece in pieces {
-                let (p, m) = child(&piece);
+            let mut p = std::mem::take(&mut ws.child_pattern);
+            for piece in pieces.drain(..) {
+                child(&piece, &mut js, &mut p, &mut m);
                 let a = piece.area;
-                self.process(l + 1, piece.poly, a, &m.expect("composed"), &p, out);
+                self.process(l + 1, piece.poly, a, &m, &p, out);
                 self.report(l + 1, a);
             }
+            ws.child_pattern = p;
         }
+        ws.child_js = js;
+        ws.child = m;
+        ws.pieces = pieces;
     }
 
     /// Progress at the end of a polygon of the first layer's partition.
@@ -1411,13 +1595,19 @@ pub fn plane_partition(
     }
     // The first layer's maps: W_1 u, W_1 v, W_1 c + b_1.
     let mut first = Map::with_bias(&layers[0].bias);
-    let mut scale = 0.0_f64;
-    for j in 0..plane.dim() {
-        let (u, v, c) = (plane.u[j], plane.v[j], plane.center[j]);
-        first.add_column(layers[0].col(j), u, v, c);
-        scale = scale.max((u.abs() + v.abs()) * extent + c.abs());
-    }
-    first.scale = scale;
+    let directions = Map {
+        coef: [&plane.u[..], &plane.v[..], &plane.center[..]].concat(),
+        n: plane.dim(),
+        scale: 0.0,
+    };
+    let all: Vec<usize> = (0..plane.dim()).collect();
+    first.add_columns(&layers[0], &all, &directions);
+    first.scale = (0..plane.dim())
+        .map(|j| {
+            let (u, v, c) = directions.at(j);
+            (u.abs() + v.abs()) * extent + c.abs()
+        })
+        .fold(0.0, f64::max);
     let poly = shape.polygon();
     let shape_area = shape.area();
     let run = Run {
