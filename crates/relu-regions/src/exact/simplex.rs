@@ -20,6 +20,10 @@
 //! reports [`Solve::Stalled`] (the caller then falls back to the interior-point solver).
 //! Rows should be normalised to unit norm: the tolerances are absolute.
 
+use pulp::{Simd, WithSimd};
+
+use crate::simd::vectorized;
+
 /// The outcome of [`maximize_from`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Solve {
@@ -126,6 +130,11 @@ impl Basis {
         v.copy_from_slice(a);
         let coef = &mut self.r[k * n..(k + 1) * n];
         coef.fill(0.0);
+        // Classical Gram-Schmidt, repeated when the first pass shrank the norm below
+        // `1/sqrt(2)` of it (the Daniel-Gragg-Kaufman-Stewart criterion; "twice is
+        // enough": after a second pass the vector is orthogonal to rounding level).
+        let scale = dot(a, a).sqrt();
+        let mut before = scale;
         for _ in 0..2 {
             for j in 0..k {
                 let q = &done[j * n..(j + 1) * n];
@@ -135,9 +144,13 @@ impl Basis {
                     *vi -= h * qi;
                 }
             }
+            let after = dot(v, v).sqrt();
+            if k == 0 || after >= std::f64::consts::FRAC_1_SQRT_2 * before {
+                break;
+            }
+            before = after;
         }
         let norm = dot(v, v).sqrt();
-        let scale = dot(a, a).sqrt();
         if norm <= TINY * scale.max(f64::MIN_POSITIVE) {
             return false;
         }
@@ -182,16 +195,10 @@ impl Basis {
 /// `max c.y` over `rows`, from the feasible point `y` (rows may be violated by rounding
 /// only).
 pub(crate) fn maximize_from(c: &[f64], rows: &Rows, y: Vec<f64>) -> Solve {
-    maximize_warm(c, rows, y, &mut Vec::new())
-}
-
-/// [`maximize_from`] with the rows `active` tight at `y` taken as the starting active set
-/// (warm start from an earlier optimum); on return `active` holds the final active set.
-pub(crate) fn maximize_warm(c: &[f64], rows: &Rows, y: Vec<f64>, active: &mut Vec<usize>) -> Solve {
     WORKSPACE.with(|w| {
         let mut w = w.borrow_mut();
         w.reset(rows.n, rows.len());
-        solve_in(&mut w, c, rows, y, active)
+        solve_in(&mut w, c, rows, y)
     })
 }
 
@@ -201,6 +208,10 @@ struct Workspace {
     is_active: Vec<bool>,
     slack: Vec<f64>,
     ap: Vec<f64>,
+    ratio: Vec<f64>,
+    /// The rows by columns: `a_k[j]` at `cols[j * m + k]` (for products with all rows at
+    /// once, vectorised across rows).
+    cols: Vec<f64>,
     p: Vec<f64>,
     lambda: Vec<f64>,
 }
@@ -215,6 +226,7 @@ impl Workspace {
         self.is_active.resize(m, false);
         self.slack.resize(m, 0.0);
         self.ap.resize(m, 0.0);
+        self.ratio.resize(m, 0.0);
         self.p.resize(n, 0.0);
         self.lambda.resize(n, 0.0);
     }
@@ -226,18 +238,113 @@ thread_local! {
         is_active: Vec::new(),
         slack: Vec::new(),
         ap: Vec::new(),
+        ratio: Vec::new(),
+        cols: Vec::new(),
         p: Vec::new(),
         lambda: Vec::new(),
     });
 }
 
-fn solve_in(
-    w: &mut Workspace,
-    c: &[f64],
-    rows: &Rows,
-    mut y: Vec<f64>,
-    active: &mut Vec<usize>,
-) -> Solve {
+/// `out[k] = a_k . v` for every row, from the rows by columns (`cols[j * m + k]`), summed
+/// over `j` in order (the same rounding as [`dot`] on the row).
+struct RowProducts<'a> {
+    cols: &'a [f64],
+    v: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl WithSimd for RowProducts<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { cols, v, out } = self;
+        let m = out.len();
+        out.fill(0.0);
+        if m == 0 {
+            return;
+        }
+        for (col, &vj) in cols.chunks_exact(m).zip(v) {
+            for (o, &a) in out.iter_mut().zip(col) {
+                *o += a * vj;
+            }
+        }
+    }
+}
+
+/// The ratio test's steps: `slack_k / ap_k` for the rows not active with `ap_k > floor`,
+/// infinity for the others; returns the smallest.
+struct Ratios<'a> {
+    is_active: &'a [bool],
+    slack: &'a [f64],
+    ap: &'a [f64],
+    floor: f64,
+    out: &'a mut [f64],
+}
+
+impl WithSimd for Ratios<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let Self {
+            is_active,
+            slack,
+            ap,
+            floor,
+            out,
+        } = self;
+        for (((o, &on), &s), &a) in out.iter_mut().zip(is_active).zip(slack).zip(ap) {
+            *o = if !on && a > floor {
+                s / a
+            } else {
+                f64::INFINITY
+            };
+        }
+        // Four running minima (a vectorisable reduction; no NaN can occur).
+        let mut lanes = [f64::INFINITY; 4];
+        let mut chunks = out.chunks_exact(4);
+        for q in &mut chunks {
+            for (l, &r) in lanes.iter_mut().zip(q) {
+                *l = l.min(r);
+            }
+        }
+        let tail = chunks
+            .remainder()
+            .iter()
+            .fold(f64::INFINITY, |s, &r| s.min(r));
+        lanes.iter().fold(tail, |s, &r| s.min(r))
+    }
+}
+
+/// The slacks after a step of length `step` (rows not active; clamped at zero: rounding
+/// only).
+struct Step<'a> {
+    is_active: &'a [bool],
+    slack: &'a mut [f64],
+    ap: &'a [f64],
+    step: f64,
+}
+
+impl WithSimd for Step<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            is_active,
+            slack,
+            ap,
+            step,
+        } = self;
+        for ((s, &a), &on) in slack.iter_mut().zip(ap).zip(is_active) {
+            let moved = (*s - step * a).max(0.0);
+            *s = if on { *s } else { moved };
+        }
+    }
+}
+
+fn solve_in(w: &mut Workspace, c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
     let n = rows.n;
     let m = rows.len();
     let c_norm = dot(c, c).sqrt().max(f64::MIN_POSITIVE);
@@ -246,19 +353,27 @@ fn solve_in(
         is_active,
         slack,
         ap,
+        ratio,
+        cols,
         p,
         lambda,
     } = w;
-    active.retain(|&k| {
-        let keep = k < m && !is_active[k] && basis.push(rows.row(k));
-        if keep {
-            is_active[k] = true;
+    // The active rows, in the order of the basis.
+    let mut active: Vec<usize> = Vec::with_capacity(n);
+    cols.resize(n * m, 0.0);
+    for (k, row) in rows.a.chunks_exact(n).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            cols[j * m + k] = v;
         }
-        keep
-    });
+    }
     // Slacks, updated along each step (and clamped at zero: rounding only).
-    for (k, s) in slack.iter_mut().enumerate() {
-        *s = rows.slack(k, &y).max(0.0);
+    vectorized(RowProducts {
+        cols,
+        v: &y,
+        out: ap,
+    });
+    for ((s, b), a) in slack.iter_mut().zip(&rows.b).zip(ap.iter()) {
+        *s = (b - a).max(0.0);
     }
     let cap = 50 * (n + 2) + 4 * m;
     let bland_after = 4 * (n + 2);
@@ -267,37 +382,40 @@ fn solve_in(
         basis.project_out(c, p);
         let p_norm = dot(p, p).sqrt();
         if p_norm > TINY * c_norm {
-            // Ratio test.
-            let mut best: Option<(usize, f64, f64)> = None;
-            for k in 0..m {
-                if is_active[k] {
-                    continue;
-                }
-                let a = dot(rows.row(k), p);
-                ap[k] = a;
-                if a <= TINY * p_norm {
-                    continue;
-                }
-                let step = slack[k] / a;
-                let better = match best {
-                    None => true,
-                    Some((_, s, b)) => step < s || (!bland && step == s && a > b),
-                };
-                if better {
-                    best = Some((k, step, a));
+            // Ratio test: the rows not active that `p` moves towards, the smallest step
+            // `slack / a_k . p` (ties: the largest rate, or under Bland's rule the
+            // smallest index).
+            vectorized(RowProducts {
+                cols,
+                v: p,
+                out: ap,
+            });
+            let floor = TINY * p_norm;
+            let step = vectorized(Ratios {
+                is_active,
+                slack,
+                ap,
+                floor,
+                out: ratio,
+            });
+            if step == f64::INFINITY {
+                return Solve::Unbounded;
+            }
+            let mut entering = m;
+            for (k, &r) in ratio.iter().enumerate() {
+                if r == step && (entering == m || (!bland && ap[k] > ap[entering])) {
+                    entering = k;
                 }
             }
-            let Some((entering, step, _)) = best else {
-                return Solve::Unbounded;
-            };
             for (yi, pi) in y.iter_mut().zip(p.iter()) {
                 *yi += step * pi;
             }
-            for k in 0..m {
-                if !is_active[k] {
-                    slack[k] = (slack[k] - step * ap[k]).max(0.0);
-                }
-            }
+            vectorized(Step {
+                is_active,
+                slack,
+                ap,
+                step,
+            });
             slack[entering] = 0.0;
             if !basis.push(rows.row(entering)) {
                 return Solve::Stalled;
@@ -320,8 +438,10 @@ fn solve_in(
         };
         is_active[active[i]] = false;
         active.remove(i);
-        basis.k = 0;
-        for &k in active.iter() {
+        // The basis of the rows before the leaving one is unchanged (Gram-Schmidt is
+        // sequential): only the later rows are orthogonalised again.
+        basis.k = i;
+        for &k in &active[i..] {
             if !basis.push(rows.row(k)) {
                 return Solve::Stalled;
             }
