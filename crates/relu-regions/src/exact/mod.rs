@@ -406,7 +406,18 @@ impl Shared<'_> {
         *self.bound_sum.lock().expect("lock") += bound;
     }
 
-    fn explore(&self, mut node: Node, depth: usize) {
+    fn explore(&self, node: Node, depth: usize) {
+        // Steps taken here, added to the shared count once (one atomic add per call
+        // rather than per neuron).
+        let mut steps = 0;
+        self.explore_counted(node, depth, &mut steps);
+        self.nodes.fetch_add(steps, Ordering::Relaxed);
+    }
+
+    fn explore_counted(&self, mut node: Node, depth: usize, steps: &mut u64) {
+        // The current layer's maps, held here so that deciding a neuron needs no
+        // reference-count traffic.
+        let mut maps = Arc::clone(&node.maps);
         loop {
             if self.failed.load(Ordering::Relaxed) {
                 return;
@@ -415,7 +426,7 @@ impl Shared<'_> {
                 self.bound_node(&node);
                 return;
             }
-            self.nodes.fetch_add(1, Ordering::Relaxed);
+            *steps += 1;
             if node.index == node.maps.width() {
                 // Layer done: move to the next layer or finish.
                 let next = node.layer + 1;
@@ -424,12 +435,13 @@ impl Shared<'_> {
                     return;
                 }
                 node.maps = Arc::new(self.next_layer_maps(&node));
+                maps = Arc::clone(&node.maps);
                 node.layer = next;
                 node.bbox_fresh = false;
                 node.index = 0;
                 continue;
             }
-            match self.decide(&mut node) {
+            match self.decide(&mut node, &maps) {
                 Decision::Fixed(active) => {
                     node.bits.push(active);
                     node.index += 1;
@@ -482,8 +494,9 @@ impl Shared<'_> {
         }
     }
 
-    fn decide(&self, node: &mut Node) -> Decision {
-        let maps = Arc::clone(&node.maps);
+    /// The state of neuron `node.index` of `maps` (the node's current layer) on the
+    /// node's polyhedron.
+    fn decide(&self, node: &mut Node, maps: &LayerMaps) -> Decision {
         let (g, c0) = maps.row(node.index);
         let l = node.layer;
         let i = node.index;

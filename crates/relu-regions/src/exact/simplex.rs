@@ -550,6 +550,68 @@ mod tests {
         }
     }
 
+    /// The row kernels on the dispatched path (AVX2 here) and on pulp's scalar fallback,
+    /// which other CPUs run: bit for bit equal (no fused operations in them).
+    #[test]
+    fn kernels_agree_with_the_scalar_fallback() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for trial in 0..100 {
+            let (n, m) = (rng.random_range(1..8), rng.random_range(1..70));
+            let cols: Vec<f64> = (0..n * m).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let v: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let is_active: Vec<bool> = (0..m).map(|_| rng.random_bool(0.2)).collect();
+            let slack: Vec<f64> = (0..m).map(|_| rng.random_range(0.0..1.0)).collect();
+            let run = |scalar: bool| {
+                let mut ap = vec![0.0; m];
+                let products = RowProducts {
+                    cols: &cols,
+                    v: &v,
+                    out: &mut ap,
+                };
+                if scalar {
+                    products.with_simd(pulp::Scalar::new());
+                } else {
+                    vectorized(products);
+                }
+                let mut ratio = vec![0.0; m];
+                let ratios = Ratios {
+                    is_active: &is_active,
+                    slack: &slack,
+                    ap: &ap,
+                    floor: 1e-3,
+                    out: &mut ratio,
+                };
+                let step = if scalar {
+                    ratios.with_simd(pulp::Scalar::new())
+                } else {
+                    vectorized(ratios)
+                };
+                let mut moved = slack.clone();
+                let update = Step {
+                    is_active: &is_active,
+                    slack: &mut moved,
+                    ap: &ap,
+                    step: step.min(1.0),
+                };
+                if scalar {
+                    update.with_simd(pulp::Scalar::new());
+                } else {
+                    vectorized(update);
+                }
+                (ap, ratio, step, moved)
+            };
+            let (wide, scalar) = (run(false), run(true));
+            assert_eq!(wide, scalar, "trial {trial}");
+            // And the products are the rows' dot products, the step the smallest ratio.
+            let (ap, ratio, step, _) = wide;
+            for k in 0..m {
+                let row: Vec<f64> = (0..n).map(|j| cols[j * m + k]).collect();
+                assert_eq!(ap[k], dot(&row, &v), "trial {trial}");
+            }
+            assert_eq!(step, ratio.iter().fold(f64::INFINITY, |s, &r| s.min(r)));
+        }
+    }
+
     /// Gaussian elimination with partial pivoting on the rows `idx` as equalities.
     fn solve_square(rows: &Rows, idx: &[usize]) -> Option<Vec<f64>> {
         let n = rows.n;

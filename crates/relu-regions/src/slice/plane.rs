@@ -1064,6 +1064,10 @@ impl Map {
 /// The kernel of [`Map::add_columns`]: four columns at a time (one pass over the
 /// accumulators per four columns), then the rest one by one. A [`WithSimd`] type rather
 /// than a closure, so that its loops are compiled inside [`vectorized`]'s wide function.
+/// Where the CPU has FMA the products are fused into the sums (one rounding instead of
+/// two: 6-10% faster on mnist-net_256x6 slices); elsewhere they are separate, so the
+/// composed maps can differ in their last bits between the two kinds of CPU, well within
+/// the vertex tolerances of the module documentation.
 struct AddColumns<'a> {
     map: &'a mut Map,
     layer: &'a LayerData,
@@ -1092,18 +1096,35 @@ impl WithSimd for AddColumns<'_> {
             let hc = [hs[0].2, hs[1].2, hs[2].2, hs[3].2];
             for (i, ((a, b), c)) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).enumerate() {
                 let w = [c0[i], c1[i], c2[i], c3[i]];
-                *a += (w[0] * ha[0] + w[1] * ha[1]) + (w[2] * ha[2] + w[3] * ha[3]);
-                *b += (w[0] * hb[0] + w[1] * hb[1]) + (w[2] * hb[2] + w[3] * hb[3]);
-                *c += (w[0] * hc[0] + w[1] * hc[1]) + (w[2] * hc[2] + w[3] * hc[3]);
+                if S::IS_SCALAR {
+                    *a += (w[0] * ha[0] + w[1] * ha[1]) + (w[2] * ha[2] + w[3] * ha[3]);
+                    *b += (w[0] * hb[0] + w[1] * hb[1]) + (w[2] * hb[2] + w[3] * hb[3]);
+                    *c += (w[0] * hc[0] + w[1] * hc[1]) + (w[2] * hc[2] + w[3] * hc[3]);
+                } else {
+                    let fused = |acc: f64, h: &[f64; 4]| {
+                        let acc = w[0].mul_add(h[0], acc);
+                        let acc = w[1].mul_add(h[1], acc);
+                        w[3].mul_add(h[3], w[2].mul_add(h[2], acc))
+                    };
+                    *a = fused(*a, &ha);
+                    *b = fused(*b, &hb);
+                    *c = fused(*c, &hc);
+                }
             }
         }
         for &j in chunks.remainder() {
             let (ha, hb, hc) = h.at(j);
             let col = layer.col(j);
             for (((a, b), c), &w) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).zip(col) {
-                *a += w * ha;
-                *b += w * hb;
-                *c += w * hc;
+                if S::IS_SCALAR {
+                    *a += w * ha;
+                    *b += w * hb;
+                    *c += w * hc;
+                } else {
+                    *a = w.mul_add(ha, *a);
+                    *b = w.mul_add(hb, *b);
+                    *c = w.mul_add(hc, *c);
+                }
             }
         }
     }
@@ -2503,5 +2524,67 @@ mod tests {
         let part = plane_partition(&net, &plane, Shape::disc(2.0), opts).unwrap();
         assert!(part.region_count() > 10);
         assert!((*done.lock().unwrap() - 1.0).abs() < 1e-9);
+    }
+
+    /// The kernels on the dispatched path (AVX2 and FMA here) against pulp's scalar
+    /// fallback, which other CPUs run: the box classification agrees exactly, the
+    /// composition (fused there, not here) to rounding.
+    #[test]
+    fn slice_kernels_agree_with_the_scalar_fallback() {
+        let mut rng = StdRng::seed_from_u64(5);
+        for trial in 0..50 {
+            let (n_in, n_out) = (rng.random_range(1..40), rng.random_range(1..40));
+            let cols: Vec<f64> = (0..n_in * n_out)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect();
+            let bias: Vec<f64> = (0..n_out).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let layer = LayerData {
+                n_out,
+                row_l1: (0..n_out)
+                    .map(|i| (0..n_in).map(|j| cols[j * n_out + i].abs()).sum())
+                    .collect(),
+                cols,
+                bias: bias.clone(),
+                tol_factor: 64.0 * (n_in as f64 + 1.0) * f64::EPSILON,
+            };
+            let h = Map {
+                coef: (0..3 * n_in).map(|_| rng.random_range(-2.0..2.0)).collect(),
+                n: n_in,
+                scale: 3.0,
+            };
+            let js: Vec<usize> = (0..n_in).filter(|_| rng.random_bool(0.7)).collect();
+            let (mut wide, mut scalar) = (Map::with_bias(&bias), Map::with_bias(&bias));
+            wide.add_columns(&layer, &js, &h);
+            AddColumns {
+                map: &mut scalar,
+                layer: &layer,
+                js: &js,
+                h: &h,
+            }
+            .with_simd(pulp::Scalar::new());
+            // Every entry is at most 1 + 2 |js| in magnitude (|w|, |bias| <= 1, |h| <= 2).
+            let size = 1.0 + 2.0 * js.len() as f64;
+            for (x, y) in wide.coef.iter().zip(&scalar.coef) {
+                assert!((x - y).abs() <= 1e-14 * size, "trial {trial}: {x} vs {y}");
+            }
+            let run = |scalar_path: bool| {
+                let (mut tols, mut state) = (vec![0.0; n_out], vec![0_u8; n_out]);
+                let kernel = ClassifyOnBox {
+                    map: &wide,
+                    layer: &layer,
+                    centre: [0.3, -0.2],
+                    half: [0.5, 0.25],
+                    tols: &mut tols,
+                    state: &mut state,
+                };
+                if scalar_path {
+                    kernel.with_simd(pulp::Scalar::new());
+                } else {
+                    vectorized(kernel);
+                }
+                (tols, state)
+            };
+            assert_eq!(run(true), run(false), "trial {trial}");
+        }
     }
 }
