@@ -335,6 +335,21 @@ fn ball_cut(ball: &crate::domain::Ball, x: &[f64], n: usize) -> Option<(Vec<f64>
     Some((a, rhs))
 }
 
+/// The optimal radius `value` of a Chebyshev program of [`chebyshev_center_fast`] and
+/// what it rests on: the active rows at the optimum (nonnegative multipliers) include,
+/// of the polyhedron's rows `rows`, only rows among the first `rows_used`. So `value` is
+/// an upper bound (up to the solver's rounding, about `1e-11` of the domain's size) on
+/// the Chebyshev radius inside the domain of any polyhedron that contains those first
+/// `rows_used` rows and the same extra row: `t <= value` follows from the active rows
+/// alone (a nonnegative combination of them is the objective), and the others (the
+/// extra row, the domain's rows, the radius cap, an L2 ball's tangent cuts) are valid for
+/// such a polyhedron too.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RadiusBound {
+    pub value: f64,
+    pub rows_used: usize,
+}
+
 /// Cutting planes before the fast path gives up on an L2 ball.
 const MAX_CUTS: usize = 60;
 
@@ -349,16 +364,19 @@ const MAX_CUTS: usize = 60;
 /// otherwise, so the caller's tests against `+-thin` decide exactly as the true radius
 /// would. `None` asks for the interior-point solver (no convergence, or disagreement
 /// beyond rounding on a polyhedral domain).
+///
+/// With the outcome comes the [`RadiusBound`] of the last program solved (none when the
+/// set is empty before solving).
 pub(crate) fn chebyshev_center_fast(
     rows: &simplex::Rows,
     extra: Option<(&[f64], f64)>,
     domain: &Domain,
     hint: Option<&[f64]>,
     thin: f64,
-) -> Option<ChebyshevOutcome> {
+) -> Option<(ChebyshevOutcome, Option<RadiusBound>)> {
     let d = domain.dim();
     let Some(mut program) = program_rows(rows, extra, Some(1.0)) else {
-        return Some(ChebyshevOutcome::Infeasible);
+        return Some((ChebyshevOutcome::Infeasible, None));
     };
     let polyhedron = program.len();
     push_domain_rows(&mut program, domain, Some(1.0));
@@ -379,11 +397,22 @@ pub(crate) fn chebyshev_center_fast(
         _ => None,
     };
     for cut in 0..=MAX_CUTS {
-        let simplex::Solve::Optimal { y: opt, value } =
-            simplex::maximize_from(&objective, &program, y)
+        let simplex::Solve::Optimal {
+            y: opt,
+            value,
+            active,
+        } = simplex::maximize_from(&objective, &program, y)
         else {
             return None;
         };
+        let bound = Some(RadiusBound {
+            value,
+            rows_used: active
+                .iter()
+                .filter(|&&k| k < rows.len())
+                .max()
+                .map_or(0, |&k| k + 1),
+        });
         let x = &opt[..d];
         let mut x_t = x.to_vec();
         x_t.push(0.0);
@@ -395,22 +424,31 @@ pub(crate) fn chebyshev_center_fast(
             if value - rho > 1e-9 * (size + value.abs()) {
                 return None;
             }
-            return Some(ChebyshevOutcome::Ball {
-                radius: rho,
-                center,
-            });
+            return Some((
+                ChebyshevOutcome::Ball {
+                    radius: rho,
+                    center,
+                },
+                bound,
+            ));
         };
         if rho > thin && (rho >= 0.5 * value || cut >= 8) {
-            return Some(ChebyshevOutcome::Ball {
-                radius: rho,
-                center,
-            });
+            return Some((
+                ChebyshevOutcome::Ball {
+                    radius: rho,
+                    center,
+                },
+                bound,
+            ));
         }
         if value <= -thin || (value <= thin && rho > -thin) {
-            return Some(ChebyshevOutcome::Ball {
-                radius: value,
-                center,
-            });
+            return Some((
+                ChebyshevOutcome::Ball {
+                    radius: value,
+                    center,
+                },
+                bound,
+            ));
         }
         let (a, rhs) = ball_cut(ball, x, d + 1)?;
         program.push(&a, rhs);
@@ -450,8 +488,9 @@ fn maximize_with_cuts(
     };
     let mut value = f64::INFINITY;
     for _ in 0..=8 {
-        let simplex::Solve::Optimal { y: opt, value: v } =
-            simplex::maximize_from(e, program, y.clone())
+        let simplex::Solve::Optimal {
+            y: opt, value: v, ..
+        } = simplex::maximize_from(e, program, y.clone())
         else {
             return None;
         };
@@ -546,6 +585,7 @@ mod tests {
     fn fast_path_agrees_with_the_interior_point_solver() {
         let mut rng = StdRng::seed_from_u64(31);
         let mut decided = [0usize; 3];
+        let mut certified = 0;
         for trial in 0..1500 {
             let d = rng.random_range(1..=5);
             let domain = random_domain(&mut rng, d, trial % 3);
@@ -584,7 +624,8 @@ mod tests {
                 normalised.push(&unit, b / n);
             }
             let extra = extra.map(|(a, b)| (a.as_slice(), *b));
-            let Some(fast) = chebyshev_center_fast(&normalised, extra, &domain, Some(&hint), thin)
+            let Some((fast, bound)) =
+                chebyshev_center_fast(&normalised, extra, &domain, Some(&hint), thin)
             else {
                 continue;
             };
@@ -615,6 +656,22 @@ mod tests {
                     "trial {trial}: fast {rf} vs clarabel {rc}"
                 );
                 decided[class(rc)] += 1;
+            }
+            // The radius bound rests on the first `rows_used` rows and the extra one: the
+            // true radius of that smaller program is at most the bound.
+            if let Some(bound) = bound {
+                let mut used: Vec<(Vec<f64>, f64)> = body[..bound.rows_used].to_vec();
+                if let Some((a, b)) = extra {
+                    used.push((a.to_vec(), b));
+                }
+                if let ChebyshevOutcome::Ball { radius, .. } = chebyshev_center(&used, &domain) {
+                    assert!(
+                        radius <= bound.value + 1e-7 * size,
+                        "trial {trial}: radius {radius} over the bound {}",
+                        bound.value
+                    );
+                    certified += 1;
+                }
             }
             if rf > thin {
                 // A certified witness: its true inradius is at least the radius reported.
@@ -652,5 +709,6 @@ mod tests {
         }
         // Every class occurs.
         assert!(decided.iter().all(|&n| n > 20), "{decided:?}");
+        assert!(certified > 500, "{certified}");
     }
 }

@@ -27,10 +27,14 @@ use crate::simd::vectorized;
 /// The outcome of [`maximize_from`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Solve {
-    /// An optimal vertex (or face point) and the optimal value.
+    /// An optimal vertex (or face point), the optimal value, and the rows active there
+    /// (their multipliers are nonnegative: `c` is a nonnegative combination of them, so
+    /// `value` is also the optimum over these rows alone, and an upper bound on the
+    /// optimum over any set of rows that contains them).
     Optimal {
         y: Vec<f64>,
         value: f64,
+        active: Vec<usize>,
     },
     Unbounded,
     /// No progress within the iteration cap.
@@ -434,7 +438,7 @@ fn solve_in(w: &mut Workspace, c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve
         };
         let Some(i) = leave else {
             let value = dot(c, &y);
-            return Solve::Optimal { y, value };
+            return Solve::Optimal { y, value, active };
         };
         is_active[active[i]] = false;
         active.remove(i);
@@ -471,7 +475,7 @@ mod tests {
         rows.push(&[-1.0, 0.0], 0.0);
         rows.push(&[0.0, -1.0], 0.0);
         match maximize_from(&[1.0, 1.0], &rows, vec![0.2, 0.3]) {
-            Solve::Optimal { y, value } => {
+            Solve::Optimal { y, value, .. } => {
                 assert!((value - 2.0).abs() < 1e-12, "{value}");
                 assert!((y[0] - 1.0).abs() < 1e-12 && (y[1] - 1.0).abs() < 1e-12);
             }
@@ -515,7 +519,7 @@ mod tests {
                 rows.push(&a, b);
             }
             let c: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
-            let Solve::Optimal { value, y } = maximize_from(&c, &rows, vec![0.0; n]) else {
+            let Solve::Optimal { value, y, .. } = maximize_from(&c, &rows, vec![0.0; n]) else {
                 panic!("trial {trial}: not optimal");
             };
             for k in 0..rows.len() {

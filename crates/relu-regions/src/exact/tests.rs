@@ -323,6 +323,62 @@ fn exact_count_between_sampling_and_local_bound() {
     }
 }
 
+/// Sides proven empty in one subtree and used in its sibling ([`EmptySide`]) change
+/// nothing: serial runs (which share them) equal runs where every node proves its own, in
+/// regions, degenerate events and affine maps, on random and degenerate networks in 3 to 6
+/// dimensions, over boxes and L-inf and L2 balls.
+#[test]
+fn shared_empty_sides_change_no_count() {
+    let mut rng = StdRng::seed_from_u64(48);
+    let mut saved = 0;
+    for trial in 0..300 {
+        let d = rng.random_range(3..=6);
+        let mut widths = vec![d];
+        for _ in 0..rng.random_range(1..=3) {
+            widths.push(rng.random_range(5..=10));
+        }
+        widths.push(1);
+        let init = if trial % 2 == 0 {
+            Init::PytorchDefault
+        } else {
+            Init::He
+        };
+        let base = random_network(&widths, init, false, &mut rng);
+        let net = if trial % 4 == 0 {
+            degenerate(&base, &mut rng)
+        } else {
+            base
+        };
+        let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let r = [0.2, 0.4, 0.6][trial % 4 % 3];
+        let domain = match trial % 3 {
+            0 => Domain::ball(c, r, Norm::L2).unwrap(),
+            1 => Domain::ball(c, r, Norm::LInf).unwrap(),
+            _ => Domain::boxed(
+                c.iter().map(|v| v - r).collect(),
+                c.iter().map(|v| v + 0.5 * r).collect(),
+            )
+            .unwrap(),
+        };
+        let options = EnumerationOptions {
+            affine_maps: true,
+            ..serial()
+        };
+        let run = |share: bool| {
+            enumerate_regions_sharing(&net, &domain, options, None, None, share).unwrap()
+        };
+        let (with, without) = (run(true), run(false));
+        assert_eq!(with.regions, without.regions, "trial {trial}");
+        assert_eq!(with.degenerate, without.degenerate, "trial {trial}");
+        assert_eq!(with.affine_maps, without.affine_maps, "trial {trial}");
+        assert_eq!(with.unverified, 0, "trial {trial}");
+        assert!(with.solves <= without.solves, "trial {trial}");
+        saved += without.solves - with.solves;
+    }
+    // The sharing did happen.
+    assert!(saved > 1000, "{saved}");
+}
+
 #[test]
 fn anytime_bound_is_sandwiched_and_limits_give_valid_intervals() {
     let mut rng = StdRng::seed_from_u64(46);
