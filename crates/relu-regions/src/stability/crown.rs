@@ -43,10 +43,12 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
+use pulp::{Simd, WithSimd};
 
 use super::interval::{affine_box, first_layer, relu_box};
 use super::{BoundPropagator, NeuronBounds, rounding_margin};
 use crate::domain::{Domain, Norm};
+use crate::simd::vectorized;
 
 /// CROWN bounds of every layer, intersected with interval bounds.
 pub(crate) fn crown_bounds(p: &BoundPropagator<'_>, domain: &Domain) -> NeuronBounds {
@@ -291,25 +293,23 @@ impl<'p, 'n> Backward<'p, 'n> {
                 } else {
                     (0.0, bm[j].abs())
                 };
-                let (offset, ej) = (bm[j] + wc, col_err[j]);
                 let out = coef
                     .col_mut(c)
                     .try_as_col_major_mut()
                     .expect("owned column")
                     .as_slice_mut();
-                let rows = col(&lambda, c)
-                    .iter()
-                    .zip(out.iter_mut())
-                    .zip(beta.iter_mut().zip(beta_abs.iter_mut()).zip(err.iter_mut()));
-                for ((&v, o), ((b, b_abs), e)) in rows {
-                    let v = f64::from(v);
-                    let (pos, neg) = (v.max(0.0), v.min(0.0));
-                    let cv = pos * s + neg * alpha;
-                    *b += pos * shift + cv * offset;
-                    *b_abs += pos * shift.abs() + cv.abs() * magnitude;
-                    *e += cv.abs() * ej;
-                    *o = cv as f32;
-                }
+                vectorized(Relax {
+                    lambda: col(&lambda, c),
+                    out,
+                    beta: &mut beta,
+                    beta_abs: &mut beta_abs,
+                    err: &mut err,
+                    slope: [s, alpha],
+                    shift,
+                    offset: bm[j] + wc,
+                    magnitude,
+                    col_err: col_err[j],
+                });
             }
             terms += cols.len();
             if m == 0 {
@@ -354,19 +354,11 @@ impl<'p, 'n> Backward<'p, 'n> {
         );
         // spread_i = r ||a_i||_2 (compressed L2 ball), or sum_t |a_it| half_t.
         let mut acc = vec![0.0f64; r2];
-        for t in 0..a.ncols() {
-            let at = col(&a, t);
-            if self.input.compressed {
-                for (s, &v) in acc.iter_mut().zip(at) {
-                    *s += f64::from(v) * f64::from(v);
-                }
-            } else {
-                let h = self.input.half[t];
-                for (s, &v) in acc.iter_mut().zip(at) {
-                    *s += f64::from(v).abs() * h;
-                }
-            }
-        }
+        vectorized(Spread {
+            a: &a,
+            half: (!self.input.compressed).then_some(&self.input.half[..]),
+            acc: &mut acc,
+        });
         let sup: Vec<f64> = (0..r2)
             .map(|i| {
                 let spread = match self.domain {
@@ -381,5 +373,158 @@ impl<'p, 'n> Backward<'p, 'n> {
         let upper = sup[..k].to_vec();
         let lower = sup[k..].iter().map(|v| -v).collect();
         (lower, upper)
+    }
+}
+
+/// One column of the backward step's relaxation: coefficients `v` on `h_m = relu(z_m)`
+/// become `cv = s v` (`v >= 0`) or `alpha v` (`v < 0`) on `z_m` (into `out`, in f32),
+/// with the bias and shift terms into `beta`, their magnitudes into `beta_abs`, and the
+/// f32 rounding weight into `err` (module documentation). A [`WithSimd`] kernel: its
+/// loop runs in AVX2 where the CPU has it, with the same operations in the same order.
+struct Relax<'a> {
+    lambda: &'a [f32],
+    out: &'a mut [f32],
+    beta: &'a mut [f64],
+    beta_abs: &'a mut [f64],
+    err: &'a mut [f64],
+    /// `[s, alpha]`.
+    slope: [f64; 2],
+    shift: f64,
+    offset: f64,
+    magnitude: f64,
+    col_err: f64,
+}
+
+impl WithSimd for Relax<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            lambda,
+            out,
+            beta,
+            beta_abs,
+            err,
+            slope: [s, alpha],
+            shift,
+            offset,
+            magnitude,
+            col_err,
+        } = self;
+        let rows = lambda
+            .iter()
+            .zip(out.iter_mut())
+            .zip(beta.iter_mut().zip(beta_abs.iter_mut()).zip(err.iter_mut()));
+        for ((&v, o), ((b, b_abs), e)) in rows {
+            let v = f64::from(v);
+            let (pos, neg) = (v.max(0.0), v.min(0.0));
+            let cv = pos * s + neg * alpha;
+            *b += pos * shift + cv * offset;
+            *b_abs += pos * shift.abs() + cv.abs() * magnitude;
+            *e += cv.abs() * col_err;
+            *o = cv as f32;
+        }
+    }
+}
+
+/// The spread of each row `a_i` of the input coefficients over the domain, summed over
+/// the columns into `acc`: `sum_t a_it^2` (compressed L2 ball; `half` none) or
+/// `sum_t |a_it| half_t`. A [`WithSimd`] kernel, like [`Relax`].
+struct Spread<'a> {
+    a: &'a Mat<f32>,
+    half: Option<&'a [f64]>,
+    acc: &'a mut [f64],
+}
+
+impl WithSimd for Spread<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { a, half, acc } = self;
+        for t in 0..a.ncols() {
+            let at = col(a, t);
+            match half {
+                None => {
+                    for (s, &v) in acc.iter_mut().zip(at) {
+                        *s += f64::from(v) * f64::from(v);
+                    }
+                }
+                Some(half) => {
+                    let h = half[t];
+                    for (s, &v) in acc.iter_mut().zip(at) {
+                        *s += f64::from(v).abs() * h;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+    /// The kernels on the dispatched path (AVX2 here) and on pulp's scalar fallback,
+    /// which other CPUs run: bit for bit equal (no fused operations in them).
+    #[test]
+    fn crown_kernels_agree_with_the_scalar_fallback() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for trial in 0..50 {
+            let (rows, cols) = (rng.random_range(1..70), rng.random_range(1..9));
+            let lambda: Vec<f32> = (0..rows).map(|_| rng.random_range(-2.0..2.0)).collect();
+            let start: Vec<f64> = (0..rows).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let a = Mat::<f32>::from_fn(rows, cols, |_, _| rng.random_range(-1.0..1.0));
+            let half: Vec<f64> = (0..cols).map(|_| rng.random_range(0.0..1.0)).collect();
+            let lo = rng.random_range(-1.0..0.5);
+            let hi = lo + rng.random_range(0.0..1.0);
+            let s = if lo >= 0.0 { 1.0 } else { hi / (hi - lo) };
+            let run = |scalar: bool| {
+                let mut out = vec![0.0f32; rows];
+                let (mut beta, mut beta_abs, mut err) =
+                    (start.clone(), start.clone(), start.clone());
+                let relax = Relax {
+                    lambda: &lambda,
+                    out: &mut out,
+                    beta: &mut beta,
+                    beta_abs: &mut beta_abs,
+                    err: &mut err,
+                    slope: [s, if hi >= -lo { 1.0 } else { 0.0 }],
+                    shift: -s * lo.min(0.0),
+                    offset: 0.3,
+                    magnitude: 0.7,
+                    col_err: 0.2,
+                };
+                let mut acc = [vec![0.0; rows], vec![0.0; rows]];
+                let [l2, boxed] = &mut acc;
+                let spreads = [
+                    Spread {
+                        a: &a,
+                        half: None,
+                        acc: l2,
+                    },
+                    Spread {
+                        a: &a,
+                        half: Some(&half),
+                        acc: boxed,
+                    },
+                ];
+                if scalar {
+                    relax.with_simd(pulp::Scalar::new());
+                    for k in spreads {
+                        k.with_simd(pulp::Scalar::new());
+                    }
+                } else {
+                    vectorized(relax);
+                    for k in spreads {
+                        vectorized(k);
+                    }
+                }
+                (out, beta, beta_abs, err, acc)
+            };
+            assert_eq!(run(true), run(false), "trial {trial}");
+        }
     }
 }
