@@ -339,11 +339,11 @@ fn ball_cut(ball: &crate::domain::Ball, x: &[f64], n: usize) -> Option<(Vec<f64>
 /// what it rests on: the active rows at the optimum (nonnegative multipliers) include,
 /// of the polyhedron's rows `rows`, only rows among the first `rows_used`. So `value` is
 /// an upper bound (up to the solver's rounding, about `1e-11` of the domain's size) on
-/// the Chebyshev radius inside the domain of any polyhedron that contains those first
-/// `rows_used` rows and the same extra row: `t <= value` follows from the active rows
-/// alone (a nonnegative combination of them is the objective), and the others (the
-/// extra row, the domain's rows, the radius cap, an L2 ball's tangent cuts) are valid for
-/// such a polyhedron too.
+/// the Chebyshev radius inside the domain of any polyhedron cut out by rows that include
+/// those first `rows_used` rows and the same extra row: `t <= value` follows from the
+/// active rows alone (a nonnegative combination of them is the objective), and the other
+/// active rows (the extra row, the domain's rows, the radius cap, an L2 ball's tangent
+/// cuts) hold for such a polyhedron too.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RadiusBound {
     pub value: f64,

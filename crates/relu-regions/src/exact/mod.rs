@@ -476,8 +476,10 @@ impl Shared<'_> {
         *self.bound_sum.lock().expect("lock") += bound;
     }
 
-    /// Explores `node`'s subtree; returns the sides proven empty there that hold for the
-    /// whole subtree of the node's parent split ([`EmptySide`]).
+    /// Explores `node`'s subtree, where the sides in `known` are proven empty; returns the
+    /// sides proven empty in it ([`EmptySide`]; those proven below a split of the subtree
+    /// only when they rest on the rows before that split). The caller keeps those that
+    /// hold on its own rows.
     fn explore(&self, node: Node, depth: usize, known: &Known<'_>) -> Vec<EmptySide> {
         // Steps taken here, added to the shared count once (one atomic add per call
         // rather than per neuron).
