@@ -1591,17 +1591,25 @@ pub fn plane_partition(
         .map(|layer| {
             let w = layer.weight();
             let (n_out, n_in) = (w.nrows(), w.ncols());
+            // Column by column (contiguous in faer's layout), the row sums in column
+            // order as well.
             let mut cols = Vec::with_capacity(n_in * n_out);
+            let mut row_l1 = vec![0.0; n_out];
             for j in 0..n_in {
-                cols.extend((0..n_out).map(|i| w[(i, j)]));
+                let start = cols.len();
+                match w.col(j).try_as_col_major() {
+                    Some(col) => cols.extend_from_slice(col.as_slice()),
+                    None => cols.extend((0..n_out).map(|i| w[(i, j)])),
+                }
+                for (l1, v) in row_l1.iter_mut().zip(&cols[start..]) {
+                    *l1 += v.abs();
+                }
             }
             LayerData {
                 n_out,
                 cols,
                 bias: layer.bias().to_vec(),
-                row_l1: (0..n_out)
-                    .map(|i| (0..n_in).map(|j| w[(i, j)].abs()).sum())
-                    .collect(),
+                row_l1,
                 tol_factor: 64.0 * (n_in as f64 + 1.0) * f64::EPSILON,
             }
         })
@@ -1710,20 +1718,19 @@ fn restricted_to_plane(net: &Network, plane: &Plane) -> Result<Network, NetworkE
     let first = &net.layers()[0];
     let w = first.weight();
     let n = w.nrows();
-    let mut w2 = Mat::<f64>::zeros(n, 2);
-    let mut bias = first.bias().to_vec();
-    for i in 0..n {
-        let (mut wu, mut wv, mut wc) = (0.0, 0.0, 0.0);
-        for j in 0..w.ncols() {
-            let wij = w[(i, j)];
-            wu += wij * plane.u[j];
-            wv += wij * plane.v[j];
-            wc += wij * plane.center[j];
+    // Column by column (contiguous in faer's layout); each sum still runs over `j` in
+    // order.
+    let (mut wu, mut wv, mut wc) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for j in 0..w.ncols() {
+        let (u, v, c) = (plane.u[j], plane.v[j], plane.center[j]);
+        for (i, wij) in w.col(j).iter().enumerate() {
+            wu[i] += wij * u;
+            wv[i] += wij * v;
+            wc[i] += wij * c;
         }
-        w2[(i, 0)] = wu;
-        w2[(i, 1)] = wv;
-        bias[i] += wc;
     }
+    let w2 = Mat::<f64>::from_fn(n, 2, |i, k| if k == 0 { wu[i] } else { wv[i] });
+    let bias: Vec<f64> = first.bias().iter().zip(&wc).map(|(b, c)| b + c).collect();
     let mut layers = vec![crate::network::Affine::new(w2, bias)?];
     layers.extend(net.layers()[1..].iter().cloned());
     Network::new(layers, net.output_relu())
