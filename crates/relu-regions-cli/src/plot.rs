@@ -237,6 +237,19 @@ where
             .map_err(err)?;
         Ok(())
     };
+    // A data point of class `class`: its colour, ringed in ink.
+    let class_dot = |(x, y): (i32, i32), class: usize| -> Result<()> {
+        let (r8, g8, b8) = CLASS_PALETTE[class % CLASS_PALETTE.len()];
+        root.draw(&Circle::new((x, y), px(3.2), RGBColor(r8, g8, b8).filled()))
+            .map_err(err)?;
+        root.draw(&Circle::new(
+            (x, y),
+            px(3.2),
+            ink.stroke_width((0.6 * u).round().max(1.0) as u32),
+        ))
+        .map_err(err)?;
+        Ok(())
+    };
     let grey = RGBColor(105, 105, 105);
     // Header.
     root.draw_text(&pic.title, &font(21.0, &ink), (px(28.0), px(16.0)))
@@ -353,17 +366,9 @@ where
     // Dots: class colours, ringed in white then ink so they stand out over any fill.
     for &(p, class) in &pic.dots {
         let (x, y) = to_px(p);
-        let (r8, g8, b8) = CLASS_PALETTE[class % CLASS_PALETTE.len()];
         root.draw(&Circle::new((x, y), px(4.2), WHITE.filled()))
             .map_err(err)?;
-        root.draw(&Circle::new((x, y), px(3.2), RGBColor(r8, g8, b8).filled()))
-            .map_err(err)?;
-        root.draw(&Circle::new(
-            (x, y),
-            px(3.2),
-            ink.stroke_width((0.6 * u).round().max(1.0) as u32),
-        ))
-        .map_err(err)?;
+        class_dot((x, y), class)?;
     }
     // Marks: the centre as a ringed dot, the other points as labelled diamonds.
     for (i, (p, label)) in pic.marks.iter().enumerate() {
@@ -569,20 +574,7 @@ where
     if !pic.dots.is_empty() {
         let classes = pic.dots.iter().map(|d| d.1).max().map_or(0, |m| m + 1);
         for c in 0..classes.min(CLASS_PALETTE.len()) {
-            let (r8, g8, b8) = CLASS_PALETTE[c];
-            let cx = px(x + 4.0 + 10.0 * c as f64);
-            root.draw(&Circle::new(
-                (cx, ly),
-                px(3.2),
-                RGBColor(r8, g8, b8).filled(),
-            ))
-            .map_err(err)?;
-            root.draw(&Circle::new(
-                (cx, ly),
-                px(3.2),
-                ink.stroke_width((0.6 * u).round().max(1.0) as u32),
-            ))
-            .map_err(err)?;
+            class_dot((px(x + 4.0 + 10.0 * c as f64), ly), c)?;
         }
         x += 10.0 * classes.min(CLASS_PALETTE.len()) as f64 + 6.0;
         root.draw_text(&pic.dots_label, &legend_font, (px(x), px(y)))

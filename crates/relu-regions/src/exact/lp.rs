@@ -525,7 +525,7 @@ pub(crate) fn bounding_box_fast(
     let d = domain.dim();
     let mut program = feasible_program(rows, domain, start)?;
     let (mut lo, mut hi) = (vec![0.0; d], vec![0.0; d]);
-    let mut y = start.to_vec();
+    let mut y = Vec::with_capacity(d);
     let mut e = vec![0.0; d];
     for j in 0..d {
         for s in [1.0, -1.0] {
