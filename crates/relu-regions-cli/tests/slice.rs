@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use relu_regions::slice::plane::{
-    Plane, PlaneOptions, PlanePartition, Shape, patterns_at, plane_partition, polygon_contains,
+    Plane, PlaneOptions, PlanePartition, Shape, patterns_at, plane_partition,
 };
 use relu_regions::{ActivationPattern, Network};
 use relu_regions_io::{LoadOptions, load_model, read_points};
@@ -226,7 +226,7 @@ fn slice_through_points_agrees_with_eval() {
                     .iter()
                     .map(|p| [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()])
                     .collect();
-                polygon_contains(&poly, at)
+                relu_regions::geometry::polygon::contains(&poly, at)
             })
             .collect();
         assert_eq!(holder.len(), 1, "point {k}");

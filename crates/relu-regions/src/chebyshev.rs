@@ -16,14 +16,13 @@
 //! the region's boundary ([`crate::distance`]): a ball that provably fits, within the
 //! solver's accuracy of the optimum, which is also reported.
 
-use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::SolverStatus;
 
 use crate::distance::BoundaryDistanceSolver;
 use crate::domain::Norm;
 use crate::error::NetworkError;
+use crate::exact::lp::conic::ConicProgram;
+use crate::geometry::HalfSpaces;
 use crate::network::Network;
 use crate::pattern::ActivationPattern;
 
@@ -51,11 +50,9 @@ pub fn inradius(
 ) -> Result<Inradius, NetworkError> {
     let map = net.local_affine_map_of(pattern)?;
     let d = net.input_dim();
-    let n = d + 1; // variables (y, rho)
-    let mut triplets_i = Vec::new();
-    let mut triplets_j = Vec::new();
-    let mut values = Vec::new();
-    let mut b = Vec::new();
+    // The region's half-spaces `-s_k (g_k / ||g_k||_*) . y <= s_k c_k / ||g_k||_*` (rows
+    // scaled by the dual norm, so that the radius `rho` enters each with coefficient 1).
+    let mut region = HalfSpaces::new(d);
     let mut bit = 0;
     for (g, c) in map.gradients.iter().zip(&map.offsets) {
         for i in 0..c.len() {
@@ -70,46 +67,29 @@ pub fn inradius(
             if dual == 0.0 {
                 continue;
             }
-            let r = b.len();
-            for (j, v) in row.iter().enumerate() {
-                if *v != 0.0 {
-                    triplets_i.push(r);
-                    triplets_j.push(j);
-                    values.push(-s * v / dual);
-                }
-            }
-            triplets_i.push(r);
-            triplets_j.push(d);
-            values.push(1.0);
-            b.push(s * c[i] / dual);
+            let a: Vec<f64> = row.iter().map(|v| -s * v / dual).collect();
+            region.push(&a, s * c[i] / dual);
         }
     }
-    if b.is_empty() {
+    if region.is_empty() {
         return Ok(Inradius::Unbounded);
     }
-    let m = b.len();
-    let a = CscMatrix::new_from_triplets(m, n, triplets_i, triplets_j, values);
-    let p = CscMatrix::zeros((n, n));
-    let mut q = vec![0.0; n];
+    // maximise rho over (y, rho): each half-space with rho's coefficient 1.
+    let mut program = ConicProgram::new(d, true);
+    for (a, b) in region.iter() {
+        program.row(a, 1.0, b);
+    }
+    let mut q = vec![0.0; d + 1];
     q[d] = -1.0;
-    let cones = [SupportedConeT::NonnegativeConeT(m)];
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .build()
-        .expect("valid settings");
-    let mut solver = match DefaultSolver::new(&p, &q, &a, &b, &cones, settings) {
-        Ok(s) => s,
-        Err(e) => {
-            return Ok(Inradius::Failed {
-                status: e.to_string(),
-            });
-        }
+    let cones = program.nonnegative_cone();
+    let (status, x) = match program.solve(&q, &cones) {
+        Ok(solved) => solved,
+        Err(status) => return Ok(Inradius::Failed { status }),
     };
-    solver.solve();
-    match solver.solution.status {
+    match status {
         SolverStatus::Solved | SolverStatus::AlmostSolved => {
-            let center = solver.solution.x[..d].to_vec();
-            let lp_optimum = solver.solution.x[d];
+            let center = x[..d].to_vec();
+            let lp_optimum = x[d];
             let z = net.pre_activations(&center)?;
             let exact = BoundaryDistanceSolver::new(net).solve(&center, &z, norm);
             if exact.pattern != *pattern {

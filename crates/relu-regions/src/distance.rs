@@ -26,6 +26,7 @@ use faer::{Accum, Mat, MatRef, Par};
 
 use crate::domain::Norm;
 use crate::error::NetworkError;
+use crate::linalg::{compress_rows, gather_rows};
 use crate::network::{Network, NeuronId};
 use crate::pattern::ActivationPattern;
 
@@ -306,42 +307,6 @@ impl<'a> BoundaryDistanceSolver<'a> {
             (id, value, g)
         })
     }
-}
-
-/// Rows `idx` of `m`.
-fn gather_rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
-    Mat::from_fn(idx.len(), m.ncols(), |k, j| m[(idx[k], j)])
-}
-
-/// A matrix `P'` with `P P^T = P' P'^T` (so equal row norms and equal products with any
-/// vector on the left) and `min(rows, cols)` columns: `P'= R^T` from `P^T = Q R`.
-pub(crate) fn compress_rows(p: MatRef<'_, f64>) -> Mat<f64> {
-    use faer::dyn_stack::{MemBuffer, MemStack};
-    use faer::linalg::qr::no_pivoting::factor;
-    let (rows, cols) = (p.nrows(), p.ncols());
-    let size = rows.min(cols);
-    if size == 0 {
-        return Mat::zeros(rows, 0);
-    }
-    let mut qr = p.transpose().to_owned();
-    let block = factor::recommended_block_size::<f64>(cols, rows);
-    let mut coeff = Mat::zeros(block, size);
-    let mut buffer = MemBuffer::new(factor::qr_in_place_scratch::<f64>(
-        cols,
-        rows,
-        block,
-        Par::Seq,
-        Default::default(),
-    ));
-    factor::qr_in_place(
-        qr.as_mut(),
-        coeff.as_mut(),
-        Par::Seq,
-        MemStack::new(&mut buffer),
-        Default::default(),
-    );
-    // R is the upper triangle of the first `size` rows; P' = R^T.
-    Mat::from_fn(rows, size, |i, k| if k <= i { qr[(k, i)] } else { 0.0 })
 }
 
 /// `W[:, A] P` where `P` holds the rows of the active neurons in order.

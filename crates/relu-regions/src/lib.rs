@@ -22,6 +22,8 @@ pub mod distance;
 pub mod domain;
 pub mod error;
 pub mod exact;
+pub mod geometry;
+mod linalg;
 pub mod network;
 pub mod pattern;
 pub mod random;

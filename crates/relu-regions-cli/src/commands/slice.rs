@@ -178,17 +178,6 @@ fn parse_pair(what: &str, text: &str, dim: usize) -> Result<(Vec<f64>, Vec<f64>)
     ))
 }
 
-/// The coordinates (a, b) of the projection of `x` onto the plane.
-fn coordinates(plane: &Plane, x: &[f64]) -> Point2 {
-    let dot = |p: &[f64], q: &[f64]| -> f64 { p.iter().zip(q).map(|(a, b)| a * b).sum() };
-    let d: Vec<f64> = x.iter().zip(plane.center()).map(|(a, c)| a - c).collect();
-    let (u, v) = (plane.u(), plane.v());
-    let (uu, uv, vv) = (dot(u, u), dot(u, v), dot(v, v));
-    let (du, dv) = (dot(&d, u), dot(&d, v));
-    let det = uu * vv - uv * uv;
-    [(du * vv - dv * uv) / det, (dv * uu - du * uv) / det]
-}
-
 /// The slice's plane as the arguments give it.
 struct ChosenPlane {
     plane: Plane,
@@ -257,7 +246,7 @@ fn plane_of(args: &Args, dim: usize) -> Result<ChosenPlane> {
     };
     let marks = marks
         .into_iter()
-        .map(|(x, label)| (coordinates(&plane, &x), label))
+        .map(|(x, label)| (plane.coordinates(&x), label))
         .collect();
     Ok(ChosenPlane {
         plane,
@@ -265,20 +254,6 @@ fn plane_of(args: &Args, dim: usize) -> Result<ChosenPlane> {
         directions,
         marks,
     })
-}
-
-/// Area of the slice predicted as each class.
-fn class_areas(part: &PlanePartition, decision: Decision) -> Vec<f64> {
-    let mut areas: Vec<f64> = Vec::new();
-    for region in &part.regions {
-        for (class, cell) in region.class_cells(decision) {
-            if areas.len() <= class {
-                areas.resize(class + 1, 0.0);
-            }
-            areas[class] += relu_regions::slice::plane::polygon_area(&cell);
-        }
-    }
-    areas
 }
 
 fn write_regions(part: &PlanePartition, decision: Decision, path: &Path) -> Result<()> {
@@ -442,7 +417,7 @@ pub fn run(args: &Args) -> Result<()> {
         decision: if args.argmin { "argmin" } else { "argmax" },
         decision_boundary_length: length,
         decision_boundary_segments: boundary.clone(),
-        class_areas: class_areas(&part, decision),
+        class_areas: part.class_areas(decision),
         centre_class,
         seconds,
         png: args.png.as_ref().map(|p| p.display().to_string()),

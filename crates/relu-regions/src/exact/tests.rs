@@ -3,9 +3,11 @@
 
 use super::*;
 use crate::domain::Norm;
+use crate::network::Affine;
 use crate::random::{Init, random_network};
 use crate::sample::distinct_sampled_patterns;
 use crate::testing::{degenerate, random_small_network};
+use faer::Mat;
 use rand::RngExt;
 
 /// Independent exact count in 2-D: clip the domain polygon by every neuron's line, layer
@@ -45,8 +47,8 @@ fn clip_patterns(net: &Network, polygon: Vec<[f64; 2]>, min_area: f64) -> Vec<(V
     // Pieces with their frozen maps of the current layer.
     let first = &net.layers()[0];
     /// A piece: polygon, frozen maps of the current layer, pattern so far.
-    type Piece = (Vec<[f64; 2]>, Mat<f64>, Vec<f64>, Vec<bool>);
-    let mut pieces: Vec<Piece> = vec![(
+    type ClipPiece = (Vec<[f64; 2]>, Mat<f64>, Vec<f64>, Vec<bool>);
+    let mut pieces: Vec<ClipPiece> = vec![(
         polygon,
         first.weight().to_owned(),
         first.bias().to_vec(),
@@ -472,7 +474,7 @@ fn box_tightening_and_polygon_clipping_keep_the_feasible_points() {
         let (lo0, hi0) = (lo.clone(), hi.clone());
         let a: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
         let b = rng.random_range(-1.0..1.0);
-        super::tighten_box(&mut lo, &mut hi, &a, b);
+        super::prefilter::tighten_box(&mut lo, &mut hi, &a, b);
         for j in 0..d {
             assert!(lo0[j] <= lo[j] && hi[j] <= hi0[j], "trial {trial}: widened");
             // Tight: a bound that moved is attained (the others at their best for the row).
@@ -525,7 +527,7 @@ fn box_tightening_and_polygon_clipping_keep_the_feasible_points() {
                 [hi0[0], hi0[1]],
                 [lo0[0], hi0[1]],
             ];
-            let clipped = super::clip(&square, [a[0], a[1]], b);
+            let clipped = crate::geometry::polygon::clip(&square, [a[0], a[1]], b);
             let area = |p: &[[f64; 2]]| -> f64 {
                 (0..p.len())
                     .map(|k| {

@@ -161,7 +161,7 @@ impl<'a> BoundPropagator<'a> {
             .map(|i| Norm::LInf.dual_of(&w.row(i).iter().copied().collect::<Vec<_>>()))
             .collect();
         let compressed_first = if w.nrows() < w.ncols() {
-            crate::distance::compress_rows(w)
+            crate::linalg::compress_rows(w)
         } else {
             w.to_owned()
         };

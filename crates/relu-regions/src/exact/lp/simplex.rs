@@ -22,6 +22,8 @@
 
 use pulp::{Simd, WithSimd};
 
+use crate::geometry::HalfSpaces;
+use crate::linalg::dot;
 use crate::simd::vectorized;
 
 /// The outcome of [`maximize_from`].
@@ -39,62 +41,6 @@ pub(crate) enum Solve {
     Unbounded,
     /// No progress within the iteration cap.
     Stalled,
-}
-
-/// Row-major rows `a` (`m x n`) and right-hand sides `b` of `a y <= b`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Rows {
-    pub n: usize,
-    pub a: Vec<f64>,
-    pub b: Vec<f64>,
-}
-
-impl Rows {
-    pub fn new(n: usize) -> Self {
-        Self {
-            n,
-            a: Vec::new(),
-            b: Vec::new(),
-        }
-    }
-
-    pub fn with_capacity(n: usize, rows: usize) -> Self {
-        Self {
-            n,
-            a: Vec::with_capacity(n * rows),
-            b: Vec::with_capacity(rows),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.b.len()
-    }
-
-    pub fn push(&mut self, a: &[f64], b: f64) {
-        debug_assert_eq!(a.len(), self.n);
-        self.a.extend_from_slice(a);
-        self.b.push(b);
-    }
-
-    /// The rows as `(a_k, b_k)` pairs.
-    pub fn pairs(&self) -> Vec<(Vec<f64>, f64)> {
-        (0..self.len())
-            .map(|k| (self.row(k).to_vec(), self.b[k]))
-            .collect()
-    }
-
-    pub fn row(&self, k: usize) -> &[f64] {
-        &self.a[k * self.n..(k + 1) * self.n]
-    }
-
-    /// `b_k - a_k . y`, the slack of row `k` at `y`.
-    pub fn slack(&self, k: usize, y: &[f64]) -> f64 {
-        self.b[k] - dot(self.row(k), y)
-    }
-}
-
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Relative size below which a direction or a row's component is zero.
@@ -198,16 +144,16 @@ impl Basis {
 
 /// `max c.y` over `rows`, from the feasible point `y` (rows may be violated by rounding
 /// only).
-pub(crate) fn maximize_from(c: &[f64], rows: &Rows, y: Vec<f64>) -> Solve {
+pub(crate) fn maximize_from(c: &[f64], rows: &HalfSpaces, y: Vec<f64>) -> Solve {
     WORKSPACE.with(|w| {
         let mut w = w.borrow_mut();
-        w.reset(rows.n, rows.len());
+        w.reset(rows.dim(), rows.len());
         solve_in(&mut w, c, rows, y)
     })
 }
 
 /// Buffers reused across solves on one thread (the solves are many and small).
-struct Workspace {
+struct SimplexWorkspace {
     basis: Basis,
     is_active: Vec<bool>,
     slack: Vec<f64>,
@@ -220,7 +166,7 @@ struct Workspace {
     lambda: Vec<f64>,
 }
 
-impl Workspace {
+impl SimplexWorkspace {
     fn reset(&mut self, n: usize, m: usize) {
         if self.basis.n != n {
             self.basis = Basis::new(n);
@@ -237,7 +183,7 @@ impl Workspace {
 }
 
 thread_local! {
-    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace {
+    static WORKSPACE: std::cell::RefCell<SimplexWorkspace> = std::cell::RefCell::new(SimplexWorkspace {
         basis: Basis::new(0),
         is_active: Vec::new(),
         slack: Vec::new(),
@@ -348,11 +294,11 @@ impl WithSimd for Step<'_> {
     }
 }
 
-fn solve_in(w: &mut Workspace, c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve {
-    let n = rows.n;
+fn solve_in(w: &mut SimplexWorkspace, c: &[f64], rows: &HalfSpaces, mut y: Vec<f64>) -> Solve {
+    let n = rows.dim();
     let m = rows.len();
     let c_norm = dot(c, c).sqrt().max(f64::MIN_POSITIVE);
-    let Workspace {
+    let SimplexWorkspace {
         basis,
         is_active,
         slack,
@@ -365,7 +311,7 @@ fn solve_in(w: &mut Workspace, c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve
     // The active rows, in the order of the basis.
     let mut active: Vec<usize> = Vec::with_capacity(n);
     cols.resize(n * m, 0.0);
-    for (k, row) in rows.a.chunks_exact(n).enumerate() {
+    for (k, row) in rows.rows_flat().chunks_exact(n).enumerate() {
         for (j, &v) in row.iter().enumerate() {
             cols[j * m + k] = v;
         }
@@ -376,7 +322,7 @@ fn solve_in(w: &mut Workspace, c: &[f64], rows: &Rows, mut y: Vec<f64>) -> Solve
         v: &y,
         out: ap,
     });
-    for ((s, b), a) in slack.iter_mut().zip(&rows.b).zip(ap.iter()) {
+    for ((s, b), a) in slack.iter_mut().zip(rows.rhs_all()).zip(ap.iter()) {
         *s = (b - a).max(0.0);
     }
     let cap = 50 * (n + 2) + 4 * m;
@@ -467,7 +413,7 @@ mod tests {
     #[test]
     fn box_corner_and_degenerate_rows() {
         // max x + y over the unit square, with a duplicated and a redundant row.
-        let mut rows = Rows::new(2);
+        let mut rows = HalfSpaces::new(2);
         rows.push(&[1.0, 0.0], 1.0);
         rows.push(&[0.0, 1.0], 1.0);
         rows.push(&[1.0, 0.0], 1.0);
@@ -482,7 +428,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Unbounded without the upper rows.
-        let mut open = Rows::new(2);
+        let mut open = HalfSpaces::new(2);
         open.push(&[-1.0, 0.0], 0.0);
         open.push(&[0.0, -1.0], 0.0);
         assert_eq!(
@@ -499,7 +445,7 @@ mod tests {
         for trial in 0..400 {
             let n = rng.random_range(1..=3);
             let m = rng.random_range(n + 1..=9);
-            let mut rows = Rows::new(n);
+            let mut rows = HalfSpaces::new(n);
             // A box keeps it bounded; random rows through a neighbourhood of 0.
             for j in 0..n {
                 let mut e = vec![0.0; n];
@@ -617,13 +563,13 @@ mod tests {
     }
 
     /// Gaussian elimination with partial pivoting on the rows `idx` as equalities.
-    fn solve_square(rows: &Rows, idx: &[usize]) -> Option<Vec<f64>> {
-        let n = rows.n;
+    fn solve_square(rows: &HalfSpaces, idx: &[usize]) -> Option<Vec<f64>> {
+        let n = rows.dim();
         let mut m: Vec<Vec<f64>> = idx
             .iter()
             .map(|&k| {
                 let mut r = rows.row(k).to_vec();
-                r.push(rows.b[k]);
+                r.push(rows.rhs(k));
                 r
             })
             .collect();

@@ -10,144 +10,15 @@
 //! `1e-8` relative, which sets the tolerance of the enumeration
 //! ([`super::EnumerationOptions::tolerance`]).
 
-use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+pub(crate) mod conic;
+pub(crate) mod simplex;
 
-use super::simplex;
+use clarabel::solver::SolverStatus;
+
 use crate::domain::{Domain, Norm};
-
-/// A conic program `min q.v  s.t.  A v + s = b, s in cones` under construction, over
-/// `v = x` (linear objective) or `v = (x, t)` (Chebyshev radius `t` as the last variable).
-struct Program {
-    d: usize,
-    with_radius: bool,
-    ti: Vec<usize>,
-    tj: Vec<usize>,
-    tv: Vec<f64>,
-    b: Vec<f64>,
-}
-
-impl Program {
-    fn new(d: usize, with_radius: bool) -> Self {
-        Self {
-            d,
-            with_radius,
-            ti: Vec::new(),
-            tj: Vec::new(),
-            tv: Vec::new(),
-            b: Vec::new(),
-        }
-    }
-
-    /// The row `coef . x + t_coef t <= rhs` (`t_coef` ignored without a radius).
-    fn row(&mut self, coef: &[f64], t_coef: f64, rhs: f64) {
-        let r = self.b.len();
-        for (j, &v) in coef.iter().enumerate() {
-            if v != 0.0 {
-                self.ti.push(r);
-                self.tj.push(j);
-                self.tv.push(v);
-            }
-        }
-        if self.with_radius && t_coef != 0.0 {
-            self.ti.push(r);
-            self.tj.push(self.d);
-            self.tv.push(t_coef);
-        }
-        self.b.push(rhs);
-    }
-
-    /// The polyhedron's rows (normalised to unit norm when a radius is fitted, so that
-    /// `t` is a Euclidean distance), the domain, and the cap `t <= size`. Returns the
-    /// cones, or `None` when a zero row has a negative right-hand side (the set is empty).
-    fn constraints(
-        &mut self,
-        rows: &[(Vec<f64>, f64)],
-        domain: &Domain,
-    ) -> Option<Vec<SupportedConeT<f64>>> {
-        for (a, rhs) in rows {
-            if self.with_radius {
-                let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-                if norm == 0.0 {
-                    if *rhs < 0.0 {
-                        return None;
-                    }
-                    continue;
-                }
-                let unit: Vec<f64> = a.iter().map(|v| v / norm).collect();
-                self.row(&unit, 1.0, rhs / norm);
-            } else {
-                self.row(a, 0.0, *rhs);
-            }
-        }
-        let (lo, hi): (Vec<f64>, Vec<f64>) = match domain {
-            Domain::Box(bx) => (bx.lo.clone(), bx.hi.clone()),
-            Domain::Ball(ball) if ball.norm == Norm::LInf => (
-                ball.center.iter().map(|c| c - ball.radius).collect(),
-                ball.center.iter().map(|c| c + ball.radius).collect(),
-            ),
-            Domain::Ball(_) => (Vec::new(), Vec::new()),
-        };
-        let mut e = vec![0.0; self.d];
-        for j in 0..lo.len() {
-            e[j] = 1.0;
-            self.row(&e, 1.0, hi[j]);
-            e[j] = -1.0;
-            self.row(&e, 1.0, -lo[j]);
-            e[j] = 0.0;
-        }
-        if self.with_radius {
-            // t <= size keeps the program bounded.
-            self.row(&vec![0.0; self.d], 1.0, radius_cap(domain));
-        }
-        let mut cones = Vec::new();
-        if !self.b.is_empty() {
-            cones.push(SupportedConeT::NonnegativeConeT(self.b.len()));
-        }
-        if let Domain::Ball(ball) = domain
-            && ball.norm == Norm::L2
-        {
-            // (r - t, x - c) in the second-order cone: s_0 = r - t, s_j = x_j - c_j with
-            // s = b - A v, so A = (0.., 1) and b = r for the first entry, A = -I, b = -c.
-            let r = self.b.len();
-            if self.with_radius {
-                self.ti.push(r);
-                self.tj.push(self.d);
-                self.tv.push(1.0);
-            }
-            self.b.push(ball.radius);
-            for j in 0..self.d {
-                self.ti.push(self.b.len());
-                self.tj.push(j);
-                self.tv.push(-1.0);
-                self.b.push(-ball.center[j]);
-            }
-            cones.push(SupportedConeT::SecondOrderConeT(self.d + 1));
-        }
-        Some(cones)
-    }
-
-    /// Solves `min q.v`; returns the status and the solution.
-    fn solve(
-        self,
-        q: &[f64],
-        cones: &[SupportedConeT<f64>],
-    ) -> Result<(SolverStatus, Vec<f64>), String> {
-        let n = q.len();
-        let a = CscMatrix::new_from_triplets(self.b.len(), n, self.ti, self.tj, self.tv);
-        let p = CscMatrix::zeros((n, n));
-        let settings = DefaultSettingsBuilder::default()
-            .verbose(false)
-            .build()
-            .expect("valid settings");
-        let mut solver =
-            DefaultSolver::new(&p, q, &a, &self.b, cones, settings).map_err(|e| e.to_string())?;
-        solver.solve();
-        Ok((solver.solution.status, solver.solution.x.clone()))
-    }
-}
+use crate::geometry::HalfSpaces;
+use crate::linalg::dot;
+use conic::ConicProgram;
 
 /// The outcome of [`maximize`].
 #[derive(Debug, Clone, PartialEq)]
@@ -160,8 +31,8 @@ pub enum LpOutcome {
 }
 
 /// `max e.x` over `{a_k . x <= b_k} ∩ domain`.
-pub fn maximize(e: &[f64], rows: &[(Vec<f64>, f64)], domain: &Domain) -> LpOutcome {
-    let mut program = Program::new(e.len(), false);
+pub fn maximize(e: &[f64], rows: &HalfSpaces, domain: &Domain) -> LpOutcome {
+    let mut program = ConicProgram::new(e.len(), false);
     let Some(cones) = program.constraints(rows, domain) else {
         return LpOutcome::Infeasible;
     };
@@ -196,9 +67,9 @@ pub enum ChebyshevOutcome {
 /// `a_k . x + t ||a_k||_2 <= b_k` and `B(x, t) ⊆ domain` (for a box, `lo_j + t <= x_j <=
 /// hi_j - t`; for an L2 ball, `||x - c|| + t <= r`, a second-order cone). Rows are
 /// normalised to unit norm for conditioning. `t` is capped at the domain's size.
-pub fn chebyshev_center(rows: &[(Vec<f64>, f64)], domain: &Domain) -> ChebyshevOutcome {
+pub fn chebyshev_center(rows: &HalfSpaces, domain: &Domain) -> ChebyshevOutcome {
     let d = domain.dim();
-    let mut program = Program::new(d, true);
+    let mut program = ConicProgram::new(d, true);
     let Some(cones) = program.constraints(rows, domain) else {
         return ChebyshevOutcome::Infeasible;
     };
@@ -219,7 +90,7 @@ pub fn chebyshev_center(rows: &[(Vec<f64>, f64)], domain: &Domain) -> ChebyshevO
 
 /// The cap on the Chebyshev radius that keeps its program bounded: the box's largest
 /// side or the ball's radius (at least the smallest positive number).
-fn radius_cap(domain: &Domain) -> f64 {
+pub(crate) fn radius_cap(domain: &Domain) -> f64 {
     match domain {
         Domain::Box(bx) => bx
             .lo
@@ -259,20 +130,20 @@ fn domain_inradius(domain: &Domain, x: &[f64]) -> f64 {
 /// each with the extra coefficient `t_coef` (1 for the Chebyshev radius, none without).
 /// `None` when a zero row has a negative right-hand side (the set is empty).
 fn program_rows(
-    rows: &simplex::Rows,
+    rows: &HalfSpaces,
     extra: Option<(&[f64], f64)>,
     t_coef: Option<f64>,
-) -> Option<simplex::Rows> {
-    let d = rows.n;
+) -> Option<HalfSpaces> {
+    let d = rows.dim();
     let n = d + usize::from(t_coef.is_some());
-    let mut out = simplex::Rows::with_capacity(n, rows.len() + 4 * d + 4);
+    let mut out = HalfSpaces::with_capacity(n, rows.len() + 4 * d + 4);
     let mut a = vec![0.0; n];
     if let Some(t) = t_coef {
         a[d] = t;
     }
     for k in 0..rows.len() {
         a[..d].copy_from_slice(rows.row(k));
-        out.push(&a, rows.b[k]);
+        out.push(&a, rows.rhs(k));
     }
     if let Some((row, rhs)) = extra {
         let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -293,7 +164,7 @@ fn program_rows(
 /// The domain's polyhedral rows (a box, an L-inf ball) or, for an L2 ball, the `2d`
 /// faces of its bounding cube (valid cuts `+-(x_j - c_j) + t <= r`), with the radius
 /// coefficient `t_coef`.
-fn push_domain_rows(out: &mut simplex::Rows, domain: &Domain, t_coef: Option<f64>) {
+fn push_domain_rows(out: &mut HalfSpaces, domain: &Domain, t_coef: Option<f64>) {
     let d = domain.dim();
     let (lo, hi): (Vec<f64>, Vec<f64>) = match domain {
         Domain::Box(bx) => (bx.lo.clone(), bx.hi.clone()),
@@ -302,7 +173,7 @@ fn push_domain_rows(out: &mut simplex::Rows, domain: &Domain, t_coef: Option<f64
             ball.center.iter().map(|c| c + ball.radius).collect(),
         ),
     };
-    let mut e = vec![0.0; out.n];
+    let mut e = vec![0.0; out.dim()];
     if let Some(t) = t_coef {
         e[d] = t;
     }
@@ -331,7 +202,7 @@ fn ball_cut(ball: &crate::domain::Ball, x: &[f64], n: usize) -> Option<(Vec<f64>
     if n > x.len() {
         a[x.len()] = 1.0;
     }
-    let rhs = ball.radius + simplex::dot(&a[..x.len()], &ball.center);
+    let rhs = ball.radius + dot(&a[..x.len()], &ball.center);
     Some((a, rhs))
 }
 
@@ -368,7 +239,7 @@ const MAX_CUTS: usize = 60;
 /// With the outcome comes the [`RadiusBound`] of the last program solved (none when the
 /// set is empty before solving).
 pub(crate) fn chebyshev_center_fast(
-    rows: &simplex::Rows,
+    rows: &HalfSpaces,
     extra: Option<(&[f64], f64)>,
     domain: &Domain,
     hint: Option<&[f64]>,
@@ -454,14 +325,14 @@ pub(crate) fn chebyshev_center_fast(
         program.push(&a, rhs);
         // Restart from the optimiser with the radius lowered onto the new cut.
         y = opt;
-        y[d] = y[d].min(rhs - simplex::dot(&a[..d], &y[..d]));
+        y[d] = y[d].min(rhs - dot(&a[..d], &y[..d]));
     }
     None
 }
 
 /// The program of [`bounding_box_fast`]: the polyhedron's rows and
 /// the domain's (for an L2 ball, its bounding cube), if `start` is feasible for them.
-fn feasible_program(rows: &simplex::Rows, domain: &Domain, start: &[f64]) -> Option<simplex::Rows> {
+fn feasible_program(rows: &HalfSpaces, domain: &Domain, start: &[f64]) -> Option<HalfSpaces> {
     let mut program = program_rows(rows, None, None)?;
     push_domain_rows(&mut program, domain, None);
     let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
@@ -477,7 +348,7 @@ fn feasible_program(rows: &simplex::Rows, domain: &Domain, start: &[f64]) -> Opt
 /// the optimiser lies in the ball. `None` when a run does not end optimal.
 fn maximize_with_cuts(
     e: &[f64],
-    program: &mut simplex::Rows,
+    program: &mut HalfSpaces,
     domain: &Domain,
     start: &[f64],
     y: &mut Vec<f64>,
@@ -500,8 +371,8 @@ fn maximize_with_cuts(
             return Some(value);
         };
         let (a, rhs) = ball_cut(ball, &opt, start.len())?;
-        let s0 = rhs - simplex::dot(&a, start);
-        let s1 = rhs - simplex::dot(&a, &opt);
+        let s0 = rhs - dot(&a, start);
+        let s1 = rhs - dot(&a, &opt);
         let theta = if s1 < 0.0 { s0 / (s0 - s1) } else { 1.0 };
         *y = start
             .iter()
@@ -518,7 +389,7 @@ fn maximize_with_cuts(
 /// runs of [`maximize_with_cuts`] on one program, each from `start`; cuts are shared. `None` asks for the
 /// interior-point solver.
 pub(crate) fn bounding_box_fast(
-    rows: &simplex::Rows,
+    rows: &HalfSpaces,
     domain: &Domain,
     start: &[f64],
 ) -> Option<(Vec<f64>, Vec<f64>)> {
@@ -614,7 +485,7 @@ mod tests {
             let hint: Vec<f64> = center.clone();
             // The last row goes in as the extra one; the others normalised, as nodes keep
             // them.
-            let mut normalised = simplex::Rows::new(d);
+            let mut normalised = HalfSpaces::new(d);
             let (extra, body) = rows
                 .split_last()
                 .map_or((None, &rows[..]), |(e, b)| (Some(e), b));
@@ -629,7 +500,8 @@ mod tests {
             else {
                 continue;
             };
-            let slow = chebyshev_center(&rows, &domain);
+            let all_rows = HalfSpaces::from_pairs(d, &rows);
+            let slow = chebyshev_center(&all_rows, &domain);
             let (rf, cf) = match &fast {
                 ChebyshevOutcome::Ball { radius, center } => (*radius, center.clone()),
                 other => panic!("trial {trial}: fast {other:?}"),
@@ -664,7 +536,9 @@ mod tests {
                 if let Some((a, b)) = extra {
                     used.push((a.to_vec(), b));
                 }
-                if let ChebyshevOutcome::Ball { radius, .. } = chebyshev_center(&used, &domain) {
+                if let ChebyshevOutcome::Ball { radius, .. } =
+                    chebyshev_center(&HalfSpaces::from_pairs(d, &used), &domain)
+                {
                     assert!(
                         radius <= bound.value + 1e-7 * size,
                         "trial {trial}: radius {radius} over the bound {}",
@@ -693,7 +567,7 @@ mod tests {
                         for s in [1.0, -1.0] {
                             let mut e = vec![0.0; d];
                             e[j] = s;
-                            let slow = match maximize(&e, &rows, &domain) {
+                            let slow = match maximize(&e, &all_rows, &domain) {
                                 LpOutcome::Optimal(v) => v,
                                 other => panic!("trial {trial}: {other:?}"),
                             };

@@ -1,0 +1,62 @@
+//! The anytime bound: what the region tree does not explore, it bounds.
+//!
+//! On a node's polyhedron `P` the network equals the *sub-network* whose first layer is the
+//! frozen map `(G, c)` of the node's layer followed by the later layers, so the local
+//! bound of that sub-network over the domain (a superset of `P`; CROWN stability,
+//! [`crate::bound::local_region_bound`]) bounds the regions of the node's subtree. With a
+//! region or time limit the unexplored nodes are bounded this way; with
+//! `exact_layers = k` every region of the first `k` layers is.
+
+use std::sync::Arc;
+
+use super::tree::{Node, Search};
+use crate::bound::local_region_bound;
+use crate::geometry::HalfSpaces;
+use crate::network::{Affine, Network};
+use crate::stability::{BoundPropagator, Method};
+
+impl Search<'_> {
+    /// Adds the local bound of the sub-network below `node` to the bound sum.
+    pub(super) fn bound_node(&self, node: &Node) {
+        let mut layers = vec![
+            Affine::new(node.maps.gt.transpose().to_owned(), node.maps.c.clone())
+                .expect("consistent shapes"),
+        ];
+        layers.extend(self.net.layers()[node.layer + 1..].iter().cloned());
+        let bound = match Network::new(layers, self.net.output_relu()) {
+            Ok(sub) => {
+                let p = BoundPropagator::new(&sub);
+                match local_region_bound(&p, self.domain, Method::Crown) {
+                    Ok(b) => b.local.0,
+                    Err(e) => {
+                        self.fail(e.to_string());
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                self.fail(e.to_string());
+                return;
+            }
+        };
+        *self.bound_sum.lock().expect("lock") += bound;
+    }
+
+    /// The anytime bound inside a region of the first `k` layers: the local bound of the
+    /// remaining layers, from the frozen map of layer `k`.
+    pub(super) fn bound_node_after_layer(&self, node: &Node) {
+        let maps = Arc::new(self.next_layer_maps(node));
+        let sub = Node {
+            layer: node.layer + 1,
+            index: 0,
+            bits: Vec::new(),
+            rows: HalfSpaces::new(self.net.input_dim()),
+            witnesses: Vec::new(),
+            bbox: None,
+            bbox_fresh: false,
+            polygon: None,
+            maps,
+        };
+        self.bound_node(&sub);
+    }
+}
