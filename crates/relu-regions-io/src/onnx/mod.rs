@@ -47,18 +47,19 @@
 //! input of any kind gives an [`OnnxError`] naming the node (`` `name` `` or `#index` when
 //! unnamed), the op, and the attribute, tensor or value at fault; it never panics.
 
+mod error;
 mod ops;
 mod tensor;
 mod write;
 
+pub(crate) use error::NodeCtx;
+pub use error::OnnxError;
 pub use write::write_onnx;
 
 use std::collections::HashMap;
-use std::fmt::Display;
 
 use prost::Message;
-use relu_regions::{Affine, Network, NetworkError};
-use thiserror::Error;
+use relu_regions::{Affine, Network};
 
 use crate::{LoadedModel, ModelFormat};
 
@@ -86,199 +87,6 @@ pub(crate) const MAX_COMPOSE_FLOPS: u128 = 1 << 38;
 /// The ops the loader lowers, for messages.
 pub const SUPPORTED_OPS: &str = "Gemm, MatMul, Add, Sub, Mul, Div, BatchNormalization, Conv, \
      Relu, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Constant";
-
-/// Why an ONNX model could not be lowered to a network. `node` is `` `name` `` or
-/// `#index` (0-based position in the graph) for an unnamed node.
-#[derive(Debug, Error)]
-pub enum OnnxError {
-    #[error("not an ONNX model: {0}")]
-    Decode(String),
-    #[error("not an ONNX model: the file has no graph")]
-    NoGraph,
-    #[error("graph input: {0}")]
-    Input(String),
-    #[error("graph output: {0}")]
-    Output(String),
-    #[error(
-        "node {node} ({op}): unsupported op{domain} (supported: {})",
-        SUPPORTED_OPS
-    )]
-    UnsupportedOp {
-        node: String,
-        op: String,
-        domain: String,
-    },
-    /// `message` reads `attribute = value: reason`.
-    #[error("node {node} ({op}): unsupported attribute {message}")]
-    UnsupportedAttribute {
-        node: String,
-        op: String,
-        attribute: &'static str,
-        message: String,
-    },
-    #[error("node {node} ({op}): {input} is missing")]
-    MissingInput {
-        node: String,
-        op: String,
-        input: String,
-    },
-    #[error(
-        "node {node} ({op}): input `{input}` is not an initializer, a Constant output or the running activation"
-    )]
-    MissingInitializer {
-        node: String,
-        op: String,
-        input: String,
-    },
-    #[error("node {node} ({op}): shape mismatch: {message}")]
-    ShapeMismatch {
-        node: String,
-        op: String,
-        message: String,
-    },
-    #[error("node {node} ({op}): the graph is not a chain: {message}")]
-    NotAChain {
-        node: String,
-        op: String,
-        message: String,
-    },
-    #[error("node {node} ({op}): not affine: {message}")]
-    NotAffine {
-        node: String,
-        op: String,
-        message: String,
-    },
-    #[error("node {node} ({op}): division by zero: entry {index} of `{tensor}` is 0")]
-    DivisionByZero {
-        node: String,
-        op: String,
-        tensor: String,
-        index: usize,
-    },
-    /// `message` starts with ``tensor `name`:``.
-    #[error("node {node} ({op}): {message}")]
-    BadTensor {
-        node: String,
-        op: String,
-        message: String,
-    },
-    #[error(
-        "node {node} ({op}): tensor `{tensor}` keeps its data in an external file (data_location EXTERNAL); \
-         external data is not supported: save the model with its weights inside \
-         (onnx.save(model, path, save_as_external_data=False))"
-    )]
-    ExternalData {
-        node: String,
-        op: String,
-        tensor: String,
-    },
-    #[error(
-        "node {node} ({op}): tensor `{tensor}` entry {index} is {value}; weights must be finite"
-    )]
-    NonFinite {
-        node: String,
-        op: String,
-        tensor: String,
-        index: usize,
-        value: f64,
-    },
-    #[error("node {node} ({op}): too large: {message}")]
-    TooLarge {
-        node: String,
-        op: String,
-        message: String,
-    },
-    #[error("node {node} ({op}): internal error: {message}")]
-    Internal {
-        node: String,
-        op: String,
-        message: String,
-    },
-    #[error("invalid network after lowering (layers numbered from 0): {0}")]
-    Network(#[from] NetworkError),
-}
-
-/// The node being lowered, for messages.
-#[derive(Debug, Clone)]
-pub(crate) struct NodeCtx {
-    /// `` `name` `` or `#index`.
-    pub label: String,
-    pub op: String,
-}
-
-impl NodeCtx {
-    fn new(node: &NodeProto, index: usize) -> Self {
-        let label = if node.name().is_empty() {
-            format!("#{index}")
-        } else {
-            format!("`{}`", node.name())
-        };
-        Self {
-            label,
-            op: node.op_type().to_string(),
-        }
-    }
-
-    pub(crate) fn shape(&self, message: impl Into<String>) -> OnnxError {
-        OnnxError::ShapeMismatch {
-            node: self.label.clone(),
-            op: self.op.clone(),
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn chain(&self, message: impl Into<String>) -> OnnxError {
-        OnnxError::NotAChain {
-            node: self.label.clone(),
-            op: self.op.clone(),
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn attribute(
-        &self,
-        attribute: &'static str,
-        value: impl Display,
-        reason: impl Into<String>,
-    ) -> OnnxError {
-        OnnxError::UnsupportedAttribute {
-            node: self.label.clone(),
-            op: self.op.clone(),
-            attribute,
-            message: format!("{attribute} = {value}: {}", reason.into()),
-        }
-    }
-
-    pub(crate) fn too_large(
-        &self,
-        what: impl Display,
-        entries: u128,
-        unit: &str,
-        limit: u128,
-    ) -> OnnxError {
-        OnnxError::TooLarge {
-            node: self.label.clone(),
-            op: self.op.clone(),
-            message: format!("{what} needs {entries} {unit}, more than the limit of {limit}"),
-        }
-    }
-
-    pub(crate) fn bad_tensor(&self, tensor: &str, message: impl Into<String>) -> OnnxError {
-        OnnxError::BadTensor {
-            node: self.label.clone(),
-            op: self.op.clone(),
-            message: format!("tensor `{tensor}`: {}", message.into()),
-        }
-    }
-
-    pub(crate) fn internal(&self, message: &str) -> OnnxError {
-        OnnxError::Internal {
-            node: self.label.clone(),
-            op: self.op.clone(),
-            message: message.to_string(),
-        }
-    }
-}
 
 /// Loads an ONNX model from its bytes (see the module documentation for what is
 /// supported).
@@ -538,23 +346,25 @@ impl Lowering<'_> {
                 Lowered::Shape(self.shape.clone())
             }
             "Dropout" => {
-                let l = ops::dropout(&ctx, &inputs, &self.shape)?;
+                let l = ops::shape::dropout(&ctx, &inputs, &self.shape)?;
                 self.folded.push(format!(
                     "Dropout {} removed (the identity at inference)",
                     ctx.label
                 ));
                 l
             }
-            "Flatten" => ops::flatten(&ctx, node, &inputs, &self.shape)?,
-            "Reshape" => ops::reshape(&ctx, node, &inputs, &self.shape)?,
-            "Squeeze" => ops::squeeze(&ctx, node, &inputs, &self.shape)?,
-            "Unsqueeze" => ops::unsqueeze(&ctx, node, &inputs, &self.shape)?,
-            "Add" | "Sub" | "Mul" | "Div" => ops::arithmetic(&ctx, &inputs, &self.shape)?,
-            "BatchNormalization" => ops::batch_norm(&ctx, node, &inputs, &self.shape)?,
-            "Gemm" => ops::gemm(&ctx, node, &inputs, &self.shape)?,
-            "MatMul" => ops::matmul(&ctx, &inputs, &self.shape)?,
+            "Flatten" => ops::shape::flatten(&ctx, node, &inputs, &self.shape)?,
+            "Reshape" => ops::shape::reshape(&ctx, node, &inputs, &self.shape)?,
+            "Squeeze" => ops::shape::squeeze(&ctx, node, &inputs, &self.shape)?,
+            "Unsqueeze" => ops::shape::unsqueeze(&ctx, node, &inputs, &self.shape)?,
+            "Add" | "Sub" | "Mul" | "Div" => {
+                ops::elementwise::arithmetic(&ctx, &inputs, &self.shape)?
+            }
+            "BatchNormalization" => ops::elementwise::batch_norm(&ctx, node, &inputs, &self.shape)?,
+            "Gemm" => ops::dense::gemm(&ctx, node, &inputs, &self.shape)?,
+            "MatMul" => ops::dense::matmul(&ctx, &inputs, &self.shape)?,
             "Conv" => {
-                let (l, note) = ops::conv(&ctx, node, &inputs, &self.shape)?;
+                let (l, note) = ops::conv::conv(&ctx, node, &inputs, &self.shape)?;
                 self.folded.push(note);
                 l
             }
