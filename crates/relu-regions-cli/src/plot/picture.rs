@@ -1,23 +1,16 @@
-//! Pictures of 2-D slices, and the study's charts: PNG and SVG with plotters, the font
-//! embedded.
-//!
-//! A [`Picture`] is a partition of a planar shape into activation regions (a slice, or the
-//! input square of a network with 2-D inputs), optionally with class-coloured dots on top;
-//! [`BandChart`] draws medians with quartile bands against epoch; [`DistributionChart`]
-//! draws box plots with the points on top. One drawing routine serves both backends. The PNG is drawn at three times its size and
-//! box-filtered down (plotters' bitmap backend draws without anti-aliasing), so edges and
-//! text come out smooth; the SVG is drawn at its size.
+//! The picture of a planar partition ([`Picture`]): the regions filled, their edges, the
+//! shape's outline, the decision boundary, points and marks, axes, a header above and a
+//! one-line legend below.
 
-use std::path::Path;
-use std::sync::Once;
-
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use plotters::backend::DrawingBackend;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{FontStyle, RGBAColor, RGBColor};
+use plotters::style::{RGBAColor, RGBColor};
 use relu_regions::slice::plane::{Decision, PlanePartition, Point2, Shape};
+
+use super::{CLASS_PALETTE, REGION_PALETTE, class_color, viridis};
 
 /// How regions are filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,81 +48,23 @@ pub struct Picture<'a> {
     pub size: u32,
 }
 
-static FONT: Once = Once::new();
-
-pub(crate) fn register_font() {
-    FONT.call_once(|| {
-        // The bytes are a valid TrueType font (checked by the tests).
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            include_bytes!("../assets/DejaVuSans.ttf"),
-        );
-    });
-}
-
-/// ColorBrewer Set3 without its grey and its strong yellow: light, distinct, pleasant.
-const REGION_PALETTE: [(u8, u8, u8); 10] = [
-    (141, 211, 199),
-    (255, 237, 160),
-    (190, 186, 218),
-    (251, 128, 114),
-    (128, 177, 211),
-    (253, 180, 98),
-    (179, 222, 105),
-    (252, 205, 229),
-    (188, 128, 189),
-    (204, 235, 197),
-];
-
-/// Matplotlib's tab10: the class colours (lightened for fills).
-const CLASS_PALETTE: [(u8, u8, u8); 10] = [
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-];
-
-/// Mixes `c` with white: `t = 0` is `c`, `t = 1` white.
-fn lighten((r, g, b): (u8, u8, u8), t: f64) -> RGBColor {
-    let m = |x: u8| (f64::from(x) + (255.0 - f64::from(x)) * t).round() as u8;
-    RGBColor(m(r), m(g), m(b))
-}
-
-fn class_color(c: usize) -> RGBColor {
-    let (r, g, b) = CLASS_PALETTE[c % CLASS_PALETTE.len()];
-    if c < CLASS_PALETTE.len() {
-        lighten((r, g, b), 0.35)
-    } else {
-        lighten((r, g, b), 0.6)
+/// A one-line description of the shape for titles.
+pub fn shape_name(shape: &Shape) -> String {
+    match *shape {
+        Shape::Square { half_width } => format!("square [-{half_width}, {half_width}]^2"),
+        Shape::Disc {
+            radius,
+            vertices,
+            circumscribed,
+        } => format!(
+            "disc r = {radius} ({vertices}-gon, {})",
+            if circumscribed {
+                "circumscribed"
+            } else {
+                "inscribed"
+            }
+        ),
     }
-}
-
-/// Viridis, by linear interpolation between 9 samples of the map; `t` in `[0, 1]`.
-fn viridis(t: f64) -> RGBColor {
-    const V: [(f64, f64, f64); 9] = [
-        (68.0, 1.0, 84.0),
-        (71.0, 44.0, 122.0),
-        (59.0, 81.0, 139.0),
-        (44.0, 113.0, 142.0),
-        (33.0, 144.0, 141.0),
-        (39.0, 173.0, 129.0),
-        (92.0, 200.0, 99.0),
-        (170.0, 220.0, 50.0),
-        (253.0, 231.0, 37.0),
-    ];
-    let x = t.clamp(0.0, 1.0) * (V.len() - 1) as f64;
-    let i = (x.floor() as usize).min(V.len() - 2);
-    let f = x - i as f64;
-    let (a, b) = (V[i], V[i + 1]);
-    let m = |p: f64, q: f64| (p + (q - p) * f).round() as u8;
-    RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
 }
 
 /// Palette indices for the regions: each region prefers the colour its pattern hashes
@@ -152,19 +87,6 @@ fn region_colors(partition: &PlanePartition) -> Vec<usize> {
             .unwrap_or(want);
     }
     color
-}
-
-/// `12345` as `12 345`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('\u{2009}');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// A tick label: short, no trailing zeros.
@@ -207,7 +129,11 @@ fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 }
 
 /// The drawing, at `k` device pixels per picture pixel.
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, pic: &Picture<'_>, k: f64) -> Result<()>
+pub(super) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pic: &Picture<'_>,
+    k: f64,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -642,392 +568,12 @@ fn class_count(partition: &PlanePartition) -> usize {
         .map_or(0, |r| r.output.offset.len().max(2))
 }
 
-/// Writes the picture as PNG (supersampled 3x, then box-filtered).
-pub fn write_png(pic: &Picture<'_>, path: &Path) -> Result<()> {
-    register_font();
-    const K: u32 = 3;
-    let (w, h) = (pic.size, pic.size);
-    let mut big = vec![0u8; (w * K * h * K * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut big, (w * K, h * K)).into_drawing_area();
-        draw(&root, pic, f64::from(K))?;
-        root.present().map_err(|e| anyhow!("drawing: {e:?}"))?;
-    }
-    let mut small = vec![0u8; (w * h * 3) as usize];
-    let row = (w * K * 3) as usize;
-    for y in 0..h as usize {
-        for x in 0..w as usize {
-            for c in 0..3 {
-                let mut s = 0u32;
-                for dy in 0..K as usize {
-                    for dx in 0..K as usize {
-                        s += u32::from(
-                            big[(y * K as usize + dy) * row + (x * K as usize + dx) * 3 + c],
-                        );
-                    }
-                }
-                small[(y * w as usize + x) * 3 + c] = ((s + K * K / 2) / (K * K)) as u8;
-            }
-        }
-    }
-    let mut backend = BitMapBackend::new(path, (w, h));
-    backend
-        .blit_bitmap((0, 0), (w, h), &small)
-        .map_err(|e| anyhow!("{e:?}"))?;
-    backend
-        .present()
-        .map_err(|e| anyhow!("{e:?}"))
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-/// Writes the picture as SVG.
-pub fn write_svg(pic: &Picture<'_>, path: &Path) -> Result<()> {
-    register_font();
-    let root = SVGBackend::new(path, (pic.size, pic.size)).into_drawing_area();
-    draw(&root, pic, 1.0)?;
-    root.present()
-        .map_err(|e| anyhow!("{e:?}"))
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-/// A one-line description of the shape for titles.
-pub fn shape_name(shape: &Shape) -> String {
-    match *shape {
-        Shape::Square { half_width } => format!("square [-{half_width}, {half_width}]^2"),
-        Shape::Disc {
-            radius,
-            vertices,
-            circumscribed,
-        } => format!(
-            "disc r = {radius} ({vertices}-gon, {})",
-            if circumscribed {
-                "circumscribed"
-            } else {
-                "inscribed"
-            }
-        ),
-    }
-}
-
-/// One series of a band chart: a median line with a quartile band.
-pub struct BandSeries {
-    pub label: String,
-    pub color: RGBColor,
-    /// Per x: (x, q1, median, q3).
-    pub points: Vec<(f64, f64, f64, f64)>,
-}
-
-/// A line chart of medians with quartile bands (e.g. a metric against epoch per point set).
-pub struct BandChart {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub series: Vec<BandSeries>,
-}
-
-fn draw_band_chart<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    chart: &BandChart,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
-    let all: Vec<&(f64, f64, f64, f64)> = chart.series.iter().flat_map(|s| &s.points).collect();
-    let finite = |v: f64| v.is_finite();
-    let x_max = all.iter().map(|p| p.0).fold(1.0, f64::max);
-    let y_lo = all
-        .iter()
-        .map(|p| p.1)
-        .filter(|v| finite(*v))
-        .fold(f64::INFINITY, f64::min);
-    let y_hi = all
-        .iter()
-        .map(|p| p.3)
-        .filter(|v| finite(*v))
-        .fold(f64::NEG_INFINITY, f64::max);
-    let (y_lo, y_hi) = if y_lo.is_finite() && y_hi > y_lo {
-        (y_lo.min(0.0), y_hi * 1.05)
-    } else {
-        (0.0, 1.0)
-    };
-    let mut c = ChartBuilder::on(root)
-        .caption(&chart.title, ("sans-serif", 18.0))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_max, y_lo..y_hi)
-        .map_err(|e| anyhow!("{e:?}"))?;
-    c.configure_mesh()
-        .x_desc(chart.x_label.as_str())
-        .y_desc(chart.y_label.as_str())
-        .label_style(("sans-serif", 12.0))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    for s in &chart.series {
-        let pts: Vec<&(f64, f64, f64, f64)> = s
-            .points
-            .iter()
-            .filter(|p| finite(p.1) && finite(p.2) && finite(p.3))
-            .collect();
-        let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-        band.extend(pts.iter().rev().map(|p| (p.0, p.1)));
-        c.draw_series(std::iter::once(Polygon::new(
-            band,
-            s.color.mix(0.18).filled(),
-        )))
-        .map_err(|e| anyhow!("{e:?}"))?;
-        let color = s.color;
-        c.draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.2)),
-            color.stroke_width(2),
-        ))
-        .map_err(|e| anyhow!("{e:?}"))?
-        .label(s.label.as_str())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-    }
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 13.0))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    Ok(())
-}
-
-/// One group of samples in a distribution chart (e.g. one point set), drawn in every
-/// category.
-pub struct DistributionSeries {
-    pub label: String,
-    pub color: RGBColor,
-    /// Per category: the sample (values that are not finite are left out).
-    pub values: Vec<Vec<f64>>,
-}
-
-/// Box plots with the points on top (jittered strips): per category (e.g. radius), one
-/// box per series side by side. A box spans the quartiles with a line at the median; the
-/// whiskers reach the most extreme values within 1.5 interquartile ranges of the box
-/// (Tukey's rule).
-pub struct DistributionChart {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub categories: Vec<String>,
-    pub series: Vec<DistributionSeries>,
-}
-
-/// A chart to draw.
-enum Chart<'a> {
-    Band(&'a BandChart),
-    Distribution(&'a DistributionChart),
-}
-
-/// Quantile with linear interpolation of a sorted, non-empty sample.
-fn sorted_quantile(v: &[f64], q: f64) -> f64 {
-    let pos = q * (v.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-}
-
-fn draw_distribution_chart<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    chart: &DistributionChart,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing: {e:?}");
-    root.fill(&WHITE).map_err(err)?;
-    let finite: Vec<f64> = chart
-        .series
-        .iter()
-        .flat_map(|s| s.values.iter().flatten())
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if lo.is_finite() {
-        if hi > lo {
-            (lo, hi)
-        } else {
-            (lo - 1.0, hi + 1.0)
-        }
-    } else {
-        (0.0, 1.0)
-    };
-    let span = hi - lo;
-    // Room above the data for the legend.
-    let (y_lo, y_hi) = (lo - 0.05 * span, hi + 0.3 * span);
-    let n_cat = chart.categories.len().max(1);
-    let mut c = ChartBuilder::on(root)
-        .caption(&chart.title, ("sans-serif", 17.0))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5..n_cat as f64 - 0.5, y_lo..y_hi)
-        .map_err(err)?;
-    c.configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .x_desc(chart.x_label.as_str())
-        .y_desc(chart.y_label.as_str())
-        .label_style(("sans-serif", 12.0))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(err)?;
-    let n_ser = chart.series.len().max(1);
-    let slot = 0.8 / n_ser as f64;
-    for (si, s) in chart.series.iter().enumerate() {
-        let color = s.color;
-        let mut elements: Vec<DynElement<'static, DB, (f64, f64)>> = Vec::new();
-        for (ci, values) in s.values.iter().enumerate() {
-            let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-            if v.is_empty() {
-                continue;
-            }
-            v.sort_by(f64::total_cmp);
-            let x = ci as f64 + (si as f64 - (n_ser as f64 - 1.0) / 2.0) * slot;
-            let half = 0.3 * slot;
-            let (q1, med, q3) = (
-                sorted_quantile(&v, 0.25),
-                sorted_quantile(&v, 0.5),
-                sorted_quantile(&v, 0.75),
-            );
-            let iqr = q3 - q1;
-            let w_lo = v
-                .iter()
-                .copied()
-                .find(|&t| t >= q1 - 1.5 * iqr)
-                .unwrap_or(q1);
-            let w_hi = v
-                .iter()
-                .rev()
-                .copied()
-                .find(|&t| t <= q3 + 1.5 * iqr)
-                .unwrap_or(q3);
-            let line = color.stroke_width(2);
-            elements.push(
-                Rectangle::new([(x - half, q1), (x + half, q3)], color.mix(0.22).filled())
-                    .into_dyn(),
-            );
-            elements.push(Rectangle::new([(x - half, q1), (x + half, q3)], line).into_dyn());
-            elements.push(
-                PathElement::new(
-                    vec![(x - half, med), (x + half, med)],
-                    color.stroke_width(3),
-                )
-                .into_dyn(),
-            );
-            for (a, b) in [(q1, w_lo), (q3, w_hi)] {
-                elements.push(PathElement::new(vec![(x, a), (x, b)], line).into_dyn());
-                elements.push(
-                    PathElement::new(vec![(x - 0.5 * half, b), (x + 0.5 * half, b)], line)
-                        .into_dyn(),
-                );
-            }
-            // The points, jittered across the slot by a low-discrepancy sequence.
-            for (i, &t) in values.iter().filter(|t| t.is_finite()).enumerate() {
-                let j = ((i as f64 * 0.618_033_988_75).fract() - 0.5) * 1.5 * half;
-                elements.push(Circle::new((x + j, t), 2, color.mix(0.55).filled()).into_dyn());
-            }
-        }
-        c.draw_series(elements)
-            .map_err(err)?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
-            });
-    }
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 13.0))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
-    // Category names under the axis.
-    let style = ("sans-serif", 13.0)
-        .into_font()
-        .color(&RGBColor(34, 34, 34))
-        .pos(Pos::new(HPos::Center, VPos::Top));
-    for (ci, name) in chart.categories.iter().enumerate() {
-        let (x, y) = c.backend_coord(&(ci as f64, y_lo));
-        root.draw_text(name, &style, (x, y + 6)).map_err(err)?;
-    }
-    Ok(())
-}
-
-fn draw_chart<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart<'_>) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    match chart {
-        Chart::Band(c) => draw_band_chart(root, c),
-        Chart::Distribution(c) => draw_distribution_chart(root, c),
-    }
-}
-
-/// Writes a chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
-fn write_chart(chart: &Chart<'_>, stem: &Path) -> Result<()> {
-    register_font();
-    let (w, h) = (720u32, 450u32);
-    let with_ext = |ext: &str| {
-        let mut p = stem.as_os_str().to_owned();
-        p.push(ext);
-        std::path::PathBuf::from(p)
-    };
-    let png = with_ext(".png");
-    {
-        let root = BitMapBackend::new(&png, (w, h)).into_drawing_area();
-        draw_chart(&root, chart)?;
-        root.present()
-            .map_err(|e| anyhow!("{e:?}"))
-            .with_context(|| format!("writing {}", png.display()))?;
-    }
-    let svg = with_ext(".svg");
-    let root = SVGBackend::new(&svg, (w, h)).into_drawing_area();
-    draw_chart(&root, chart)?;
-    root.present()
-        .map_err(|e| anyhow!("{e:?}"))
-        .with_context(|| format!("writing {}", svg.display()))?;
-    Ok(())
-}
-
-/// Writes a band chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
-pub fn write_band_chart(chart: &BandChart, stem: &Path) -> Result<()> {
-    write_chart(&Chart::Band(chart), stem)
-}
-
-/// Writes a distribution chart as PNG and SVG (`stem.png`, `stem.svg`).
-pub fn write_distribution_chart(chart: &DistributionChart, stem: &Path) -> Result<()> {
-    write_chart(&Chart::Distribution(chart), stem)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_font_parses() {
-        assert!(
-            plotters::style::register_font(
-                "sans-serif-test",
-                FontStyle::Normal,
-                include_bytes!("../assets/DejaVuSans.ttf"),
-            )
-            .is_ok()
-        );
-    }
-
-    #[test]
     fn labels() {
-        assert_eq!(thousands(1234567), "1\u{2009}234\u{2009}567");
-        assert_eq!(thousands(123), "123");
         assert_eq!(tick_label(0.05), "0.05");
         assert_eq!(tick_label(-2.5), "\u{2212}2.5");
         assert_eq!(tick_label(1e-5), "1.0e-5");
