@@ -4,8 +4,9 @@
 //! A [`Picture`] is a partition of a planar shape into activation regions (a slice, or the
 //! input square of a network with 2-D inputs), optionally with class-coloured dots on top
 //! (`picture`); [`BandChart`] draws medians with quartile bands against epoch;
-//! [`DistributionChart`] draws box plots with the points on top (`charts`). One drawing
-//! routine serves both backends (`render`). The PNG of a picture is drawn at three times its size
+//! [`DistributionChart`] draws box plots with the points on top (`charts`). All of them
+//! are plotters charts on a Cartesian 2-D coordinate system, and one drawing routine
+//! serves both backends (`render`). The PNG of a picture is drawn at three times its size
 //! and box-filtered down (plotters' bitmap backend draws without anti-aliasing), so edges
 //! and text come out smooth; the SVG is drawn at its size.
 //!
@@ -32,6 +33,9 @@ const FONT_FAMILY: &str = "sans-serif";
 
 /// The colour of text and strong lines.
 const INK: RGBColor = RGBColor(34, 34, 34);
+
+/// The colour of secondary text (subtitle, tick labels).
+const GREY: RGBColor = RGBColor(105, 105, 105);
 
 /// The error of a drawing operation, for `?`.
 fn drawing_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow::Error {
@@ -70,6 +74,12 @@ const CLASS_PALETTE: [(u8, u8, u8); 10] = [
 fn lighten((r, g, b): (u8, u8, u8), t: f64) -> RGBColor {
     let m = |x: u8| (f64::from(x) + (255.0 - f64::from(x)) * t).round() as u8;
     RGBColor(m(r), m(g), m(b))
+}
+
+/// The colour of class `c` for points: tab10, cyclically.
+fn class_point_color(c: usize) -> RGBColor {
+    let (r, g, b) = CLASS_PALETTE[c % CLASS_PALETTE.len()];
+    RGBColor(r, g, b)
 }
 
 /// The fill of class `c`: its tab10 colour lightened (more from the second cycle on).

@@ -1,8 +1,13 @@
-//! The picture of a planar partition ([`Picture`]): the regions filled, their edges, the
-//! shape's outline, the decision boundary, points and marks, axes, a header above and a
-//! one-line legend below.
+//! The picture of a planar partition ([`Picture`]): a plotters chart whose Cartesian 2-D
+//! coordinates are the plane's own, with the regions filled, their edges, the shape's
+//! outline, the decision boundary, points and marks as series on it, the axes drawn by
+//! the chart's mesh, a header above and a one-line legend below.
+//!
+//! Sizes are in layout units: the layout is 800 units square, and a picture of `size`
+//! pixels drawn at `k` device pixels per pixel draws a unit as `size / 800 * k` device
+//! pixels.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use plotters::backend::DrawingBackend;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,7 +15,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{RGBAColor, RGBColor};
 use relu_regions::slice::plane::{Decision, PlanePartition, Point2, Shape};
 
-use super::{CLASS_PALETTE, REGION_PALETTE, class_color, viridis};
+mod axes;
+mod legend;
+
+use axes::{PlaneAxis, tick_label, ticks};
+
+use super::{
+    FONT_FAMILY, GREY, INK, REGION_PALETTE, class_color, class_point_color, drawing_error, viridis,
+};
 
 /// How regions are filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,6 +79,421 @@ pub fn shape_name(shape: &Shape) -> String {
     }
 }
 
+/// Width and height of the layout in layout units.
+const LAYOUT_SIDE: f64 = 800.0;
+/// The plot square's left edge, top edge and side, in layout units.
+const PLOT_LEFT: f64 = 71.0;
+const PLOT_TOP: f64 = 78.0;
+const PLOT_SIDE: f64 = 658.0;
+/// The length of the tick marks (outwards; their labels start twice as far out).
+const TICK_LENGTH: f64 = 5.0;
+/// The top of the legend's line.
+const LEGEND_TOP: f64 = PLOT_TOP + PLOT_SIDE + 36.0;
+/// The space after a legend key.
+const KEY_GAP: f64 = 22.0;
+
+/// The plot square's background.
+const PLOT_BACKGROUND: RGBColor = RGBColor(248, 248, 246);
+/// The frame, the axes and the tick marks.
+const FRAME: RGBColor = RGBColor(150, 150, 150);
+
+/// The picture's coordinates: the plane's.
+type PlaneCoord = Cartesian2d<PlaneAxis, PlaneAxis>;
+/// The chart the plot is drawn on.
+type PlaneChart<'a, DB> = ChartContext<'a, DB, PlaneCoord>;
+
+/// Layout units in device pixels.
+#[derive(Debug, Clone, Copy)]
+struct Units {
+    /// Device pixels per layout unit.
+    per_unit: f64,
+}
+
+impl Units {
+    /// A length or position, rounded to device pixels.
+    fn px(self, x: f64) -> i32 {
+        (x * self.per_unit).round() as i32
+    }
+
+    /// A line width: rounded to device pixels, at least one.
+    fn stroke(self, width: f64) -> u32 {
+        (width * self.per_unit).round().max(1.0) as u32
+    }
+
+    /// The font at `size` layout units.
+    fn font(self, size: f64) -> FontDesc<'static> {
+        (FONT_FAMILY, size * self.per_unit).into_font()
+    }
+
+    /// Text at `size` in `color`, anchored at `pos`.
+    fn text(self, size: f64, color: &RGBColor, pos: Pos) -> TextStyle<'static> {
+        self.font(size).color(color).pos(pos)
+    }
+
+    /// An unfilled line style.
+    fn line(self, color: RGBAColor, width: f64) -> ShapeStyle {
+        ShapeStyle {
+            color,
+            filled: false,
+            stroke_width: self.stroke(width),
+        }
+    }
+}
+
+/// Text anchored at its top left.
+fn top_left() -> Pos {
+    Pos::new(HPos::Left, VPos::Top)
+}
+
+/// `p` as a chart coordinate.
+fn xy(p: Point2) -> (f64, f64) {
+    (p[0], p[1])
+}
+
+/// The polygon's vertices as a closed path (the first vertex repeated at the end).
+fn closed(vertices: &[Point2]) -> Vec<(f64, f64)> {
+    vertices
+        .iter()
+        .chain(vertices.first())
+        .map(|&p| xy(p))
+        .collect()
+}
+
+/// Half the side of the plot square in the plane: the shape's extent and 4% room.
+fn plot_radius(pic: &Picture<'_>) -> f64 {
+    pic.partition.shape.extent() * 1.04
+}
+
+/// The drawing, at `k` device pixels per picture pixel.
+pub(super) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pic: &Picture<'_>,
+    k: f64,
+) -> Result<()> {
+    let u = Units {
+        per_unit: f64::from(pic.size) / LAYOUT_SIDE * k,
+    };
+    root.fill(&WHITE).map_err(drawing_error)?;
+    draw_header(root, pic, u)?;
+    let mut chart = plane_chart(root, pic, u)?;
+    let picture = whole_picture(root, &chart);
+    let r = plot_radius(pic);
+    picture
+        .draw(&Rectangle::new(
+            [(-r, r), (r, -r)],
+            PLOT_BACKGROUND.filled(),
+        ))
+        .map_err(drawing_error)?;
+    draw_fills(&mut chart, pic)?;
+    draw_region_edges(&mut chart, pic, u)?;
+    draw_shape_outline(&mut chart, pic, u)?;
+    draw_decision_boundary(&mut chart, pic, u)?;
+    draw_dots(chart.plotting_area(), pic, u)?;
+    draw_marks(chart.plotting_area(), pic, u)?;
+    draw_frame_and_axes(&picture, &mut chart, pic, u)?;
+    legend::draw_legend(root, pic, u)
+}
+
+/// The title and, under it, the subtitle.
+fn draw_header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    root.draw_text(
+        &pic.title,
+        &u.text(21.0, &INK, top_left()),
+        (u.px(28.0), u.px(16.0)),
+    )
+    .map_err(drawing_error)?;
+    root.draw_text(
+        &pic.subtitle,
+        &u.text(13.0, &GREY, top_left()),
+        (u.px(28.0), u.px(47.0)),
+    )
+    .map_err(drawing_error)?;
+    Ok(())
+}
+
+/// The chart over the plot square (`[-r, r]^2` in the plane, `r` the [`plot_radius`]),
+/// with the tick labels' room on the left and below. The plotting area starts a pixel
+/// inside the square's left and bottom sides, where the axes are drawn (see
+/// [`PlaneAxis`]).
+fn plane_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<PlaneChart<'a, DB>> {
+    let (width, height) = root.dim_in_pixel();
+    // The plot square's sides' pixel columns and rows.
+    let (left, top) = (u.px(PLOT_LEFT), u.px(PLOT_TOP));
+    let right = u.px(PLOT_LEFT + PLOT_SIDE);
+    let bottom = u.px(PLOT_TOP + PLOT_SIDE);
+    let r = plot_radius(pic);
+    let chart = ChartBuilder::on(root)
+        .margin_top(top)
+        .margin_right(width as i32 - right - 1)
+        .y_label_area_size(left + 1)
+        .x_label_area_size(height as i32 - bottom)
+        .build_cartesian_2d(
+            PlaneAxis {
+                lo: -r,
+                hi: r,
+                ticks: ticks(pic, 0),
+            },
+            PlaneAxis {
+                lo: -r,
+                hi: r,
+                ticks: ticks(pic, 1),
+            },
+        )
+        .map_err(drawing_error)?;
+    Ok(chart)
+}
+
+/// The whole picture in the chart's coordinates, without the plotting area's clamping of
+/// points into it.
+fn whole_picture<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &PlaneChart<'_, DB>,
+) -> DrawingArea<DB, PlaneCoord> {
+    root.apply_coord_spec(chart.as_coord_spec().clone())
+}
+
+/// The regions filled by [`ColorBy`].
+fn draw_fills<DB: DrawingBackend>(chart: &mut PlaneChart<'_, DB>, pic: &Picture<'_>) -> Result<()> {
+    let regions = &pic.partition.regions;
+    let polygon = |vertices: &[Point2], color: RGBColor| {
+        Polygon::new(
+            vertices.iter().map(|&p| xy(p)).collect::<Vec<_>>(),
+            color.filled(),
+        )
+    };
+    match pic.color_by {
+        ColorBy::Region => {
+            let colors = region_colors(pic.partition);
+            chart.draw_series(regions.iter().zip(&colors).map(|(region, &c)| {
+                let (r, g, b) = REGION_PALETTE[c];
+                polygon(&region.vertices, RGBColor(r, g, b))
+            }))
+        }
+        ColorBy::Class => chart.draw_series(
+            regions
+                .iter()
+                .flat_map(|region| region.class_cells(pic.decision))
+                .map(|(class, cell)| polygon(&cell, class_color(class))),
+        ),
+        ColorBy::Slope => {
+            let scale = SlopeScale::new(pic.partition);
+            chart.draw_series(regions.iter().map(|region| {
+                let t = scale.unit(region.output.slope_norm());
+                polygon(&region.vertices, viridis(t))
+            }))
+        }
+    }
+    .map_err(drawing_error)?;
+    Ok(())
+}
+
+/// The regions' edges: hairlines, fainter when there are many, none beyond 50 000.
+fn draw_region_edges<DB: DrawingBackend>(
+    chart: &mut PlaneChart<'_, DB>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    let regions = &pic.partition.regions;
+    let n = regions.len();
+    let alpha = if n < 500 {
+        0.6
+    } else if n < 5_000 {
+        0.45
+    } else if n < 50_000 {
+        0.3
+    } else {
+        return Ok(());
+    };
+    let edge = u.line(RGBAColor(40, 40, 48, alpha), 0.45);
+    chart
+        .draw_series(
+            regions
+                .iter()
+                .map(|region| PathElement::new(closed(&region.vertices), edge)),
+        )
+        .map_err(drawing_error)?;
+    Ok(())
+}
+
+/// The shape's outline.
+fn draw_shape_outline<DB: DrawingBackend>(
+    chart: &mut PlaneChart<'_, DB>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    let outline = closed(&pic.partition.shape.polygon());
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            outline,
+            u.line(INK.to_rgba(), 1.4),
+        )))
+        .map_err(drawing_error)?;
+    Ok(())
+}
+
+/// The decision boundary's line: crimson over the pastel regions, near-black over the
+/// class colours.
+fn boundary_style(pic: &Picture<'_>, u: Units) -> ShapeStyle {
+    let strong = if pic.color_by == ColorBy::Class {
+        RGBColor(20, 20, 20)
+    } else {
+        RGBColor(200, 16, 46)
+    };
+    u.line(strong.to_rgba(), 2.6)
+}
+
+/// The decision boundary, over a white halo so it stands out over any fill.
+fn draw_decision_boundary<DB: DrawingBackend>(
+    chart: &mut PlaneChart<'_, DB>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    let halo = u.line(RGBAColor(255, 255, 255, 0.85), 5.0);
+    for style in [halo, boundary_style(pic, u)] {
+        chart
+            .draw_series(
+                pic.boundary
+                    .iter()
+                    .map(|&[p, q]| PathElement::new(vec![xy(p), xy(q)], style)),
+            )
+            .map_err(drawing_error)?;
+    }
+    Ok(())
+}
+
+/// A data point of class `class` at `at`: its colour, ringed in ink; with `halo`, on a
+/// white disc first so it stands out over any fill.
+fn draw_class_dot<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    class: usize,
+    u: Units,
+    halo: bool,
+) -> Result<()>
+where
+    CT::From: Clone,
+{
+    if halo {
+        let disc = EmptyElement::at(at.clone()) + Circle::new((0, 0), u.px(4.2), WHITE.filled());
+        area.draw(&disc).map_err(drawing_error)?;
+    }
+    let dot = EmptyElement::at(at)
+        + Circle::new((0, 0), u.px(3.2), class_point_color(class).filled())
+        + Circle::new((0, 0), u.px(3.2), INK.stroke_width(u.stroke(0.6)));
+    area.draw(&dot).map_err(drawing_error)?;
+    Ok(())
+}
+
+/// The centre at `at`: a ringed dot (in the plot and in the legend).
+fn draw_centre_mark<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    u: Units,
+) -> Result<()> {
+    let mark = EmptyElement::at(at)
+        + Circle::new((0, 0), u.px(5.5), WHITE.filled())
+        + Circle::new((0, 0), u.px(5.5), INK.stroke_width(u.stroke(1.6)))
+        + Circle::new((0, 0), u.px(1.8), INK.filled());
+    area.draw(&mark).map_err(drawing_error)?;
+    Ok(())
+}
+
+/// The dots, each over a white halo.
+fn draw_dots<DB: DrawingBackend>(
+    plane: &DrawingArea<DB, PlaneCoord>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    for &(p, class) in &pic.dots {
+        draw_class_dot(plane, xy(p), class, u, true)?;
+    }
+    Ok(())
+}
+
+/// The marks: the centre (the first) as a ringed dot, the other points as diamonds; each
+/// with its label above on the right.
+fn draw_marks<DB: DrawingBackend>(
+    plane: &DrawingArea<DB, PlaneCoord>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    for (i, (p, label)) in pic.marks.iter().enumerate() {
+        let at = xy(*p);
+        if i == 0 {
+            draw_centre_mark(plane, at, u)?;
+        } else {
+            let d = u.px(5.5);
+            let corners = vec![(0, -d), (d, 0), (0, d), (-d, 0)];
+            let mut outline = corners.clone();
+            outline.push(corners[0]);
+            let diamond = EmptyElement::at(at)
+                + Polygon::new(corners, WHITE.filled())
+                + PathElement::new(outline, INK.stroke_width(u.stroke(1.6)));
+            plane.draw(&diamond).map_err(drawing_error)?;
+        }
+        if !label.is_empty() {
+            let style = u.text(13.0, &INK, Pos::new(HPos::Left, VPos::Bottom));
+            let text =
+                EmptyElement::at(at) + Text::new(label.clone(), (u.px(7.0), -u.px(5.0)), style);
+            plane.draw(&text).map_err(drawing_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// The frame around the plot square, the axes on its left and bottom sides with their
+/// ticks (the chart's mesh, without grid lines; labels in the input coordinates around
+/// [`Picture::origin`]) and the axes' names at their ends.
+fn draw_frame_and_axes<DB: DrawingBackend>(
+    picture: &DrawingArea<DB, PlaneCoord>,
+    chart: &mut PlaneChart<'_, DB>,
+    pic: &Picture<'_>,
+    u: Units,
+) -> Result<()> {
+    let r = plot_radius(pic);
+    let frame = u.line(FRAME.to_rgba(), 0.8);
+    // On the whole picture: the frame's left side is on the y axis, just outside the
+    // plotting area.
+    picture
+        .draw(&Rectangle::new([(-r, r), (r, -r)], frame))
+        .map_err(drawing_error)?;
+    let x_label = |v: &f64| tick_label(v + pic.origin[0]);
+    let y_label = |v: &f64| tick_label(v + pic.origin[1]);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .axis_style(frame)
+        .set_all_tick_mark_size(u.px(TICK_LENGTH))
+        .label_style(u.font(11.5).color(&GREY))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .draw()
+        .map_err(drawing_error)?;
+    let x_name = EmptyElement::at((r, -r))
+        + Text::new(
+            pic.axis_names[0].clone(),
+            (u.px(10.0), u.px(6.0)),
+            u.text(13.5, &INK, top_left()),
+        );
+    let y_name = EmptyElement::at((-r, r))
+        + Text::new(
+            pic.axis_names[1].clone(),
+            (-u.px(8.0), -u.px(8.0)),
+            u.text(13.5, &INK, Pos::new(HPos::Right, VPos::Bottom)),
+        );
+    picture.draw(&x_name).map_err(drawing_error)?;
+    picture.draw(&y_name).map_err(drawing_error)?;
+    Ok(())
+}
+
 /// Palette indices for the regions: each region prefers the colour its pattern hashes
 /// to and takes the first one (cyclically from there) that no already-coloured neighbour
 /// has; neighbours therefore differ unless a region has more neighbours than colours.
@@ -87,426 +514,6 @@ fn region_colors(partition: &PlanePartition) -> Vec<usize> {
             .unwrap_or(want);
     }
     color
-}
-
-/// A tick label: short, no trailing zeros.
-fn tick_label(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let a = x.abs();
-    if !(1e-3..1e4).contains(&a) {
-        return format!("{x:.1e}");
-    }
-    let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    let s = format!("{x:.digits$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    s.replace('-', "\u{2212}")
-}
-
-/// About `n` round tick values in `[lo, hi]`: the multiples of a step `1, 2` or `5` times
-/// a power of ten.
-fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let span = hi - lo;
-    if !(span > 0.0 && span.is_finite()) {
-        return vec![lo];
-    }
-    let raw = span / n.max(1) as f64;
-    let p = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * p)
-        .find(|&s| s >= raw)
-        .unwrap_or(10.0 * p);
-    let first = (lo / step).ceil() as i64;
-    let last = (hi / step).floor() as i64;
-    // Multiples of the step, with 0 exactly 0 (no -0.0 or rounding residue).
-    (first..=last).map(|k| k as f64 * step).collect()
-}
-
-/// The drawing, at `k` device pixels per picture pixel.
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    pic: &Picture<'_>,
-    k: f64,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing: {e:?}");
-    let u = f64::from(pic.size) / 800.0 * k; // device pixels per layout unit
-    let px = |x: f64| (x * u).round() as i32;
-    let font = |size: f64, color: &RGBColor| {
-        ("sans-serif", size * u)
-            .into_font()
-            .color(color)
-            .pos(Pos::new(HPos::Left, VPos::Top))
-    };
-    root.fill(&WHITE).map_err(err)?;
-
-    let ink = RGBColor(34, 34, 34);
-    // The centre: a ringed dot (in the picture and in the legend).
-    let centre_mark = |(x, y): (i32, i32)| -> Result<()> {
-        root.draw(&Circle::new((x, y), px(5.5), WHITE.filled()))
-            .map_err(err)?;
-        root.draw(&Circle::new(
-            (x, y),
-            px(5.5),
-            ink.stroke_width(px(1.6) as u32),
-        ))
-        .map_err(err)?;
-        root.draw(&Circle::new((x, y), px(1.8), ink.filled()))
-            .map_err(err)?;
-        Ok(())
-    };
-    // A data point of class `class`: its colour, ringed in ink.
-    let class_dot = |(x, y): (i32, i32), class: usize| -> Result<()> {
-        let (r8, g8, b8) = CLASS_PALETTE[class % CLASS_PALETTE.len()];
-        root.draw(&Circle::new((x, y), px(3.2), RGBColor(r8, g8, b8).filled()))
-            .map_err(err)?;
-        root.draw(&Circle::new(
-            (x, y),
-            px(3.2),
-            ink.stroke_width((0.6 * u).round().max(1.0) as u32),
-        ))
-        .map_err(err)?;
-        Ok(())
-    };
-    let grey = RGBColor(105, 105, 105);
-    // Header.
-    root.draw_text(&pic.title, &font(21.0, &ink), (px(28.0), px(16.0)))
-        .map_err(err)?;
-    root.draw_text(&pic.subtitle, &font(13.0, &grey), (px(28.0), px(47.0)))
-        .map_err(err)?;
-
-    // The plot square.
-    let (left, top, side) = (71.0, 78.0, 658.0);
-    let shape = pic.partition.shape;
-    let r = shape.extent() * 1.04;
-    let to_px = |p: Point2| -> (i32, i32) {
-        (
-            px(left + (p[0] + r) / (2.0 * r) * side),
-            px(top + (r - p[1]) / (2.0 * r) * side),
-        )
-    };
-    root.draw(&Rectangle::new(
-        [(px(left), px(top)), (px(left + side), px(top + side))],
-        RGBColor(248, 248, 246).filled(),
-    ))
-    .map_err(err)?;
-
-    let regions = &pic.partition.regions;
-    // Fills.
-    match pic.color_by {
-        ColorBy::Region => {
-            let colors = region_colors(pic.partition);
-            for (region, &c) in regions.iter().zip(&colors) {
-                let pts: Vec<(i32, i32)> = region.vertices.iter().map(|&p| to_px(p)).collect();
-                let (r8, g8, b8) = REGION_PALETTE[c];
-                root.draw(&Polygon::new(pts, RGBColor(r8, g8, b8).filled()))
-                    .map_err(err)?;
-            }
-        }
-        ColorBy::Class => {
-            for region in regions {
-                for (class, cell) in region.class_cells(pic.decision) {
-                    let pts: Vec<(i32, i32)> = cell.iter().map(|&p| to_px(p)).collect();
-                    root.draw(&Polygon::new(pts, class_color(class).filled()))
-                        .map_err(err)?;
-                }
-            }
-        }
-        ColorBy::Slope => {
-            let scale = SlopeScale::new(pic.partition);
-            for region in regions {
-                let t = scale.unit(region.output.slope_norm());
-                let pts: Vec<(i32, i32)> = region.vertices.iter().map(|&p| to_px(p)).collect();
-                root.draw(&Polygon::new(pts, viridis(t).filled()))
-                    .map_err(err)?;
-            }
-        }
-    }
-    // Region edges: hairlines, fainter when there are many.
-    let n = regions.len();
-    let alpha = if n < 500 {
-        0.6
-    } else if n < 5_000 {
-        0.45
-    } else if n < 50_000 {
-        0.3
-    } else {
-        0.0
-    };
-    if alpha > 0.0 {
-        let edge = ShapeStyle {
-            color: RGBAColor(40, 40, 48, alpha),
-            filled: false,
-            stroke_width: (0.45 * u).round().max(1.0) as u32,
-        };
-        for region in regions {
-            let mut pts: Vec<(i32, i32)> = region.vertices.iter().map(|&p| to_px(p)).collect();
-            pts.push(pts[0]);
-            root.draw(&PathElement::new(pts, edge)).map_err(err)?;
-        }
-    }
-    // The shape's outline.
-    let mut outline: Vec<(i32, i32)> = shape.polygon().iter().map(|&p| to_px(p)).collect();
-    outline.push(outline[0]);
-    root.draw(&PathElement::new(
-        outline,
-        ShapeStyle {
-            color: ink.to_rgba(),
-            filled: false,
-            stroke_width: (1.4 * u).round().max(1.0) as u32,
-        },
-    ))
-    .map_err(err)?;
-    // The decision boundary.
-    // Crimson over the pastel regions, near-black over the class colours.
-    let strong = if pic.color_by == ColorBy::Class {
-        RGBColor(20, 20, 20)
-    } else {
-        RGBColor(200, 16, 46)
-    };
-    let boundary_style = ShapeStyle {
-        color: strong.to_rgba(),
-        filled: false,
-        stroke_width: (2.6 * u).round().max(1.0) as u32,
-    };
-    // A white halo first, so the line stands out over any fill.
-    let halo = ShapeStyle {
-        color: RGBAColor(255, 255, 255, 0.85),
-        filled: false,
-        stroke_width: (5.0 * u).round().max(1.0) as u32,
-    };
-    for style in [halo, boundary_style] {
-        for [p, q] in pic.boundary {
-            root.draw(&PathElement::new(vec![to_px(*p), to_px(*q)], style))
-                .map_err(err)?;
-        }
-    }
-    // Dots: class colours, ringed in white then ink so they stand out over any fill.
-    for &(p, class) in &pic.dots {
-        let (x, y) = to_px(p);
-        root.draw(&Circle::new((x, y), px(4.2), WHITE.filled()))
-            .map_err(err)?;
-        class_dot((x, y), class)?;
-    }
-    // Marks: the centre as a ringed dot, the other points as labelled diamonds.
-    for (i, (p, label)) in pic.marks.iter().enumerate() {
-        let (x, y) = to_px(*p);
-        if i == 0 {
-            centre_mark((x, y))?;
-        } else {
-            let d = px(5.5);
-            let diamond = vec![(x, y - d), (x + d, y), (x, y + d), (x - d, y)];
-            root.draw(&Polygon::new(diamond.clone(), WHITE.filled()))
-                .map_err(err)?;
-            let mut closed = diamond;
-            closed.push(closed[0]);
-            root.draw(&PathElement::new(closed, ink.stroke_width(px(1.6) as u32)))
-                .map_err(err)?;
-        }
-        if !label.is_empty() {
-            let style = ("sans-serif", 13.0 * u)
-                .into_font()
-                .color(&ink)
-                .pos(Pos::new(HPos::Left, VPos::Bottom));
-            root.draw_text(label, &style, (x + px(7.0), y - px(5.0)))
-                .map_err(err)?;
-        }
-    }
-    // The frame and ticks.
-    root.draw(&Rectangle::new(
-        [(px(left), px(top)), (px(left + side), px(top + side))],
-        ShapeStyle {
-            color: RGBColor(150, 150, 150).to_rgba(),
-            filled: false,
-            stroke_width: (0.8 * u).round().max(1.0) as u32,
-        },
-    ))
-    .map_err(err)?;
-    let ext = shape.extent();
-    let tick_font = ("sans-serif", 11.5 * u).into_font().color(&grey);
-    let tick = ShapeStyle {
-        color: RGBColor(150, 150, 150).to_rgba(),
-        filled: false,
-        stroke_width: (0.8 * u).round().max(1.0) as u32,
-    };
-    let bottom = px(top + side);
-    // In the slice's own coordinates: -r, -r/2, 0, r/2, r. Around another origin: round
-    // numbers of the input coordinates.
-    let ticks = |axis: usize| -> Vec<f64> {
-        if pic.origin == [0.0, 0.0] {
-            [-1.0, -0.5, 0.0, 0.5, 1.0]
-                .iter()
-                .map(|t| t * ext)
-                .collect()
-        } else {
-            nice_ticks(pic.origin[axis] - ext, pic.origin[axis] + ext, 5)
-                .into_iter()
-                .map(|t| t - pic.origin[axis])
-                .collect()
-        }
-    };
-    for v in ticks(0) {
-        let (x, _) = to_px([v, 0.0]);
-        root.draw(&PathElement::new(
-            vec![(x, bottom), (x, bottom + px(5.0))],
-            tick,
-        ))
-        .map_err(err)?;
-        root.draw_text(
-            &tick_label(v + pic.origin[0]),
-            &tick_font.pos(Pos::new(HPos::Center, VPos::Top)),
-            (x, bottom + px(8.0)),
-        )
-        .map_err(err)?;
-    }
-    for v in ticks(1) {
-        let (_, y) = to_px([0.0, v]);
-        root.draw(&PathElement::new(
-            vec![(px(left), y), (px(left) - px(5.0), y)],
-            tick,
-        ))
-        .map_err(err)?;
-        root.draw_text(
-            &tick_label(v + pic.origin[1]),
-            &tick_font.pos(Pos::new(HPos::Right, VPos::Center)),
-            (px(left) - px(8.0), y),
-        )
-        .map_err(err)?;
-    }
-    let axis_font = ("sans-serif", 13.5 * u).into_font().color(&ink);
-    root.draw_text(
-        &pic.axis_names[0],
-        &axis_font.pos(Pos::new(HPos::Left, VPos::Top)),
-        (px(left + side + 10.0), px(top + side + 6.0)),
-    )
-    .map_err(err)?;
-    root.draw_text(
-        &pic.axis_names[1],
-        &axis_font.pos(Pos::new(HPos::Right, VPos::Bottom)),
-        (px(left - 8.0), px(top - 8.0)),
-    )
-    .map_err(err)?;
-
-    // Legend.
-    let y = top + side + 36.0;
-    let mut x = left;
-    let legend_font = font(12.5, &ink);
-    let swatch = |x: f64, c: RGBColor| {
-        root.draw(&Rectangle::new(
-            [(px(x), px(y)), (px(x + 13.0), px(y + 13.0))],
-            c.filled(),
-        ))
-        .and_then(|_| {
-            root.draw(&Rectangle::new(
-                [(px(x), px(y)), (px(x + 13.0), px(y + 13.0))],
-                RGBColor(90, 90, 90).stroke_width((0.6 * u).round().max(1.0) as u32),
-            ))
-        })
-    };
-    let text_width = |s: &str, size: f64| -> f64 {
-        root.estimate_text_size(s, &TextStyle::from(("sans-serif", size * u).into_font()))
-            .map(|(w, _)| f64::from(w) / u)
-            .unwrap_or(7.0 * s.len() as f64)
-    };
-    match pic.color_by {
-        ColorBy::Region => {
-            for (i, &c) in REGION_PALETTE.iter().take(4).enumerate() {
-                swatch(x + 9.0 * i as f64, RGBColor(c.0, c.1, c.2)).map_err(err)?;
-            }
-            x += 27.0 + 13.0 + 6.0;
-            let s = "activation regions";
-            root.draw_text(s, &legend_font, (px(x), px(y)))
-                .map_err(err)?;
-            x += text_width(s, 12.5) + 22.0;
-        }
-        ColorBy::Class => {
-            let classes = class_count(pic.partition);
-            let label = if pic.decision == Decision::ArgMin {
-                "class (argmin)"
-            } else {
-                "class"
-            };
-            root.draw_text(label, &legend_font, (px(x), px(y)))
-                .map_err(err)?;
-            x += text_width(label, 12.5) + 8.0;
-            for c in 0..classes.min(12) {
-                swatch(x, class_color(c)).map_err(err)?;
-                let s = c.to_string();
-                root.draw_text(&s, &legend_font, (px(x + 16.0), px(y)))
-                    .map_err(err)?;
-                x += 16.0 + text_width(&s, 12.5) + 9.0;
-            }
-            x += 10.0;
-        }
-        ColorBy::Slope => {
-            let scale = SlopeScale::new(pic.partition);
-            let (lo, hi) = (scale.lo, scale.hi);
-            let s = if scale.log {
-                "slope |df/d(a,b)| (log scale)"
-            } else {
-                "slope |df/d(a,b)|"
-            };
-            root.draw_text(s, &legend_font, (px(x), px(y)))
-                .map_err(err)?;
-            x += text_width(s, 12.5) + 8.0;
-            let lo_s = tick_label(lo);
-            root.draw_text(&lo_s, &font(11.5, &grey), (px(x), px(y + 1.0)))
-                .map_err(err)?;
-            x += text_width(&lo_s, 11.5) + 5.0;
-            let w = 120.0;
-            let steps = (w * u) as i32;
-            for i in 0..steps {
-                let c = viridis(f64::from(i) / f64::from(steps - 1));
-                root.draw(&Rectangle::new(
-                    [(px(x) + i, px(y)), (px(x) + i + 1, px(y + 13.0))],
-                    c.filled(),
-                ))
-                .map_err(err)?;
-            }
-            x += w + 5.0;
-            let hi_s = tick_label(hi);
-            root.draw_text(&hi_s, &font(11.5, &grey), (px(x), px(y + 1.0)))
-                .map_err(err)?;
-            x += text_width(&hi_s, 11.5) + 22.0;
-        }
-    }
-    // Decision boundary and centre keys.
-    let ly = px(y + 6.5);
-    root.draw(&PathElement::new(
-        vec![(px(x), ly), (px(x + 22.0), ly)],
-        boundary_style,
-    ))
-    .map_err(err)?;
-    x += 28.0;
-    let s = "decision boundary";
-    root.draw_text(s, &legend_font, (px(x), px(y)))
-        .map_err(err)?;
-    x += text_width(s, 12.5) + 22.0;
-    if !pic.marks.is_empty() {
-        centre_mark((px(x + 5.5), ly))?;
-        x += 17.0;
-        root.draw_text("centre", &legend_font, (px(x), px(y)))
-            .map_err(err)?;
-        x += text_width("centre", 12.5) + 22.0;
-    }
-    if !pic.dots.is_empty() {
-        let classes = pic.dots.iter().map(|d| d.1).max().map_or(0, |m| m + 1);
-        for c in 0..classes.min(CLASS_PALETTE.len()) {
-            class_dot((px(x + 4.0 + 10.0 * c as f64), ly), c)?;
-        }
-        x += 10.0 * classes.min(CLASS_PALETTE.len()) as f64 + 6.0;
-        root.draw_text(&pic.dots_label, &legend_font, (px(x), px(y)))
-            .map_err(err)?;
-    }
-    Ok(())
 }
 
 /// The colour scale of slope norms: linear from the smallest to the largest norm, or
@@ -566,24 +573,4 @@ fn class_count(partition: &PlanePartition) -> usize {
         .regions
         .first()
         .map_or(0, |r| r.output.offset.len().max(2))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels() {
-        assert_eq!(tick_label(0.05), "0.05");
-        assert_eq!(tick_label(-2.5), "\u{2212}2.5");
-        assert_eq!(tick_label(1e-5), "1.0e-5");
-        assert_eq!(nice_ticks(-1.99, 2.02, 5), vec![-1.0, 0.0, 1.0, 2.0]);
-        let t = nice_ticks(0.0, 1.0, 5);
-        assert_eq!(t.len(), 6);
-        assert!(
-            t.iter()
-                .enumerate()
-                .all(|(k, v)| (v - 0.2 * k as f64).abs() < 1e-12)
-        );
-    }
 }
