@@ -10,10 +10,10 @@
 //! `ACAS`), without the anytime table.
 //!
 //! Random MLPs (PyTorch-default init, fixed seeds, one output) in the box `[-1, 1]^d` with
-//! the architectures of the nnenum measurements in `../shared/notes/peers.md` 3.1 (our
-//! random draws differ from nnenum's, so counts differ; compare time per region), and
-//! ACAS Xu 1_1 on L-inf balls at the Reluplex points. Also the anytime bound against
-//! `k` on the ACAS Xu balls. Every time is the fastest of three runs.
+//! the architectures of the nnenum measurements in `docs/peers.md` (our random draws
+//! differ from nnenum's, so counts differ; compare time per region), and ACAS Xu 1_1 on
+//! L-inf balls at the Reluplex points. Also the anytime bound against `k` on the ACAS Xu
+//! balls. Every time is the fastest of three runs.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -10,7 +10,7 @@
 //! The region itself is the polyhedron
 //! `R_P = {y : g_k . y + c_k > 0 for active k, <= 0 for inactive k}`: by induction over the
 //! layers, once the earlier layers' signs match `P` the deeper pre-activations equal their
-//! frozen affine extensions (math notes 6.3). Computing the maps costs one matrix product
+//! frozen affine extensions (docs/math.md §1.2). Computing the maps costs one matrix product
 //! per layer restricted to the active columns, `n_l x a_{l-1} x d` multiply-adds.
 
 use faer::linalg::matmul::matmul;

@@ -177,7 +177,7 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         format!("{} (2^{:.2})", report.local_bound, report.local_bound_log2)
     };
-    println!("  <= {short}  local bound (proven, math.md 6.2)");
+    println!("  <= {short}  local bound (proven, docs/math.md §3)");
     println!(
         "     2^{:.2} product relaxation, 2^{:.2} Serra on the pruned net",
         report.local_product_bound_log2, report.pruned_serra_bound_log2

@@ -22,7 +22,7 @@ pub struct LocalRegionBound {
     /// Per ReLU layer: the stability given to the count, with the structural rank
     /// refinements.
     pub layers: Vec<LayerStability>,
-    /// The proven local bound (math.md 6.2, DP form with rank refinements).
+    /// The proven local bound (docs/math.md §3.2, DP form with rank refinements).
     pub local: RegionCount,
     /// Its product relaxation (sound, looser).
     pub local_product: RegionCount,
@@ -32,7 +32,7 @@ pub struct LocalRegionBound {
     pub global_serra: RegionCount,
     /// Montufar et al. 2017 global bound.
     pub global_montufar: RegionCount,
-    /// NOT a bound: Serra's formula with `n_l -> u_l` (math.md 1.2 has a network with 49
+    /// NOT a bound: Serra's formula with `n_l -> u_l` (docs/math.md §3.6 has a network with 74
     /// regions where it says 10). For comparison with the literature only.
     pub naive_unsound: RegionCount,
     /// The neuron bounds themselves.

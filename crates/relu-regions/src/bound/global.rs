@@ -1,5 +1,5 @@
 //! Global upper bounds on the number of activation regions of a ReLU network over its whole
-//! input space (math.md §2.1): Serra, Tjandraatmadja & Ramalingam (2018), Theorem 1, and
+//! input space (docs/math.md §2): Serra, Tjandraatmadja & Ramalingam (2018), Theorem 1, and
 //! the product bound of Montúfar et al. (2017) it refines.
 //!
 //! Both depend only on the architecture: input dimension `n_0` and hidden ReLU widths
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn bound_global_test_vectors_of_math_md() {
-        // (n_0, widths, Serra, Montúfar) from math.md §2.1.
+        // (n_0, widths, Serra, Montúfar) from docs/math.md §2.3.
         let cases: [(usize, &[usize], u64, u64); 7] = [
             (1, &[3, 3], 16, 16),
             (2, &[3, 3, 3], 208, 343),
@@ -133,7 +133,7 @@ mod tests {
             );
             assert_eq!(brute_force_serra(n0, widths), big(serra), "{n0} {widths:?}");
         }
-        // math.md §1.2: the global bound of the counterexample network.
+        // docs/math.md §3.6: the global bound of the counterexample network.
         assert_eq!(serra_bound(2, &[21, 8]).0, big(8584));
         assert_eq!(serra_bound(4, &[]).0, big(1));
         assert_eq!(montufar_bound(4, &[]).0, big(1));

@@ -1,5 +1,5 @@
 //! The local Serra bound: how many activation regions can meet a convex domain `K`, given
-//! which neurons are stable on `K` (notes `math.md` §6.2).
+//! which neurons are stable on `K` (`docs/math.md` §3).
 //!
 //! # Setting
 //!
@@ -29,7 +29,7 @@
 //! **Do not** substitute `n_l -> u_l` in Serra's formula (that drops the dimension the stably
 //! active neurons carry and is not a bound: [`naive_unsound_serra_bound`]).
 //!
-//! # Proof (math.md §6.2)
+//! # Proof (docs/math.md §3.3)
 //!
 //! Induction over layers. Take a region `S` of the first `l - 1` layers (a fixed pattern)
 //! with `S ∩ K` open in the hull of `K` and nonempty, on which `h_{l-1}` is affine with
@@ -266,7 +266,7 @@ pub(super) fn dimension_dp(dim: usize, layers: &[DpLayer], shortcut: bool) -> Bi
     next.swap_remove(0)
 }
 
-/// The local Serra bound on the number of activation regions meeting `K` (math.md §6.2).
+/// The local Serra bound on the number of activation regions meeting `K` (docs/math.md §3.2).
 ///
 /// `input_dim` is `d_0`, the dimension of the affine hull of `K` (the network's input
 /// dimension for a ball or box); `layers[l]` is layer `l + 1`'s stability over `K`.
@@ -297,7 +297,7 @@ pub fn local_bound(input_dim: usize, layers: &[LayerStability]) -> RegionCount {
     RegionCount(dimension_dp(input_dim, &dp, true))
 }
 
-/// The Montúfar-style product relaxation of [`local_bound`] (math.md §6.5): sound, looser,
+/// The Montúfar-style product relaxation of [`local_bound`] (docs/math.md §3.5): sound, looser,
 /// and a product of one-layer terms.
 ///
 /// ```text
@@ -325,7 +325,7 @@ pub fn local_product_bound(input_dim: usize, layers: &[LayerStability]) -> Regio
 }
 
 /// Serra's Theorem 1 for the network with the stably inactive neurons pruned:
-/// `n_l -> a_l + u_l` (math.md §6.5). Sound, looser than [`local_bound`].
+/// `n_l -> a_l + u_l` (docs/math.md §3.5). Sound, looser than [`local_bound`].
 ///
 /// ```text
 /// R(L+1, d) = 1
@@ -353,11 +353,12 @@ pub fn pruned_serra_bound(input_dim: usize, layers: &[LayerStability]) -> Region
 /// ```
 ///
 /// It forgets that stably active neurons carry dimension to the next layer, and it is
-/// violated in practice: math.md §1.2 has a 2-D network (`a = (20, 0)`, `u = (1, 8)`) with
-/// 49 activation regions in the unit disk where this formula gives 10 (the sound
-/// [`local_bound`] gives 74). In numerical checks it was exceeded in 21 of 300 random cases
-/// (§6.6). It exists only to compare with literature that may have used it; never report
-/// it as a bound. The rank fields of `layers` are ignored.
+/// violated in practice: docs/math.md §3.6 builds a 2-D network (`a = (20, 0)`,
+/// `u = (1, 8)`) with 74 activation regions in the unit disc where this formula gives 10
+/// (the sound [`local_bound`] gives 74, attained). In numerical checks on random 2-D
+/// networks it was exceeded in 21 of 300 cases (§3.6). It exists only to compare with
+/// literature that may have used it; never report it as a bound. The rank fields of
+/// `layers` are ignored.
 pub fn naive_unsound_serra_bound(input_dim: usize, layers: &[LayerStability]) -> RegionCount {
     let dp: Vec<DpLayer> = layers.iter().map(|l| DpLayer::serra(l.unstable)).collect();
     RegionCount(dimension_dp(input_dim, &dp, true))
@@ -473,7 +474,7 @@ mod tests {
 
     #[test]
     fn bound_local_test_vectors_of_math_md() {
-        // §6.6 and §1.2.
+        // docs/math.md §3.6 and §3.7.
         assert_eq!(local_bound(2, &layers(&[20, 0], &[1, 8])).0, big(74));
         assert_eq!(
             naive_unsound_serra_bound(2, &layers(&[20, 0], &[1, 8])).0,

@@ -9,8 +9,8 @@
 //!   its product relaxation, Serra on the pruned network, and, for comparison only, the
 //!   unsound naive substitution [`naive_unsound_serra_bound`].
 //!
-//! Every function's documentation states its formula and why it is a bound (math.md §2.1,
-//! §6.2, §6.5).
+//! Every function's documentation states its formula and why it is a bound
+//! (docs/math.md §2 and §3).
 
 pub mod analysis;
 pub mod combinatorics;
