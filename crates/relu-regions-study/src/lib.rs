@@ -182,10 +182,11 @@ pub fn run_study(
         if epoch > 0 {
             trainer.epoch(&data.train);
         }
-        let path = checkpoint_dir.join(format!("epoch_{epoch:03}.safetensors"));
-        trainer.model.save_safetensors(&path)?;
         // Everything below refers to the checkpoint as written (float32 parameters).
         let net = trainer.model.network_f32();
+        let path = checkpoint_dir.join(format!("epoch_{epoch:03}.safetensors"));
+        relu_regions_io::write_safetensors(&net, &path)
+            .map_err(|e| StudyError::Data(e.to_string()))?;
         let train_eval = train::evaluate_network(&net, &data.train);
         let test_eval = train::evaluate_network(&net, &data.test);
         train_s += t0.elapsed().as_secs_f64();
