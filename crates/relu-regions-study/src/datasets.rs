@@ -15,10 +15,10 @@ use relu_regions_io::points::{CsvError, CsvLayout, parse_csv_table};
 
 use crate::StudyError;
 
-/// The bundled UCI digits (CC BY 4.0; see `data/datasets/digits/SOURCE.md`).
-const DIGITS_GZ: &[u8] = include_bytes!("../../../data/datasets/digits/digits.csv.gz");
-/// The bundled MNIST subset (CC BY-SA 3.0; see `data/datasets/mnist_5k/SOURCE.md`).
-const MNIST_GZ: &[u8] = include_bytes!("../../../data/datasets/mnist_5k/mnist_5k.csv.gz");
+/// The bundled UCI digits (CC BY 4.0; see this crate's `data/digits/SOURCE.md`).
+const DIGITS_GZ: &[u8] = include_bytes!("../data/digits/digits.csv.gz");
+/// The bundled MNIST subset (CC BY-SA 3.0; see this crate's `data/mnist_5k/SOURCE.md`).
+const MNIST_GZ: &[u8] = include_bytes!("../data/mnist_5k/mnist_5k.csv.gz");
 
 /// Which data a study uses.
 #[derive(Debug, Clone, PartialEq)]
