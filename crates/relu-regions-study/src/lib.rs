@@ -18,12 +18,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use relu_regions::random::Init;
+use relu_regions::stability::Method;
 use serde::Serialize;
 use thiserror::Error;
 
 use datasets::{DataOptions, DatasetKind};
 use report::Findings;
-use track::{CheckpointMetrics, PointSets, TrackConfig};
+use track::{CheckpointMetrics, PointSet, PointSets, TrackConfig};
 use train::{Mlp, Optimizer, TrainConfig, Trainer};
 
 /// Why a study could not run.
@@ -44,8 +45,11 @@ pub struct StudyConfig {
     pub dataset: DatasetKind,
     /// Architecture `d-h...-c`; `None`: two hidden layers of 32 (2-D data) or 64 (images).
     pub arch: String,
-    pub init: &'static str,
-    pub optimizer: &'static str,
+    /// `pytorch` or `he` in JSON.
+    #[serde(serialize_with = "train::serialize_init")]
+    pub init: Init,
+    /// `adam` or `sgd` in JSON.
+    pub optimizer: Optimizer,
     pub lr: f64,
     pub epochs: usize,
     pub batch: usize,
@@ -67,8 +71,8 @@ impl StudyConfig {
         Self {
             dataset,
             arch: String::new(),
-            init: "pytorch",
-            optimizer: "adam",
+            init: Init::PytorchDefault,
+            optimizer: Optimizer::Adam,
             lr: 0.01,
             epochs: 30,
             batch: 32,
@@ -102,8 +106,11 @@ pub struct StudyReport {
     /// Points per set actually tracked.
     pub points: usize,
     pub lc_directions: usize,
-    pub bound_method: &'static str,
-    pub point_sets: [&'static str; 3],
+    /// How the local bounds' neuron bounds were computed (`crown` in JSON).
+    #[serde(serialize_with = "serialize_method")]
+    pub bound_method: Method,
+    /// The tracked sets, in the order of every per-set list.
+    pub point_sets: [PointSet; 3],
     pub checkpoints: Vec<CheckpointMetrics>,
     pub findings: Findings,
     pub train_seconds: f64,
@@ -112,6 +119,14 @@ pub struct StudyReport {
     /// written as `points_<set>.csv` beside the report rather than into its JSON.
     #[serde(skip)]
     pub tracked_points: Vec<faer::Mat<f64>>,
+}
+
+/// Serialises a bound [`Method`] by its name (`crown`, `ibp`).
+fn serialize_method<S: serde::Serializer>(
+    method: &Method,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(method.name())
 }
 
 /// What a study is doing, for progress display.
@@ -141,25 +156,15 @@ pub fn run_study(
             data.classes
         )));
     }
-    let init = match config.init {
-        "pytorch" => Init::PytorchDefault,
-        "he" => Init::He,
-        other => return Err(StudyError::Config(format!("unknown init `{other}`"))),
-    };
-    let optimizer = match config.optimizer {
-        "adam" => Optimizer::Adam,
-        "sgd" => Optimizer::Sgd { momentum: 0.9 },
-        other => return Err(StudyError::Config(format!("unknown optimizer `{other}`"))),
-    };
     std::fs::create_dir_all(checkpoint_dir).map_err(|e| {
         StudyError::Data(format!("cannot create {}: {e}", checkpoint_dir.display()))
     })?;
     let points = PointSets::choose(&data, config.points, config.seed, config.arbitrary_noise);
     let track_cfg = track_config(&config, &data);
     let mut trainer = Trainer::new(
-        Mlp::new(&widths, init, config.seed),
+        Mlp::new(&widths, config.init, config.seed),
         TrainConfig {
-            optimizer,
+            optimizer: config.optimizer,
             lr: config.lr,
             batch: config.batch,
             seed: config.seed,
@@ -262,8 +267,8 @@ fn finish(
         points: points.k(),
         tracked_points: points.sets.clone(),
         lc_directions: track_cfg.lc_directions,
-        bound_method: "crown",
-        point_sets: track::SET_NAMES,
+        bound_method: track::BOUND_METHOD,
+        point_sets: PointSet::ALL,
         config,
         checkpoints,
         findings,

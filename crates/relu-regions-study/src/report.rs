@@ -24,7 +24,8 @@ use serde::Serialize;
 use crate::stats::{
     MannWhitney, Quartiles, Spearman, Wilcoxon, mann_whitney, quartiles, spearman, wilcoxon,
 };
-use crate::track::{CheckpointMetrics, SET_NAMES, SetMetrics};
+use crate::track::{CheckpointMetrics, PointSet, SetMetrics};
+use crate::train::init_name;
 
 /// Significance level of the verdicts.
 pub const ALPHA: f64 = 0.05;
@@ -63,7 +64,7 @@ impl Verdict {
 /// F1 for one point set.
 #[derive(Debug, Clone, Serialize)]
 pub struct F1Set {
-    pub set: &'static str,
+    pub set: PointSet,
     /// Per checkpoint: quartiles of the finite distances.
     pub distance_quartiles: Vec<Option<Quartiles>>,
     /// Points whose region was the whole space (infinite distance), per checkpoint.
@@ -88,7 +89,7 @@ pub struct F2Comparison {
     pub checkpoint: &'static str,
     pub epoch: usize,
     pub radius: f64,
-    pub against: &'static str,
+    pub against: PointSet,
     pub metric: &'static str,
     pub median_train: f64,
     pub median_other: f64,
@@ -179,10 +180,10 @@ fn per_radius_metrics(m: &SetMetrics, ri: usize) -> Vec<(&'static str, Vec<f64>)
 pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     let first = &cps[0];
     let last = &cps[cps.len() - 1];
-    let sets: Vec<F1Set> = SET_NAMES
-        .iter()
-        .enumerate()
-        .map(|(s, &name)| {
+    let sets: Vec<F1Set> = PointSet::ALL
+        .into_iter()
+        .map(|set| {
+            let s = set.index();
             let (mut ep, mut dist) = (Vec::new(), Vec::new());
             for cp in cps {
                 for &d in &cp.sets[s].distance {
@@ -193,7 +194,7 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
             }
             let w = wilcoxon(&first.sets[s].distance, &last.sets[s].distance);
             F1Set {
-                set: name,
+                set,
                 distance_quartiles: cps
                     .iter()
                     .map(|cp| quartiles(&finite(&cp.sets[s].distance)))
@@ -237,16 +238,16 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     for (k, cp) in cps.iter().enumerate() {
         let label = checkpoint_label(k, cps.len());
         for (ri, &r) in radii.iter().enumerate() {
-            for (other, oname) in [(2usize, "arbitrary"), (1usize, "test")] {
-                let train = per_radius_metrics(&cp.sets[0], ri);
-                let others = per_radius_metrics(&cp.sets[other], ri);
+            for against in [PointSet::Arbitrary, PointSet::Test] {
+                let train = per_radius_metrics(&cp.sets[PointSet::Train.index()], ri);
+                let others = per_radius_metrics(&cp.sets[against.index()], ri);
                 for ((metric, a), (_, b)) in train.into_iter().zip(others) {
                     let test = mann_whitney(&a, &b);
                     comparisons.push(F2Comparison {
                         checkpoint: label,
                         epoch: cp.epoch,
                         radius: r,
-                        against: oname,
+                        against,
                         metric,
                         median_train: crate::stats::quantile(&a, 0.5).unwrap_or(f64::NAN),
                         median_other: crate::stats::quantile(&b, 0.5).unwrap_or(f64::NAN),
@@ -259,7 +260,9 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     }
     let key: Vec<&F2Comparison> = comparisons
         .iter()
-        .filter(|c| c.checkpoint == "last" && c.against == "arbitrary" && c.metric == "bound_log2")
+        .filter(|c| {
+            c.checkpoint == "last" && c.against == PointSet::Arbitrary && c.metric == "bound_log2"
+        })
         .collect();
     let f2_verdict = if key.iter().all(|c| c.verdict == Verdict::Holds) {
         Verdict::Holds
@@ -316,7 +319,7 @@ pub fn f2_tables(f2: &F2, radii: &[f64]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     for (metric, meaning) in F2_METRICS {
-        for against in ["arbitrary", "test"] {
+        for against in [PointSet::Arbitrary, PointSet::Test] {
             let rows: Vec<&F2Comparison> = f2
                 .comparisons
                 .iter()
@@ -385,7 +388,13 @@ pub fn markdown(study: &crate::StudyReport) -> String {
         let _ = writeln!(
             s,
             "Network {} ({} init), {} lr {}, batch {}, {} epochs, seed {}.",
-            c.arch, c.init, c.optimizer, c.lr, c.batch, c.epochs, c.seed
+            c.arch,
+            init_name(c.init),
+            c.optimizer.name(),
+            c.lr,
+            c.batch,
+            c.epochs,
+            c.seed
         );
     } else {
         let _ = writeln!(
@@ -579,13 +588,13 @@ mod tests {
                     if metric == "ball_regions" && cp.sets[0].ball_regions.is_empty() {
                         continue;
                     }
-                    for against in ["arbitrary", "test"] {
+                    for against in [PointSet::Arbitrary, PointSet::Test] {
                         expected.push((cp.epoch, r.to_bits(), metric, against));
                     }
                 }
             }
         }
-        let mut found: Vec<(usize, u64, &str, &str)> = f2
+        let mut found: Vec<(usize, u64, &str, PointSet)> = f2
             .comparisons
             .iter()
             .map(|c| (c.epoch, c.radius.to_bits(), c.metric, c.against))

@@ -26,10 +26,50 @@ use serde::Serialize;
 use crate::StudyError;
 use crate::datasets::{Dataset, permutation};
 
-/// The three kinds of centre.
-pub const SET_NAMES: [&str; 3] = ["train", "test", "arbitrary"];
+/// The three kinds of centre. Reports name them `train`, `test` and `arbitrary`
+/// ([`PointSet::name`], also their JSON form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PointSet {
+    /// Points of the training set.
+    Train,
+    /// Held-out points.
+    Test,
+    /// Points drawn around the data ([`PointSets::choose`]).
+    Arbitrary,
+}
 
-/// The tracked points: `sets[s]` is `K x d`, in the order of [`SET_NAMES`].
+impl PointSet {
+    /// The sets in the order of [`PointSets::sets`] and of every per-set list of a report.
+    pub const ALL: [PointSet; 3] = [Self::Train, Self::Test, Self::Arbitrary];
+
+    /// The set's name in reports: `train`, `test`, `arbitrary`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Test => "test",
+            Self::Arbitrary => "arbitrary",
+        }
+    }
+
+    /// The set's position in [`PointSet::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for PointSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for PointSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// The tracked points: `sets[s]` is `K x d`, in the order of [`PointSet::ALL`].
 #[derive(Debug, Clone)]
 pub struct PointSets {
     pub sets: Vec<Mat<f64>>,
@@ -115,7 +155,7 @@ pub struct CheckpointMetrics {
     pub train_accuracy: f64,
     pub test_loss: f64,
     pub test_accuracy: f64,
-    /// In the order of [`SET_NAMES`].
+    /// In the order of [`PointSet::ALL`].
     pub sets: Vec<SetMetrics>,
 }
 
@@ -138,6 +178,9 @@ fn analysis<E: std::fmt::Display>(e: E) -> StudyError {
     StudyError::Analysis(e.to_string())
 }
 
+/// How the study bounds neurons over a ball: CROWN.
+pub const BOUND_METHOD: Method = Method::Crown;
+
 /// The proven local bound on the activation regions meeting `ball` (CROWN neuron bounds,
 /// then the local Serra DP of [`local_region_bound`]) as `log2`, with the number of
 /// neurons CROWN leaves unstable on `ball`.
@@ -145,7 +188,7 @@ pub fn local_bound_log2(
     p: &BoundPropagator<'_>,
     ball: &Domain,
 ) -> Result<(f64, usize), StudyError> {
-    let b = local_region_bound(p, ball, Method::Crown).map_err(analysis)?;
+    let b = local_region_bound(p, ball, BOUND_METHOD).map_err(analysis)?;
     Ok((b.local.log2(), b.counts.iter().map(|c| c.unstable).sum()))
 }
 

@@ -13,6 +13,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use rand::{SeedableRng, rngs::StdRng};
 use relu_regions::random::{Init, random_network};
 use relu_regions::{Affine, Network};
+use serde::Serialize;
 
 use crate::StudyError;
 use crate::datasets::{Samples, permutation};
@@ -35,6 +36,35 @@ pub enum Optimizer {
     Sgd { momentum: f64 },
     /// Adam (Kingma and Ba) with PyTorch's defaults `beta1 = 0.9, beta2 = 0.999, eps = 1e-8`.
     Adam,
+}
+
+impl Optimizer {
+    /// The optimiser's name in reports (`sgd`, `adam`; also its JSON form).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sgd { .. } => "sgd",
+            Self::Adam => "adam",
+        }
+    }
+}
+
+impl Serialize for Optimizer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// An initialisation's name in reports: `pytorch` ([`Init::PytorchDefault`]) or `he`.
+pub fn init_name(init: Init) -> &'static str {
+    match init {
+        Init::PytorchDefault => "pytorch",
+        Init::He => "he",
+    }
+}
+
+/// Serialises an [`Init`] as [`init_name`] (for `#[serde(serialize_with)]`).
+pub fn serialize_init<S: serde::Serializer>(init: &Init, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(init_name(*init))
 }
 
 /// One layer's parameters (`weight` is `out x in`, PyTorch's layout).

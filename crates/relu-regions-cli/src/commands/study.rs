@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use relu_regions::random::Init;
 use relu_regions_study::datasets::DatasetKind;
 use relu_regions_study::stats::quartiles;
+use relu_regions_study::train::Optimizer;
 use relu_regions_study::{Progress, StudyConfig, StudyReport, run_study};
 
 use crate::output::{print_json, progress_bar};
@@ -536,12 +538,12 @@ pub fn run(args: &Args) -> Result<()> {
     let mut config = StudyConfig::default_for(DatasetKind::parse(&args.dataset)?);
     config.arch = args.arch.clone().unwrap_or_default();
     config.init = match args.init {
-        InitArg::Pytorch => "pytorch",
-        InitArg::He => "he",
+        InitArg::Pytorch => Init::PytorchDefault,
+        InitArg::He => Init::He,
     };
     config.optimizer = match args.optimizer {
-        OptimizerArg::Sgd => "sgd",
-        OptimizerArg::Adam => "adam",
+        OptimizerArg::Sgd => Optimizer::Sgd { momentum: 0.9 },
+        OptimizerArg::Adam => Optimizer::Adam,
     };
     config.lr = args.lr;
     config.epochs = args.epochs;
@@ -653,7 +655,7 @@ pub fn run(args: &Args) -> Result<()> {
     std::fs::write(args.out.join("metrics.csv"), metrics_csv(&report))?;
     for (name, points) in report.point_sets.iter().zip(&report.tracked_points) {
         let path = args.out.join(format!("points_{name}.csv"));
-        std::fs::write(&path, points_csv(name, points))
+        std::fs::write(&path, points_csv(name.name(), points))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.export_onnx {
