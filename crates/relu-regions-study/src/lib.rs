@@ -1,9 +1,14 @@
 //! # relu-regions-study: does training move region boundaries?
 //!
-//! Trains a ReLU MLP classifier on a bundled or generated dataset, writes a checkpoint at
+//! Trains a ReLU MLP classifier on a bundled or generated dataset, takes a checkpoint at
 //! initialisation and after every epoch, tracks the local region geometry at training,
 //! test and arbitrary points at every checkpoint ([`track`]), and tests the seed paper's
 //! two findings with rank statistics ([`report`], [`stats`]).
+//!
+//! A study computes and returns everything ([`StudyRun`]): the networks of its
+//! checkpoints, their metrics and findings, and for 2-D data the input square's exact
+//! partitions; [`report::markdown`] assembles the human report from it. The library writes
+//! no file: the caller writes checkpoints, plots and reports.
 //!
 //! Training is written by hand on faer matrix products ([`train`]): an MLP's forward and
 //! backward passes are short, and this keeps heavy ML frameworks out of the build.
@@ -14,9 +19,9 @@ pub mod stats;
 pub mod track;
 pub mod train;
 
-use std::path::Path;
 use std::time::Instant;
 
+use relu_regions::Network;
 use relu_regions::random::Init;
 use relu_regions::stability::Method;
 use serde::Serialize;
@@ -24,7 +29,7 @@ use thiserror::Error;
 
 use datasets::{DataOptions, DatasetKind};
 use report::Findings;
-use track::{CheckpointMetrics, PointSet, PointSets, TrackConfig};
+use track::{CheckpointMetrics, InputSquare, PointSet, PointSets, TrackConfig};
 use train::{Mlp, Optimizer, TrainConfig, Trainer};
 
 /// Why a study could not run.
@@ -36,6 +41,12 @@ pub enum StudyError {
     Data(String),
     #[error("analysis failed: {0}")]
     Analysis(String),
+    /// The input square's partition at checkpoint `epoch` failed.
+    #[error("partitioning the input square at epoch {epoch}: {source}")]
+    Partition {
+        epoch: usize,
+        source: Box<StudyError>,
+    },
 }
 
 /// Everything a study needs.
@@ -129,6 +140,21 @@ fn serialize_method<S: serde::Serializer>(
     serializer.serialize_str(method.name())
 }
 
+/// Everything a study computed: the report, the networks of its checkpoints and, for 2-D
+/// data, the input square's partitions.
+#[derive(Debug)]
+pub struct StudyRun {
+    pub report: StudyReport,
+    /// The network of every checkpoint, in epoch order (checkpoint `i` is epoch `i`): a
+    /// trained study's parameters rounded to `f32`, exactly what its metrics were taken on
+    /// (and what a float32 checkpoint file holds); the given networks when tracking.
+    pub networks: Vec<Network>,
+    /// For 2-D data, the input square partitioned at the first, a middle and the last
+    /// checkpoint ([`track::input_square`]), or why it could not be (a report stands
+    /// without it); `None` for other data.
+    pub input_square: Option<Result<InputSquare, StudyError>>,
+}
+
 /// What a study is doing, for progress display.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
@@ -136,12 +162,12 @@ pub enum Progress {
     Checkpoint { epoch: usize, epochs: usize },
 }
 
-/// Runs a study, writing checkpoints into `checkpoint_dir`.
+/// Runs a study: trains, takes a checkpoint at initialisation and after every epoch, and
+/// tracks every checkpoint's network (its parameters rounded to `f32`).
 pub fn run_study(
     config: &StudyConfig,
-    checkpoint_dir: &Path,
     progress: &mut dyn FnMut(Progress),
-) -> Result<StudyReport, StudyError> {
+) -> Result<StudyRun, StudyError> {
     let data = load_dataset(config)?;
     let mut config = config.clone();
     if config.arch.is_empty() {
@@ -156,9 +182,6 @@ pub fn run_study(
             data.classes
         )));
     }
-    std::fs::create_dir_all(checkpoint_dir).map_err(|e| {
-        StudyError::Data(format!("cannot create {}: {e}", checkpoint_dir.display()))
-    })?;
     let points = PointSets::choose(&data, config.points, config.seed, config.arbitrary_noise);
     let track_cfg = track_config(&config, &data);
     let mut trainer = Trainer::new(
@@ -170,28 +193,16 @@ pub fn run_study(
             seed: config.seed,
         },
     );
-    // Checkpoints of an earlier run in the same directory would mix with this run's
-    // (for `--checkpoints` and `--export-onnx`): remove our own `epoch_NNN.safetensors`.
-    if let Ok(entries) = std::fs::read_dir(checkpoint_dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("epoch_") && name.ends_with(".safetensors") {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
     let (mut train_s, mut track_s) = (0.0, 0.0);
     let mut checkpoints = Vec::with_capacity(config.epochs + 1);
+    let mut networks = Vec::with_capacity(config.epochs + 1);
     for epoch in 0..=config.epochs {
         let t0 = Instant::now();
         if epoch > 0 {
             trainer.epoch(&data.train);
         }
-        // Everything below refers to the checkpoint as written (float32 parameters).
+        // Everything below refers to the checkpoint (float32 parameters).
         let net = trainer.model.network_f32();
-        let path = checkpoint_dir.join(format!("epoch_{epoch:03}.safetensors"));
-        relu_regions_io::write_safetensors(&net, &path)
-            .map_err(|e| StudyError::Data(e.to_string()))?;
         let train_eval = train::evaluate_network(&net, &data.train);
         let test_eval = train::evaluate_network(&net, &data.test);
         train_s += t0.elapsed().as_secs_f64();
@@ -200,6 +211,7 @@ pub fn run_study(
             &net, &points, &track_cfg, epoch, train_eval, test_eval,
         )?);
         track_s += t1.elapsed().as_secs_f64();
+        networks.push(net);
         progress(Progress::Checkpoint {
             epoch,
             epochs: config.epochs,
@@ -211,6 +223,7 @@ pub fn run_study(
         &points,
         &track_cfg,
         checkpoints,
+        networks,
         train_s,
         track_s,
         "trained",
@@ -249,12 +262,14 @@ fn finish(
     points: &PointSets,
     track_cfg: &TrackConfig,
     checkpoints: Vec<CheckpointMetrics>,
+    networks: Vec<Network>,
     train_s: f64,
     track_s: f64,
     source: &str,
-) -> StudyReport {
+) -> StudyRun {
     let findings = report::analyse(&checkpoints, &config.radii);
-    StudyReport {
+    let input_square = (data.dim() == 2).then(|| track::input_square(&networks, data));
+    let report = StudyReport {
         source: source.to_string(),
         dataset: DatasetSummary {
             name: data.name.clone(),
@@ -274,6 +289,11 @@ fn finish(
         findings,
         train_seconds: train_s,
         track_seconds: track_s,
+    };
+    StudyRun {
+        report,
+        networks,
+        input_square,
     }
 }
 
@@ -317,10 +337,10 @@ pub fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConf
 /// on the dataset's points, without training. `config`'s training fields are ignored.
 pub fn track_networks(
     config: &StudyConfig,
-    networks: &[relu_regions::Network],
+    networks: Vec<Network>,
     source: &str,
     progress: &mut dyn FnMut(Progress),
-) -> Result<StudyReport, StudyError> {
+) -> Result<StudyRun, StudyError> {
     if networks.is_empty() {
         return Err(StudyError::Config("no networks to track".into()));
     }
@@ -368,6 +388,7 @@ pub fn track_networks(
         &points,
         &track_cfg,
         checkpoints,
+        networks,
         0.0,
         track_s,
         source,
