@@ -89,17 +89,40 @@ pub fn progress_bar(len: u64, what: &str, quiet: bool) -> indicatif::ProgressBar
     bar
 }
 
-/// Minimum, quartiles and maximum (linear interpolation), or `None` for no values.
+/// Minimum, quartiles and maximum (linear interpolation between order statistics, numpy's
+/// default: [`relu_regions_study::stats::quantile`]), or `None` for no values (NaNs are
+/// left out).
 pub fn quantiles(values: &[f64]) -> Option<[f64; 5]> {
-    if values.is_empty() {
-        return None;
+    relu_regions_study::stats::quantiles(values, [0.0, 0.25, 0.5, 0.75, 1.0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantiles;
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        // np.quantile([0.5, -2, 7.25, 3], [0, .25, .5, .75, 1]) = [-2, -0.125, 1.75, 4.0625, 7.25].
+        assert_eq!(
+            quantiles(&[0.5, -2.0, 7.25, 3.0]),
+            Some([-2.0, -0.125, 1.75, 4.0625, 7.25])
+        );
+        assert_eq!(quantiles(&[2.5]), Some([2.5; 5]));
+        assert_eq!(quantiles(&[]), None);
+        // The same numbers as the sort-and-interpolate the CLI computed before.
+        let values: Vec<f64> = (0..102)
+            .map(|i| ((i * 37 % 101) as f64 * 0.7).sin())
+            .collect();
+        let mut v = values.clone();
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            let pos = q * (v.len() - 1) as f64;
+            let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+            v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+        };
+        assert_eq!(
+            quantiles(&values),
+            Some([v[0], at(0.25), at(0.5), at(0.75), v[101]])
+        );
     }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let pos = q * (v.len() - 1) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-    };
-    Some([v[0], at(0.25), at(0.5), at(0.75), v[v.len() - 1]])
 }

@@ -24,8 +24,10 @@ use thiserror::Error;
 
 pub use nnet::{NnetError, NnetOptions};
 pub use onnx::OnnxError;
-pub use points::{PointsError, read_points};
-pub use safetensors::SafetensorsError;
+pub use points::{CsvError, CsvLayout, CsvTable, PointsError, parse_csv_table, read_points};
+pub use safetensors::{
+    SafetensorsError, SafetensorsWriteError, to_safetensors_bytes, write_safetensors,
+};
 pub use vnnlib::{VnnlibBox, VnnlibError, parse_vnnlib_box};
 
 /// The model file formats relu-regions reads.

@@ -5,8 +5,17 @@
 //! the natural order of their prefixes (`0 < 2 < 10`, `fc1 < fc2`, `net.0 < net.2`), the
 //! order of `state_dict()` for an `nn.Sequential`. ReLU follows every layer but the last.
 //! Float32, float64, float16 and bfloat16 tensors are read and widened to `f64`.
+//!
+//! Writing ([`to_safetensors_bytes`], [`write_safetensors`]) is the inverse for float32:
+//! layer `l` (0-based) becomes `{2l}.weight` `[out, in]` and `{2l}.bias` `[out]` (the odd
+//! indices are the ReLU modules, which hold no tensors), every parameter rounded to the
+//! nearest `f32`. Reading such a file gives back the network exactly when its parameters
+//! are `f32` values.
+
+use std::path::{Path, PathBuf};
 
 use relu_regions::{Affine, Network, NetworkError};
+use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use thiserror::Error;
 
@@ -46,6 +55,72 @@ pub enum SafetensorsError {
     },
     #[error("invalid network (layer numbers count Linear modules from 0): {0}")]
     Network(#[from] NetworkError),
+}
+
+/// Why a network could not be written as safetensors.
+#[derive(Debug, Error)]
+pub enum SafetensorsWriteError {
+    #[error(
+        "the network has a ReLU after its last layer; a PyTorch nn.Sequential state dict of Linear layers cannot say so (write ONNX instead)"
+    )]
+    OutputRelu,
+    #[error("safetensors: {0}")]
+    Format(String),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A network as float32 safetensors bytes in PyTorch's `nn.Sequential` layout:
+/// `0.weight` `[out, in]` (row-major), `0.bias` `[out]`, then `2.weight`, `2.bias` (index
+/// 1 is the ReLU), ... Every parameter is rounded to the nearest `f32`. A network with an
+/// output ReLU is refused ([`SafetensorsWriteError::OutputRelu`]): the layout has no
+/// place for it, and the reader would load the network without it.
+pub fn to_safetensors_bytes(net: &Network) -> Result<Vec<u8>, SafetensorsWriteError> {
+    if net.output_relu() {
+        return Err(SafetensorsWriteError::OutputRelu);
+    }
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (l, layer) in net.layers().iter().enumerate() {
+        let w = layer.weight();
+        let mut weight = Vec::with_capacity(w.nrows() * w.ncols() * 4);
+        for i in 0..w.nrows() {
+            for j in 0..w.ncols() {
+                weight.extend_from_slice(&(w[(i, j)] as f32).to_le_bytes());
+            }
+        }
+        let bias: Vec<u8> = layer
+            .bias()
+            .iter()
+            .flat_map(|&b| (b as f32).to_le_bytes())
+            .collect();
+        buffers.push((
+            format!("{}.weight", 2 * l),
+            vec![w.nrows(), w.ncols()],
+            weight,
+        ));
+        buffers.push((format!("{}.bias", 2 * l), vec![layer.bias().len()], bias));
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, shape, data)| {
+            TensorView::new(Dtype::F32, shape.clone(), data)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| SafetensorsWriteError::Format(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::serialize(views, None).map_err(|e| SafetensorsWriteError::Format(e.to_string()))
+}
+
+/// Writes [`to_safetensors_bytes`] of `net` to `path`.
+pub fn write_safetensors(net: &Network, path: &Path) -> Result<(), SafetensorsWriteError> {
+    let bytes = to_safetensors_bytes(net)?;
+    std::fs::write(path, bytes).map_err(|source| SafetensorsWriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn to_f64(
@@ -201,7 +276,7 @@ pub fn load_safetensors(bytes: &[u8]) -> Result<LoadedModel, SafetensorsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use safetensors::tensor::TensorView;
+    use relu_regions::random::{Init, random_network};
     use std::collections::HashMap;
 
     fn f32_bytes(v: &[f32]) -> Vec<u8> {
@@ -260,6 +335,87 @@ mod tests {
         assert!(e.to_string().contains("0.weight"), "{e}");
         assert!(load_safetensors(b"garbage").is_err());
         assert!(load_safetensors(&bytes[..bytes.len() - 3]).is_err());
+    }
+
+    /// A seeded network with every parameter rounded to `f32`.
+    fn f32_network(widths: &[usize], seed: u64) -> Network {
+        use rand::SeedableRng;
+        let net = random_network(
+            widths,
+            Init::He,
+            false,
+            &mut rand::rngs::StdRng::seed_from_u64(seed),
+        );
+        let layers = net
+            .layers()
+            .iter()
+            .map(|l| {
+                let w = l.weight();
+                Affine::new(
+                    faer::Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] as f32 as f64),
+                    l.bias().iter().map(|&b| b as f32 as f64).collect(),
+                )
+                .unwrap()
+            })
+            .collect();
+        Network::new(layers, false).unwrap()
+    }
+
+    #[test]
+    fn writer_round_trips_through_the_reader_bit_exactly() {
+        for (widths, seed) in [(&[2, 7, 5, 3][..], 2), (&[12, 1][..], 5), (&[3, 4][..], 9)] {
+            let net = f32_network(widths, seed);
+            let bytes = to_safetensors_bytes(&net).unwrap();
+            let names: Vec<String> = SafeTensors::deserialize(&bytes)
+                .unwrap()
+                .names()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            assert_eq!(names.len(), 2 * net.layers().len());
+            assert!(names.contains(&format!("{}.weight", 2 * (net.layers().len() - 1))));
+            let loaded = load_safetensors(&bytes).unwrap().network;
+            assert_eq!(loaded.input_dim(), net.input_dim());
+            assert_eq!(loaded.layer_widths(), net.layer_widths());
+            assert!(!loaded.output_relu());
+            for (a, b) in loaded.layers().iter().zip(net.layers()) {
+                let (wa, wb) = (a.weight(), b.weight());
+                for i in 0..wa.nrows() {
+                    for j in 0..wa.ncols() {
+                        assert_eq!(wa[(i, j)].to_bits(), wb[(i, j)].to_bits());
+                    }
+                }
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(a.bias()), bits(b.bias()));
+            }
+        }
+    }
+
+    #[test]
+    fn writer_rounds_to_f32_and_refuses_an_output_relu() {
+        let layer = Affine::new(faer::Mat::from_fn(1, 1, |_, _| 0.1), vec![1.0 / 3.0]).unwrap();
+        let net = Network::new(vec![layer.clone()], false).unwrap();
+        let loaded = load_safetensors(&to_safetensors_bytes(&net).unwrap())
+            .unwrap()
+            .network;
+        assert_eq!(loaded.layers()[0].weight()[(0, 0)], f64::from(0.1f32));
+        assert_eq!(loaded.layers()[0].bias()[0], f64::from(1.0f32 / 3.0));
+        let relu_out = Network::new(vec![layer], true).unwrap();
+        assert!(matches!(
+            to_safetensors_bytes(&relu_out),
+            Err(SafetensorsWriteError::OutputRelu)
+        ));
+        let dir = std::env::temp_dir().join(format!("rr-st-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("net.safetensors");
+        write_safetensors(&net, &path).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            to_safetensors_bytes(&net).unwrap()
+        );
+        let e = write_safetensors(&net, &dir.join("missing/net.safetensors")).unwrap_err();
+        assert!(e.to_string().contains("missing"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -6,17 +6,19 @@
 //! standardised per feature with the *training* part's mean and standard deviation.
 
 use std::io::Read;
+use std::path::Path;
 
 use faer::Mat;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use relu_regions::random::standard_normal;
+use relu_regions_io::points::{CsvError, CsvLayout, parse_csv_table};
 
 use crate::StudyError;
 
-/// The bundled UCI digits (CC BY 4.0; see `data/datasets/digits/SOURCE.md`).
-const DIGITS_GZ: &[u8] = include_bytes!("../../../data/datasets/digits/digits.csv.gz");
-/// The bundled MNIST subset (CC BY-SA 3.0; see `data/datasets/mnist_5k/SOURCE.md`).
-const MNIST_GZ: &[u8] = include_bytes!("../../../data/datasets/mnist_5k/mnist_5k.csv.gz");
+/// The bundled UCI digits (CC BY 4.0; see this crate's `data/digits/SOURCE.md`).
+const DIGITS_GZ: &[u8] = include_bytes!("../data/digits/digits.csv.gz");
+/// The bundled MNIST subset (CC BY-SA 3.0; see this crate's `data/mnist_5k/SOURCE.md`).
+const MNIST_GZ: &[u8] = include_bytes!("../data/mnist_5k/mnist_5k.csv.gz");
 
 /// Which data a study uses.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,59 +226,34 @@ pub fn blobs(n: usize, noise: f64, seed: u64) -> Samples {
 }
 
 /// Parses CSV text: features then an integer label per line. Blank lines and lines whose
-/// fields do not all parse as numbers (a header) are skipped when they come first.
+/// fields do not all parse as numbers (a header) are skipped when they come first. The
+/// reading is io's [`parse_csv_table`]; the errors are worded for a data set.
 pub fn parse_csv(text: &str, what: &str) -> Result<Samples, StudyError> {
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    let mut labels = Vec::new();
-    for (lineno, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Result<Vec<f64>, _> = line.split(',').map(|f| f.trim().parse()).collect();
-        let fields = match fields {
-            Ok(f) => f,
-            Err(_) if rows.is_empty() => continue,
-            Err(_) => {
-                return Err(StudyError::Data(format!(
-                    "{what}: line {}: not a list of numbers",
-                    lineno + 1
-                )));
-            }
-        };
-        if fields.len() < 2 {
-            return Err(StudyError::Data(format!(
-                "{what}: line {}: expected features then a label",
-                lineno + 1
-            )));
-        }
-        let label = fields[fields.len() - 1];
-        if label < 0.0 || label.fract() != 0.0 || label > 1e6 {
-            return Err(StudyError::Data(format!(
-                "{what}: line {}: label {label} is not a non-negative integer",
-                lineno + 1
-            )));
-        }
-        if let Some(first) = rows.first()
-            && first.len() != fields.len() - 1
-        {
-            return Err(StudyError::Data(format!(
-                "{what}: line {}: {} features, earlier lines have {}",
-                lineno + 1,
-                fields.len() - 1,
-                first.len()
-            )));
-        }
-        labels.push(label as usize);
-        rows.push(fields[..fields.len() - 1].to_vec());
-    }
-    if rows.is_empty() {
+    let layout = CsvLayout {
+        header: true,
+        label: true,
+        ..CsvLayout::default()
+    };
+    let table = parse_csv_table(text, Path::new(what), layout).map_err(|e| {
+        StudyError::Data(match e {
+            CsvError::Number { line, .. } => format!("{what}: line {line}: not a list of numbers"),
+            CsvError::Ragged {
+                line,
+                expected,
+                found,
+                ..
+            } => format!("{what}: line {line}: {found} features, earlier lines have {expected}"),
+            e @ (CsvError::MissingLabel { .. } | CsvError::Label { .. }) => e.to_string(),
+        })
+    })?;
+    if table.rows.is_empty() {
         return Err(StudyError::Data(format!("{what}: no samples")));
     }
+    let rows = table.rows;
     let d = rows[0].len();
     Ok(Samples {
         x: Mat::from_fn(rows.len(), d, |i, j| rows[i][j]),
-        y: labels,
+        y: table.labels,
     })
 }
 
@@ -448,5 +425,24 @@ mod tests {
         assert_eq!(s.x[(1, 0)], 3.0);
         assert!(parse_csv("1,2,0.5\n", "t").is_err());
         assert!(parse_csv("1,2,0\n1,1\n", "t").is_err());
+        // The messages name the source and the line, in the data set's words.
+        let message = |text: &str| parse_csv(text, "t").unwrap_err().to_string();
+        assert_eq!(
+            message("1,2,0\nx,1,0\n"),
+            "t: line 2: not a list of numbers"
+        );
+        assert_eq!(
+            message("1,2,0\n5\n"),
+            "t: line 2: expected features then a label"
+        );
+        assert_eq!(
+            message("1,2,0.5\n"),
+            "t: line 1: label 0.5 is not a non-negative integer"
+        );
+        assert_eq!(
+            message("1,2,0\n1,1\n"),
+            "t: line 2: 1 features, earlier lines have 2"
+        );
+        assert_eq!(message("a,b\n\n"), "t: no samples");
     }
 }

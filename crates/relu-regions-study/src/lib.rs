@@ -1,9 +1,14 @@
 //! # relu-regions-study: does training move region boundaries?
 //!
-//! Trains a ReLU MLP classifier on a bundled or generated dataset, writes a checkpoint at
+//! Trains a ReLU MLP classifier on a bundled or generated dataset, takes a checkpoint at
 //! initialisation and after every epoch, tracks the local region geometry at training,
 //! test and arbitrary points at every checkpoint ([`track`]), and tests the seed paper's
 //! two findings with rank statistics ([`report`], [`stats`]).
+//!
+//! A study computes and returns everything ([`StudyRun`]): the networks of its
+//! checkpoints, their metrics and findings, and for 2-D data the input square's exact
+//! partitions; [`report::markdown`] assembles the human report from it. The library writes
+//! no file: the caller writes checkpoints, plots and reports.
 //!
 //! Training is written by hand on faer matrix products ([`train`]): an MLP's forward and
 //! backward passes are short, and this keeps heavy ML frameworks out of the build.
@@ -14,16 +19,17 @@ pub mod stats;
 pub mod track;
 pub mod train;
 
-use std::path::Path;
 use std::time::Instant;
 
+use relu_regions::Network;
 use relu_regions::random::Init;
+use relu_regions::stability::Method;
 use serde::Serialize;
 use thiserror::Error;
 
 use datasets::{DataOptions, DatasetKind};
 use report::Findings;
-use track::{CheckpointMetrics, PointSets, TrackConfig};
+use track::{CheckpointMetrics, InputSquare, PointSet, PointSets, TrackConfig};
 use train::{Mlp, Optimizer, TrainConfig, Trainer};
 
 /// Why a study could not run.
@@ -35,6 +41,12 @@ pub enum StudyError {
     Data(String),
     #[error("analysis failed: {0}")]
     Analysis(String),
+    /// The input square's partition at checkpoint `epoch` failed.
+    #[error("partitioning the input square at epoch {epoch}: {source}")]
+    Partition {
+        epoch: usize,
+        source: Box<StudyError>,
+    },
 }
 
 /// Everything a study needs.
@@ -44,8 +56,11 @@ pub struct StudyConfig {
     pub dataset: DatasetKind,
     /// Architecture `d-h...-c`; `None`: two hidden layers of 32 (2-D data) or 64 (images).
     pub arch: String,
-    pub init: &'static str,
-    pub optimizer: &'static str,
+    /// `pytorch` or `he` in JSON.
+    #[serde(serialize_with = "train::serialize_init")]
+    pub init: Init,
+    /// `adam` or `sgd` in JSON.
+    pub optimizer: Optimizer,
     pub lr: f64,
     pub epochs: usize,
     pub batch: usize,
@@ -67,8 +82,8 @@ impl StudyConfig {
         Self {
             dataset,
             arch: String::new(),
-            init: "pytorch",
-            optimizer: "adam",
+            init: Init::PytorchDefault,
+            optimizer: Optimizer::Adam,
             lr: 0.01,
             epochs: 30,
             batch: 32,
@@ -102,8 +117,11 @@ pub struct StudyReport {
     /// Points per set actually tracked.
     pub points: usize,
     pub lc_directions: usize,
-    pub bound_method: &'static str,
-    pub point_sets: [&'static str; 3],
+    /// How the local bounds' neuron bounds were computed (`crown` in JSON).
+    #[serde(serialize_with = "serialize_method")]
+    pub bound_method: Method,
+    /// The tracked sets, in the order of every per-set list.
+    pub point_sets: [PointSet; 3],
     pub checkpoints: Vec<CheckpointMetrics>,
     pub findings: Findings,
     pub train_seconds: f64,
@@ -114,6 +132,29 @@ pub struct StudyReport {
     pub tracked_points: Vec<faer::Mat<f64>>,
 }
 
+/// Serialises a bound [`Method`] by its name (`crown`, `ibp`).
+fn serialize_method<S: serde::Serializer>(
+    method: &Method,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(method.name())
+}
+
+/// Everything a study computed: the report, the networks of its checkpoints and, for 2-D
+/// data, the input square's partitions.
+#[derive(Debug)]
+pub struct StudyRun {
+    pub report: StudyReport,
+    /// The network of every checkpoint, in epoch order (checkpoint `i` is epoch `i`): a
+    /// trained study's parameters rounded to `f32`, exactly what its metrics were taken on
+    /// (and what a float32 checkpoint file holds); the given networks when tracking.
+    pub networks: Vec<Network>,
+    /// For 2-D data, the input square partitioned at the first, a middle and the last
+    /// checkpoint ([`track::input_square`]), or why it could not be (a report stands
+    /// without it); `None` for other data.
+    pub input_square: Option<Result<InputSquare, StudyError>>,
+}
+
 /// What a study is doing, for progress display.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
@@ -121,12 +162,12 @@ pub enum Progress {
     Checkpoint { epoch: usize, epochs: usize },
 }
 
-/// Runs a study, writing checkpoints into `checkpoint_dir`.
+/// Runs a study: trains, takes a checkpoint at initialisation and after every epoch, and
+/// tracks every checkpoint's network (its parameters rounded to `f32`).
 pub fn run_study(
     config: &StudyConfig,
-    checkpoint_dir: &Path,
     progress: &mut dyn FnMut(Progress),
-) -> Result<StudyReport, StudyError> {
+) -> Result<StudyRun, StudyError> {
     let data = load_dataset(config)?;
     let mut config = config.clone();
     if config.arch.is_empty() {
@@ -141,50 +182,26 @@ pub fn run_study(
             data.classes
         )));
     }
-    let init = match config.init {
-        "pytorch" => Init::PytorchDefault,
-        "he" => Init::He,
-        other => return Err(StudyError::Config(format!("unknown init `{other}`"))),
-    };
-    let optimizer = match config.optimizer {
-        "adam" => Optimizer::Adam,
-        "sgd" => Optimizer::Sgd { momentum: 0.9 },
-        other => return Err(StudyError::Config(format!("unknown optimizer `{other}`"))),
-    };
-    std::fs::create_dir_all(checkpoint_dir).map_err(|e| {
-        StudyError::Data(format!("cannot create {}: {e}", checkpoint_dir.display()))
-    })?;
     let points = PointSets::choose(&data, config.points, config.seed, config.arbitrary_noise);
     let track_cfg = track_config(&config, &data);
     let mut trainer = Trainer::new(
-        Mlp::new(&widths, init, config.seed),
+        Mlp::new(&widths, config.init, config.seed),
         TrainConfig {
-            optimizer,
+            optimizer: config.optimizer,
             lr: config.lr,
             batch: config.batch,
             seed: config.seed,
         },
     );
-    // Checkpoints of an earlier run in the same directory would mix with this run's
-    // (for `--checkpoints` and `--export-onnx`): remove our own `epoch_NNN.safetensors`.
-    if let Ok(entries) = std::fs::read_dir(checkpoint_dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("epoch_") && name.ends_with(".safetensors") {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
     let (mut train_s, mut track_s) = (0.0, 0.0);
     let mut checkpoints = Vec::with_capacity(config.epochs + 1);
+    let mut networks = Vec::with_capacity(config.epochs + 1);
     for epoch in 0..=config.epochs {
         let t0 = Instant::now();
         if epoch > 0 {
             trainer.epoch(&data.train);
         }
-        let path = checkpoint_dir.join(format!("epoch_{epoch:03}.safetensors"));
-        trainer.model.save_safetensors(&path)?;
-        // Everything below refers to the checkpoint as written (float32 parameters).
+        // Everything below refers to the checkpoint (float32 parameters).
         let net = trainer.model.network_f32();
         let train_eval = train::evaluate_network(&net, &data.train);
         let test_eval = train::evaluate_network(&net, &data.test);
@@ -194,6 +211,7 @@ pub fn run_study(
             &net, &points, &track_cfg, epoch, train_eval, test_eval,
         )?);
         track_s += t1.elapsed().as_secs_f64();
+        networks.push(net);
         progress(Progress::Checkpoint {
             epoch,
             epochs: config.epochs,
@@ -205,6 +223,7 @@ pub fn run_study(
         &points,
         &track_cfg,
         checkpoints,
+        networks,
         train_s,
         track_s,
         "trained",
@@ -243,12 +262,14 @@ fn finish(
     points: &PointSets,
     track_cfg: &TrackConfig,
     checkpoints: Vec<CheckpointMetrics>,
+    networks: Vec<Network>,
     train_s: f64,
     track_s: f64,
     source: &str,
-) -> StudyReport {
+) -> StudyRun {
     let findings = report::analyse(&checkpoints, &config.radii);
-    StudyReport {
+    let input_square = (data.dim() == 2).then(|| track::input_square(&networks, data));
+    let report = StudyReport {
         source: source.to_string(),
         dataset: DatasetSummary {
             name: data.name.clone(),
@@ -261,13 +282,18 @@ fn finish(
         points: points.k(),
         tracked_points: points.sets.clone(),
         lc_directions: track_cfg.lc_directions,
-        bound_method: "crown",
-        point_sets: track::SET_NAMES,
+        bound_method: track::BOUND_METHOD,
+        point_sets: PointSet::ALL,
         config,
         checkpoints,
         findings,
         train_seconds: train_s,
         track_seconds: track_s,
+    };
+    StudyRun {
+        report,
+        networks,
+        input_square,
     }
 }
 
@@ -311,10 +337,10 @@ pub fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConf
 /// on the dataset's points, without training. `config`'s training fields are ignored.
 pub fn track_networks(
     config: &StudyConfig,
-    networks: &[relu_regions::Network],
+    networks: Vec<Network>,
     source: &str,
     progress: &mut dyn FnMut(Progress),
-) -> Result<StudyReport, StudyError> {
+) -> Result<StudyRun, StudyError> {
     if networks.is_empty() {
         return Err(StudyError::Config("no networks to track".into()));
     }
@@ -362,6 +388,7 @@ pub fn track_networks(
         &points,
         &track_cfg,
         checkpoints,
+        networks,
         0.0,
         track_s,
         source,

@@ -8,18 +8,31 @@ use serde::Serialize;
 
 /// Quantile with linear interpolation between order statistics (numpy's default),
 /// ignoring NaNs; `None` when no value is left.
+///
+/// With the `n` values sorted, `v_0 <= ... <= v_{n-1}`, and `t = q (n - 1)` (`q` clamped
+/// to `[0, 1]`): `v_{floor t} + (v_{ceil t} - v_{floor t}) (t - floor t)`, and
+/// `v_{floor t}` itself when the two order statistics are equal (so infinite values stay
+/// infinite).
 pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    Some(quantiles(values, [q])?[0])
+}
+
+/// [`quantile`] at several levels `qs`, sorting the values once.
+pub fn quantiles<const N: usize>(values: &[f64], qs: [f64; N]) -> Option<[f64; N]> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     if v.is_empty() {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    if v[lo] == v[hi] {
-        return Some(v[lo]);
-    }
-    Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
+    Some(qs.map(|q| {
+        let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        if v[lo] == v[hi] {
+            v[lo]
+        } else {
+            v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+        }
+    }))
 }
 
 /// First quartile, median, third quartile.
@@ -266,6 +279,19 @@ mod tests {
         close(two_sided_p(1.959_964), 0.05, 1e-6);
         close(two_sided_p(0.0), 1.0, 1e-7);
         close(two_sided_p(-3.0), 0.002_699_796, 1e-8);
+    }
+
+    #[test]
+    fn several_quantiles_are_the_single_ones() {
+        // np.quantile([3, 1, 4, 1, 5, 9, 2, 6], [0, .25, .5, .75, 1]) = [1, 1.75, 3.5, 5.25, 9].
+        let v = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, f64::NAN, 2.0, 6.0];
+        let levels = [0.0, 0.25, 0.5, 0.75, 1.0];
+        assert_eq!(quantiles(&v, levels), Some([1.0, 1.75, 3.5, 5.25, 9.0]));
+        for q in levels {
+            assert_eq!(quantile(&v, q), Some(quantiles(&v, [q]).unwrap()[0]));
+        }
+        assert_eq!(quantiles(&[f64::NAN], levels), None);
+        assert_eq!(quantiles(&[], [0.5]), None);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! each metric is one public function, so benchmarks time exactly what the study computes.
 //!
 //! For 2-D data, [`input_partition`] gives the exact partition of the data's square
-//! ([`data_square`]) into activation regions, for pictures.
+//! ([`data_square`]) into activation regions, for pictures; [`input_square`] takes it at
+//! the first, a middle and the last checkpoint of a study.
 
 use faer::Mat;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -18,7 +19,9 @@ use relu_regions::bound::local_region_bound;
 use relu_regions::distance::boundary_distances_batch;
 use relu_regions::exact::{EnumerationOptions, enumerate_regions};
 use relu_regions::sample::local_complexity;
-use relu_regions::slice::plane::{Plane, PlaneOptions, PlanePartition, Shape, plane_partition};
+use relu_regions::slice::plane::{
+    Decision, Plane, PlaneOptions, PlanePartition, Point2, Shape, plane_partition,
+};
 use relu_regions::stability::{BoundPropagator, Method};
 use relu_regions::{Domain, Network, Norm};
 use serde::Serialize;
@@ -26,10 +29,50 @@ use serde::Serialize;
 use crate::StudyError;
 use crate::datasets::{Dataset, permutation};
 
-/// The three kinds of centre.
-pub const SET_NAMES: [&str; 3] = ["train", "test", "arbitrary"];
+/// The three kinds of centre. Reports name them `train`, `test` and `arbitrary`
+/// ([`PointSet::name`], also their JSON form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PointSet {
+    /// Points of the training set.
+    Train,
+    /// Held-out points.
+    Test,
+    /// Points drawn around the data ([`PointSets::choose`]).
+    Arbitrary,
+}
 
-/// The tracked points: `sets[s]` is `K x d`, in the order of [`SET_NAMES`].
+impl PointSet {
+    /// The sets in the order of [`PointSets::sets`] and of every per-set list of a report.
+    pub const ALL: [PointSet; 3] = [Self::Train, Self::Test, Self::Arbitrary];
+
+    /// The set's name in reports: `train`, `test`, `arbitrary`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Test => "test",
+            Self::Arbitrary => "arbitrary",
+        }
+    }
+
+    /// The set's position in [`PointSet::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for PointSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for PointSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// The tracked points: `sets[s]` is `K x d`, in the order of [`PointSet::ALL`].
 #[derive(Debug, Clone)]
 pub struct PointSets {
     pub sets: Vec<Mat<f64>>,
@@ -115,7 +158,7 @@ pub struct CheckpointMetrics {
     pub train_accuracy: f64,
     pub test_loss: f64,
     pub test_accuracy: f64,
-    /// In the order of [`SET_NAMES`].
+    /// In the order of [`PointSet::ALL`].
     pub sets: Vec<SetMetrics>,
 }
 
@@ -138,6 +181,9 @@ fn analysis<E: std::fmt::Display>(e: E) -> StudyError {
     StudyError::Analysis(e.to_string())
 }
 
+/// How the study bounds neurons over a ball: CROWN.
+pub const BOUND_METHOD: Method = Method::Crown;
+
 /// The proven local bound on the activation regions meeting `ball` (CROWN neuron bounds,
 /// then the local Serra DP of [`local_region_bound`]) as `log2`, with the number of
 /// neurons CROWN leaves unstable on `ball`.
@@ -145,7 +191,7 @@ pub fn local_bound_log2(
     p: &BoundPropagator<'_>,
     ball: &Domain,
 ) -> Result<(f64, usize), StudyError> {
-    let b = local_region_bound(p, ball, Method::Crown).map_err(analysis)?;
+    let b = local_region_bound(p, ball, BOUND_METHOD).map_err(analysis)?;
     Ok((b.local.log2(), b.counts.iter().map(|c| c.unstable).sum()))
 }
 
@@ -320,6 +366,103 @@ pub fn input_partition(
     Ok((plane, part))
 }
 
+/// Padding of the training data's bounding box in a study's input square: a fraction of
+/// its larger half-side ([`data_square`]).
+pub const SQUARE_PAD: f64 = 0.05;
+
+/// The most regions a study's input-square partition may have ([`input_partition`]).
+pub const SQUARE_MAX_REGIONS: usize = 2_000_000;
+
+/// The exact partition of a study's input square at one checkpoint.
+#[derive(Debug, Clone)]
+pub struct SquarePartition {
+    pub epoch: usize,
+    /// [`input_partition`] of the checkpoint's network.
+    pub partition: PlanePartition,
+    /// The decision boundary of the network in the square, as segments in `(a, b)`
+    /// coordinates ([`PlanePartition::decision_boundary`] with the default decision).
+    pub decision_boundary: Vec<[Point2; 2]>,
+}
+
+/// The input square of a 2-D study ([`data_square`] with [`SQUARE_PAD`]) with the
+/// training points and the square's exact partition at chosen checkpoints.
+#[derive(Debug, Clone)]
+pub struct InputSquare {
+    /// The plane `c + a e_1 + b e_2`: `(a, b)` is an input minus the square's centre `c`.
+    pub plane: Plane,
+    /// The square is `[-h, h]^2` in `(a, b)`.
+    pub half_width: f64,
+    /// The padding of the data's box ([`SQUARE_PAD`]).
+    pub pad: f64,
+    /// The training points in `(a, b)` coordinates, with their labels.
+    pub training_points: Vec<(Point2, usize)>,
+    /// In checkpoint order.
+    pub partitions: Vec<SquarePartition>,
+}
+
+impl InputSquare {
+    /// The square in input coordinates, `[c_1 - h, c_1 + h] x [c_2 - h, c_2 + h]`, three
+    /// decimals.
+    pub fn bounds_text(&self) -> String {
+        let (c, h) = (self.plane.center(), self.half_width);
+        format!(
+            "[{:.3}, {:.3}] x [{:.3}, {:.3}]",
+            c[0] - h,
+            c[0] + h,
+            c[1] - h,
+            c[1] + h
+        )
+    }
+}
+
+/// The checkpoints (indices among `n >= 1`) whose input-square partitions a study keeps:
+/// the first, the middle `(n - 1) / 2` and the last, each once.
+pub fn square_checkpoints(n: usize) -> Vec<usize> {
+    let mut chosen = vec![0, n.saturating_sub(1) / 2, n.saturating_sub(1)];
+    chosen.dedup();
+    chosen
+}
+
+/// The input square of 2-D `data` partitioned by the networks of [`square_checkpoints`]
+/// (checkpoint `k` is `networks[k]`, at epoch `k`).
+pub fn input_square(networks: &[Network], data: &Dataset) -> Result<InputSquare, StudyError> {
+    let (plane, shape) = data_square(data, SQUARE_PAD)?;
+    let c = plane.center().to_vec();
+    let training_points = (0..data.train.x.nrows())
+        .map(|i| {
+            (
+                [data.train.x[(i, 0)] - c[0], data.train.x[(i, 1)] - c[1]],
+                data.train.y[i],
+            )
+        })
+        .collect();
+    let partitions = square_checkpoints(networks.len())
+        .into_iter()
+        .map(|epoch| {
+            let (_, partition) =
+                input_partition(&networks[epoch], data, SQUARE_PAD, SQUARE_MAX_REGIONS).map_err(
+                    |e| StudyError::Partition {
+                        epoch,
+                        source: Box::new(e),
+                    },
+                )?;
+            let decision_boundary = partition.decision_boundary(Decision::default());
+            Ok(SquarePartition {
+                epoch,
+                partition,
+                decision_boundary,
+            })
+        })
+        .collect::<Result<_, StudyError>>()?;
+    Ok(InputSquare {
+        plane,
+        half_width: shape.extent(),
+        pad: SQUARE_PAD,
+        training_points,
+        partitions,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,5 +567,59 @@ mod tests {
         assert_eq!(part.region_count() as u64, e.regions);
         let wrong = load(&DatasetKind::Digits, &DataOptions::default()).unwrap();
         assert!(data_square(&wrong, 0.05).is_err());
+    }
+
+    #[test]
+    fn the_study_square_holds_the_chosen_checkpoints_partitions() {
+        assert_eq!(square_checkpoints(1), vec![0]);
+        assert_eq!(square_checkpoints(2), vec![0, 1]);
+        assert_eq!(square_checkpoints(3), vec![0, 1, 2]);
+        assert_eq!(square_checkpoints(31), vec![0, 15, 30]);
+        let data = load(&DatasetKind::Moons, &DataOptions::default()).unwrap();
+        let nets: Vec<Network> = (0..4)
+            .map(|s| seeded_network(&[2, 6, 2], Init::PytorchDefault, s))
+            .collect();
+        let square = input_square(&nets, &data).unwrap();
+        assert_eq!(
+            square
+                .partitions
+                .iter()
+                .map(|p| p.epoch)
+                .collect::<Vec<_>>(),
+            vec![0, 1, 3]
+        );
+        for p in &square.partitions {
+            let (_, alone) = input_partition(&nets[p.epoch], &data, SQUARE_PAD, 100_000).unwrap();
+            assert_eq!(p.partition.region_count(), alone.region_count());
+            assert_eq!(p.partition.pieces, alone.pieces);
+            assert_eq!(
+                p.decision_boundary,
+                alone.decision_boundary(Decision::default())
+            );
+        }
+        let c = square.plane.center();
+        assert_eq!(square.training_points.len(), data.train.y.len());
+        assert_eq!(square.training_points[0].0[0], data.train.x[(0, 0)] - c[0]);
+        assert_eq!(square.training_points[0].1, data.train.y[0]);
+        let h = square.half_width;
+        assert_eq!(
+            square.bounds_text(),
+            format!(
+                "[{:.3}, {:.3}] x [{:.3}, {:.3}]",
+                c[0] - h,
+                c[0] + h,
+                c[1] - h,
+                c[1] + h
+            )
+        );
+        // A failing partition says at which epoch (the report prints this message).
+        let e = StudyError::Partition {
+            epoch: 15,
+            source: Box::new(StudyError::Analysis("too many regions".into())),
+        };
+        assert_eq!(
+            e.to_string(),
+            "partitioning the input square at epoch 15: analysis failed: too many regions"
+        );
     }
 }

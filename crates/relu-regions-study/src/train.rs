@@ -8,13 +8,12 @@
 //! `dZ_{l-1} = (dZ_l W_l) * [Z_{l-1} > 0]` (the ReLU's derivative taken as 0 at 0, as
 //! PyTorch does).
 
-use std::path::Path;
-
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rand::{SeedableRng, rngs::StdRng};
 use relu_regions::random::{Init, random_network};
 use relu_regions::{Affine, Network};
+use serde::Serialize;
 
 use crate::StudyError;
 use crate::datasets::{Samples, permutation};
@@ -37,6 +36,35 @@ pub enum Optimizer {
     Sgd { momentum: f64 },
     /// Adam (Kingma and Ba) with PyTorch's defaults `beta1 = 0.9, beta2 = 0.999, eps = 1e-8`.
     Adam,
+}
+
+impl Optimizer {
+    /// The optimiser's name in reports (`sgd`, `adam`; also its JSON form).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sgd { .. } => "sgd",
+            Self::Adam => "adam",
+        }
+    }
+}
+
+impl Serialize for Optimizer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// An initialisation's name in reports: `pytorch` ([`Init::PytorchDefault`]) or `he`.
+pub fn init_name(init: Init) -> &'static str {
+    match init {
+        Init::PytorchDefault => "pytorch",
+        Init::He => "he",
+    }
+}
+
+/// Serialises an [`Init`] as [`init_name`] (for `#[serde(serialize_with)]`).
+pub fn serialize_init<S: serde::Serializer>(init: &Init, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(init_name(*init))
 }
 
 /// One layer's parameters (`weight` is `out x in`, PyTorch's layout).
@@ -175,42 +203,6 @@ impl Mlp {
             })
             .collect();
         Network::new(layers, false).expect("finite parameters")
-    }
-
-    /// Writes the parameters as float32 safetensors in PyTorch's `nn.Sequential` layout:
-    /// `0.weight` `[out, in]`, `0.bias`, then `2.weight` (index 1 is the ReLU), ...
-    pub fn save_safetensors(&self, path: &Path) -> Result<(), StudyError> {
-        use safetensors::{Dtype, tensor::TensorView};
-        let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-        for (l, layer) in self.layers.iter().enumerate() {
-            let w = &layer.weight;
-            let mut wb = Vec::with_capacity(w.nrows() * w.ncols() * 4);
-            for i in 0..w.nrows() {
-                for j in 0..w.ncols() {
-                    wb.extend_from_slice(&(w[(i, j)] as f32).to_le_bytes());
-                }
-            }
-            let bb: Vec<u8> = layer
-                .bias
-                .iter()
-                .flat_map(|&b| (b as f32).to_le_bytes())
-                .collect();
-            buffers.push((format!("{}.weight", 2 * l), vec![w.nrows(), w.ncols()], wb));
-            buffers.push((format!("{}.bias", 2 * l), vec![layer.bias.len()], bb));
-        }
-        let views: Vec<(String, TensorView<'_>)> = buffers
-            .iter()
-            .map(|(name, shape, data)| {
-                (
-                    name.clone(),
-                    TensorView::new(Dtype::F32, shape.clone(), data).expect("consistent sizes"),
-                )
-            })
-            .collect();
-        let bytes = safetensors::serialize(views, None)
-            .map_err(|e| StudyError::Data(format!("safetensors: {e}")))?;
-        std::fs::write(path, bytes)
-            .map_err(|e| StudyError::Data(format!("cannot write {}: {e}", path.display())))
     }
 }
 
@@ -459,18 +451,16 @@ mod tests {
 
     #[test]
     fn checkpoint_round_trips_through_the_loader() {
+        // A checkpoint is `network_f32` written by io's safetensors writer: reading it
+        // back gives the same network, bit for bit.
         let model = Mlp::new(&[2, 7, 5, 3], Init::He, 2);
-        let dir = std::env::temp_dir().join(format!("rr-study-ckpt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("epoch_000.safetensors");
-        model.save_safetensors(&path).unwrap();
-        let loaded = relu_regions_io::load_model(&path, Default::default()).unwrap();
         let net = model.network_f32();
+        let bytes = relu_regions_io::safetensors::to_safetensors_bytes(&net).unwrap();
+        let loaded = relu_regions_io::safetensors::load_safetensors(&bytes).unwrap();
         assert_eq!(loaded.network.layer_widths(), net.layer_widths());
         for (a, b) in loaded.network.layers().iter().zip(net.layers()) {
             assert_eq!(a.weight(), b.weight());
             assert_eq!(a.bias(), b.bias());
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

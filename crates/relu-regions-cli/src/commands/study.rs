@@ -2,19 +2,19 @@
 //! ReLU MLP, track the local region geometry at training, test and arbitrary points at
 //! every checkpoint, and test the seed paper's two findings.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use relu_regions::random::Init;
 use relu_regions_study::datasets::DatasetKind;
-use relu_regions_study::stats::quartiles;
-use relu_regions_study::{Progress, StudyConfig, StudyReport, run_study};
+use relu_regions_study::report::{Figures, markdown};
+use relu_regions_study::train::Optimizer;
+use relu_regions_study::{Progress, StudyConfig, run_study};
 
 use crate::output::{print_json, progress_bar};
-use crate::plot::{
-    self, BandChart, BandSeries, ColorBy, DistributionChart, DistributionSeries, Picture,
-    thousands, write_band_chart, write_distribution_chart,
-};
+
+mod charts;
+mod files;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum InitArg {
@@ -92,456 +92,16 @@ pub struct Args {
     json: bool,
 }
 
-/// The tracked points of one set, one per row in the network's input units (a comment
-/// line first); row `k` is point `k` of `metrics.csv`, ready for `--center-file F --row
-/// K` and `--points F` of the other commands.
-fn points_csv(set: &str, points: &faer::Mat<f64>) -> String {
-    let mut s = format!(
-        "# {set} points of the study, in the network's input units (after scaling); row k is point k of metrics.csv\n"
-    );
-    for i in 0..points.nrows() {
-        let row: Vec<String> = (0..points.ncols())
-            .map(|j| format!("{:?}", points[(i, j)]))
-            .collect();
-        let _ = writeln!(s, "{}", row.join(","));
-    }
-    s
-}
-
-fn metrics_csv(r: &StudyReport) -> String {
-    let mut s = String::from("epoch,set,point,metric,radius,value\n");
-    for cp in &r.checkpoints {
-        for (set, m) in r.point_sets.iter().zip(&cp.sets) {
-            for (i, d) in m.distance.iter().enumerate() {
-                let _ = writeln!(s, "{},{set},{i},distance,,{d}", cp.epoch);
-            }
-            for (ri, radius) in r.config.radii.iter().enumerate() {
-                for i in 0..m.distance.len() {
-                    let _ = writeln!(
-                        s,
-                        "{e},{set},{i},bound_log2,{radius},{}\n{e},{set},{i},unstable,{radius},{}\n{e},{set},{i},lc,{radius},{}",
-                        m.bound_log2[ri][i],
-                        m.unstable[ri][i],
-                        m.lc[ri][i],
-                        e = cp.epoch
-                    );
-                    if let Some(v) = m.slice_regions.get(ri) {
-                        let _ =
-                            writeln!(s, "{},{set},{i},slice_regions,{radius},{}", cp.epoch, v[i]);
-                    }
-                    if let Some(v) = m.ball_regions.get(ri) {
-                        let value = v[i].map_or(String::new(), |c| c.to_string());
-                        let _ = writeln!(s, "{},{set},{i},ball_regions,{radius},{value}", cp.epoch);
-                    }
-                }
-            }
-        }
-    }
-    s
-}
-
-const SET_COLORS: [plotters::style::RGBColor; 3] = [
-    plotters::style::RGBColor(31, 119, 180),
-    plotters::style::RGBColor(255, 127, 14),
-    plotters::style::RGBColor(100, 100, 100),
-];
-
-/// Median and quartiles per epoch of one metric, per point set.
-fn band_chart(
-    r: &StudyReport,
-    title: String,
-    y_label: &str,
-    metric: impl Fn(&relu_regions_study::track::SetMetrics) -> Vec<f64>,
-) -> BandChart {
-    BandChart {
-        title,
-        x_label: "epoch".into(),
-        y_label: y_label.into(),
-        series: (0..3)
-            .map(|s| BandSeries {
-                label: format!("{} points", r.point_sets[s]),
-                color: SET_COLORS[s],
-                points: r
-                    .checkpoints
-                    .iter()
-                    .map(|cp| {
-                        let v: Vec<f64> = metric(&cp.sets[s])
-                            .into_iter()
-                            .filter(|v| v.is_finite())
-                            .collect();
-                        let q = quartiles(&v);
-                        (
-                            cp.epoch as f64,
-                            q.map_or(f64::NAN, |q| q.q1),
-                            q.map_or(f64::NAN, |q| q.median),
-                            q.map_or(f64::NAN, |q| q.q3),
-                        )
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-/// Writes the plots; returns their file stems (relative to the output directory).
-fn write_plots(r: &StudyReport, out: &std::path::Path) -> Result<Vec<String>> {
-    let mut stems = vec!["distance".to_string()];
-    write_band_chart(
-        &band_chart(
-            r,
-            "Distance to the region boundary (median, quartile band)".into(),
-            "L2 distance",
-            |m| m.distance.clone(),
-        ),
-        &out.join("distance"),
-    )?;
-    for (ri, radius) in r.config.radii.iter().enumerate() {
-        let stem = format!("bound_r{radius}");
-        write_band_chart(
-            &band_chart(
-                r,
-                format!("Local bound on regions in B(x, {radius}) (median, quartile band)"),
-                "log2 local bound (CROWN)",
-                |m| m.bound_log2[ri].clone(),
-            ),
-            &out.join(&stem),
-        )?;
-        stems.push(stem);
-        let stem = format!("lc_r{radius}");
-        write_band_chart(
-            &band_chart(
-                r,
-                format!("Local complexity (LC) in B(x, {radius}) (median, quartile band)"),
-                "neurons changing sign on the frame",
-                |m| m.lc[ri].iter().map(|&v| v as f64).collect(),
-            ),
-            &out.join(&stem),
-        )?;
-        stems.push(stem);
-        let has_slices = r
-            .checkpoints
-            .iter()
-            .all(|cp| cp.sets.iter().all(|m| m.slice_regions.get(ri).is_some()));
-        if has_slices {
-            let stem = format!("slice_r{radius}");
-            write_band_chart(
-                &band_chart(
-                    r,
-                    format!(
-                        "Exact regions in a 2-D slice disc of radius {radius} (median, quartile band)"
-                    ),
-                    "regions",
-                    |m| m.slice_regions[ri].iter().map(|&v| v as f64).collect(),
-                ),
-                &out.join(&stem),
-            )?;
-            stems.push(stem);
-        }
-        // Exact ball counts (2-D data), where every checkpoint has them (a count that hit
-        // its limits is missing from the quartiles).
-        let has_balls = r
-            .checkpoints
-            .iter()
-            .all(|cp| cp.sets.iter().all(|m| m.ball_regions.get(ri).is_some()));
-        if has_balls {
-            let stem = format!("ball_r{radius}");
-            write_band_chart(
-                &band_chart(
-                    r,
-                    format!("Exact regions meeting B(x, {radius}) (median, quartile band)"),
-                    "regions",
-                    |m| {
-                        m.ball_regions[ri]
-                            .iter()
-                            .map(|v| v.map_or(f64::NAN, |c| c as f64))
-                            .collect()
-                    },
-                ),
-                &out.join(&stem),
-            )?;
-            stems.push(stem);
-        }
-    }
-    Ok(stems)
-}
-
-/// The three point sets' samples of one metric at the last checkpoint, per category.
-fn last_checkpoint_chart(
-    r: &StudyReport,
-    title: String,
-    y_label: &str,
-    categories: Vec<String>,
-    metric: impl Fn(&relu_regions_study::track::SetMetrics, usize) -> Vec<f64>,
-) -> DistributionChart {
-    let last = r.checkpoints.last().expect("epoch 0 at least");
-    DistributionChart {
-        title,
-        x_label: if categories.len() > 1 {
-            "ball radius".into()
-        } else {
-            String::new()
-        },
-        y_label: y_label.into(),
-        series: (0..3)
-            .map(|s| DistributionSeries {
-                label: format!("{} points", r.point_sets[s]),
-                color: SET_COLORS[s],
-                values: (0..categories.len())
-                    .map(|ci| metric(&last.sets[s], ci))
-                    .collect(),
-            })
-            .collect(),
-        categories,
-    }
-}
-
-/// Writes the distribution plots of every metric at the last checkpoint; returns
-/// `(stem, caption)` pairs.
-fn write_distribution_plots(
-    r: &StudyReport,
-    out: &std::path::Path,
-) -> Result<Vec<(String, String)>> {
-    let last = r.checkpoints.last().expect("epoch 0 at least");
-    let epoch = last.epoch;
-    let radii: Vec<String> = r.config.radii.iter().map(|x| format!("r = {x}")).collect();
-    let counts = |v: &[usize]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
-    let infinite: usize = last
-        .sets
-        .iter()
-        .map(|m| m.distance.iter().filter(|d| !d.is_finite()).count())
-        .sum();
-    let mut charts = vec![(
-        "dist_distance",
-        format!(
-            "distance to the region boundary{}",
-            if infinite > 0 {
-                format!(" ({infinite} infinite distances left out)")
-            } else {
-                String::new()
-            }
-        ),
-        last_checkpoint_chart(
-            r,
-            format!("Distance to the region boundary at epoch {epoch}"),
-            "L2 distance",
-            vec![String::new()],
-            |m, _| m.distance.clone(),
-        ),
-    )];
-    charts.push((
-        "dist_bound_log2",
-        "local bound (log2, CROWN) at each radius".into(),
-        last_checkpoint_chart(
-            r,
-            format!("Local bound on regions in B(x, r) at epoch {epoch}"),
-            "log2 local bound (CROWN)",
-            radii.clone(),
-            |m, ri| m.bound_log2[ri].clone(),
-        ),
-    ));
-    charts.push((
-        "dist_unstable",
-        "unstable neurons (CROWN) at each radius".into(),
-        last_checkpoint_chart(
-            r,
-            format!("Neurons unstable on B(x, r) at epoch {epoch}"),
-            "unstable neurons (CROWN)",
-            radii.clone(),
-            |m, ri| counts(&m.unstable[ri]),
-        ),
-    ));
-    charts.push((
-        "dist_lc",
-        "LC at each radius".into(),
-        last_checkpoint_chart(
-            r,
-            format!("Local complexity (LC) in B(x, r) at epoch {epoch}"),
-            "neurons changing sign on the frame",
-            radii.clone(),
-            |m, ri| counts(&m.lc[ri]),
-        ),
-    ));
-    if last.sets.iter().all(|m| !m.slice_regions.is_empty()) {
-        charts.push((
-            "dist_slice_regions",
-            "exact regions in a 2-D slice disc at each radius".into(),
-            last_checkpoint_chart(
-                r,
-                format!("Exact regions in a 2-D slice disc of radius r at epoch {epoch}"),
-                "regions",
-                radii.clone(),
-                |m, ri| counts(&m.slice_regions[ri]),
-            ),
-        ));
-    }
-    if last.sets.iter().all(|m| !m.ball_regions.is_empty()) {
-        charts.push((
-            "dist_ball_regions",
-            "exact regions meeting the ball at each radius".into(),
-            last_checkpoint_chart(
-                r,
-                format!("Exact regions meeting B(x, r) at epoch {epoch}"),
-                "regions",
-                radii,
-                |m, ri| {
-                    m.ball_regions[ri]
-                        .iter()
-                        .map(|c| c.map_or(f64::NAN, |c| c as f64))
-                        .collect()
-                },
-            ),
-        ));
-    }
-    let mut stems = Vec::new();
-    for (stem, caption, chart) in charts {
-        write_distribution_chart(&chart, &out.join(stem))?;
-        stems.push((stem.to_string(), caption));
-    }
-    Ok(stems)
-}
-
-/// One picture of the input square's partition.
-struct PartitionPicture {
-    epoch: usize,
-    regions: usize,
-    pieces: usize,
-    stem: String,
-}
-
-/// Padding of the data's bounding box in the partition pictures (fraction of its larger
-/// half-side).
-const SQUARE_PAD: f64 = 0.05;
-
-/// For 2-D data: the exact partition of the data square into activation regions at the
-/// first, a middle and the last checkpoint, training points on top by label. Returns the
-/// pictures and a description of the square.
-fn write_partitions(
-    r: &StudyReport,
-    checkpoint_dir: &std::path::Path,
-    out: &std::path::Path,
-) -> Result<(Vec<PartitionPicture>, String)> {
-    let data = relu_regions_study::load_dataset(&r.config)?;
-    let files = checkpoint_files(checkpoint_dir)?;
-    anyhow::ensure!(
-        files.len() == r.checkpoints.len(),
-        "{}: {} model files for {} checkpoints",
-        checkpoint_dir.display(),
-        files.len(),
-        r.checkpoints.len()
-    );
-    let n = files.len();
-    let mut chosen = vec![0, (n - 1) / 2, n - 1];
-    chosen.dedup();
-    let (plane, shape) = relu_regions_study::track::data_square(&data, SQUARE_PAD)?;
-    let c = plane.center().to_vec();
-    let h = shape.extent();
-    let square = format!(
-        "[{:.3}, {:.3}] x [{:.3}, {:.3}]",
-        c[0] - h,
-        c[0] + h,
-        c[1] - h,
-        c[1] + h
-    );
-    let dots: Vec<([f64; 2], usize)> = (0..data.train.x.nrows())
-        .map(|i| {
-            (
-                [data.train.x[(i, 0)] - c[0], data.train.x[(i, 1)] - c[1]],
-                data.train.y[i],
-            )
-        })
-        .collect();
-    let mut pictures = Vec::new();
-    for k in chosen {
-        let epoch = r.checkpoints[k].epoch;
-        let net = relu_regions_io::load_model(&files[k], Default::default())?.network;
-        let (_, part) =
-            relu_regions_study::track::input_partition(&net, &data, SQUARE_PAD, 2_000_000)
-                .with_context(|| format!("partitioning the input square at epoch {epoch}"))?;
-        let boundary = part.decision_boundary(Default::default());
-        let stem = format!("partition_epoch_{epoch:03}");
-        let picture = Picture {
-            partition: &part,
-            boundary: &boundary,
-            decision: Default::default(),
-            color_by: ColorBy::Region,
-            title: format!(
-                "{}  \u{b7}  epoch {epoch}  \u{b7}  {} activation regions  \u{b7}  {} linear pieces",
-                r.dataset.name,
-                thousands(part.region_count()),
-                thousands(part.pieces)
-            ),
-            subtitle: format!(
-                "exact partition of the input square {square} (the training data's box, padded {}%); {} training points",
-                SQUARE_PAD * 100.0,
-                dots.len()
-            ),
-            marks: Vec::new(),
-            dots: dots.clone(),
-            dots_label: "training points (by label)".into(),
-            origin: [c[0], c[1]],
-            axis_names: ["x1".into(), "x2".into()],
-            size: 720,
-        };
-        plot::write_png(&picture, &out.join(format!("{stem}.png")))?;
-        plot::write_svg(&picture, &out.join(format!("{stem}.svg")))?;
-        pictures.push(PartitionPicture {
-            epoch,
-            regions: part.region_count(),
-            pieces: part.pieces,
-            stem,
-        });
-    }
-    Ok((pictures, square))
-}
-
-/// The model files of a directory in natural order of their names.
-fn checkpoint_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| relu_regions_io::ModelFormat::from_path(p).is_some())
-        .collect();
-    // Natural order: compare runs of digits as numbers.
-    let key = |p: &PathBuf| -> Vec<(String, u64)> {
-        let name = p
-            .file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-        let mut out = Vec::new();
-        let mut text = String::new();
-        let mut num = String::new();
-        for ch in name.chars() {
-            if ch.is_ascii_digit() {
-                num.push(ch);
-            } else {
-                if !num.is_empty() {
-                    out.push((std::mem::take(&mut text), num.parse().unwrap_or(u64::MAX)));
-                    num.clear();
-                }
-                text.push(ch);
-            }
-        }
-        out.push((text, num.parse().unwrap_or(0)));
-        out
-    };
-    files.sort_by_key(key);
-    anyhow::ensure!(
-        !files.is_empty(),
-        "{}: no .onnx, .nnet or .safetensors files",
-        dir.display()
-    );
-    Ok(files)
-}
-
 pub fn run(args: &Args) -> Result<()> {
     let mut config = StudyConfig::default_for(DatasetKind::parse(&args.dataset)?);
     config.arch = args.arch.clone().unwrap_or_default();
     config.init = match args.init {
-        InitArg::Pytorch => "pytorch",
-        InitArg::He => "he",
+        InitArg::Pytorch => Init::PytorchDefault,
+        InitArg::He => Init::He,
     };
     config.optimizer = match args.optimizer {
-        OptimizerArg::Sgd => "sgd",
-        OptimizerArg::Adam => "adam",
+        OptimizerArg::Sgd => Optimizer::Sgd { momentum: 0.9 },
+        OptimizerArg::Adam => Optimizer::Adam,
     };
     config.lr = args.lr;
     config.epochs = args.epochs;
@@ -556,29 +116,32 @@ pub fn run(args: &Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = progress_bar(args.epochs as u64 + 1, "train + track", args.json);
-    let report = if let Some(dir) = &args.checkpoints {
-        let files = checkpoint_files(dir)?;
-        let networks = files
+    let run = if let Some(dir) = &args.checkpoints {
+        let networks = files::checkpoint_files(dir)?
             .iter()
             .map(|f| Ok(relu_regions_io::load_model(f, Default::default())?.network))
             .collect::<Result<Vec<_>>>()?;
         bar.set_length(networks.len() as u64);
         relu_regions_study::track_networks(
             &config,
-            &networks,
+            networks,
             &dir.display().to_string(),
             &mut |p| match p {
                 Progress::Checkpoint { .. } => bar.inc(1),
             },
         )?
     } else {
-        run_study(&config, &args.out.join("checkpoints"), &mut |p| match p {
+        run_study(&config, &mut |p| match p {
             Progress::Checkpoint { .. } => bar.inc(1),
         })?
     };
     bar.finish_and_clear();
+    let report = &run.report;
+    if args.checkpoints.is_none() {
+        files::write_checkpoints(&run.networks, &args.out.join("checkpoints"))?;
+    }
 
-    let json = serde_json::to_string_pretty(&report)?;
+    let json = serde_json::to_string_pretty(report)?;
     std::fs::write(args.out.join("report.json"), &json)
         .with_context(|| format!("cannot write {}", args.out.join("report.json").display()))?;
     // The verdicts alone, with their statistics: `f1` and `f2` at the top level.
@@ -592,85 +155,40 @@ pub fn run(args: &Args) -> Result<()> {
         serde_json::to_string_pretty(&summary)?,
     )
     .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
-    let mut md = relu_regions_study::report::markdown(&report);
-    let stems = write_plots(&report, &args.out)?;
-    md.push_str("\n## Plots\n\n");
-    for stem in &stems {
-        let _ = writeln!(md, "![{stem}]({stem}.png)\n");
-    }
-    let last_epoch = report.checkpoints.last().map_or(0, |cp| cp.epoch);
-    let _ = writeln!(
-        md,
-        "## Distributions at the last checkpoint (epoch {last_epoch})\n\nEach metric at every tracked point of the three sets: boxes from the first to the third quartile with the median, whiskers to the furthest values within 1.5 interquartile ranges, every point on top (jittered sideways).\n"
-    );
-    for (stem, caption) in write_distribution_plots(&report, &args.out)? {
-        let _ = writeln!(
-            md,
-            "![{stem}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))\n"
-        );
-    }
-    if report.dataset.dim == 2 {
-        let dir = args
-            .checkpoints
-            .clone()
-            .unwrap_or_else(|| args.out.join("checkpoints"));
-        // The report stands without the pictures: a failure (e.g. more regions than the
-        // limit) is said in it, not fatal.
-        match write_partitions(&report, &dir, &args.out) {
-            Ok((pictures, square)) => {
-                let _ = writeln!(
-                    md,
-                    "## Activation regions of the input square\n\nThe exact partition of the square {square} (input units after scaling; the training data's bounding box padded by {}% of its larger half-side, made square) into the activation regions of the network at {} checkpoints, by the exact 2-D partition of the library (every region checked by a forward pass). Regions in distinct colours, the decision boundary in red, the training points on top coloured by label.\n\n| epoch | activation regions | linear pieces | picture |\n|---|---|---|---|",
-                    SQUARE_PAD * 100.0,
-                    pictures.len()
-                );
-                for p in &pictures {
-                    let _ = writeln!(
-                        md,
-                        "| {} | {} | {} | [{}.png]({}.png) |",
-                        p.epoch, p.regions, p.pieces, p.stem, p.stem
-                    );
-                }
-                md.push('\n');
-                for p in &pictures {
-                    let _ = writeln!(
-                        md,
-                        "**Epoch {}: {} activation regions** ({} linear pieces)\n\n![{}]({}.png)\n",
-                        p.epoch, p.regions, p.pieces, p.stem, p.stem
-                    );
-                }
-            }
-            Err(e) => {
-                eprintln!("warning: input-square partitions not drawn: {e:#}");
-                let _ = writeln!(
-                    md,
-                    "## Activation regions of the input square\n\nNot drawn: {e:#}\n"
-                );
-            }
+    let over_training = charts::write_plots(report, &args.out)?;
+    let distributions = charts::write_distribution_plots(report, &args.out)?;
+    // The report stands without the partition pictures: a failure (e.g. more regions than
+    // the limit) is said in it, not fatal.
+    let partitions = match &run.input_square {
+        Some(Ok(square)) => {
+            charts::write_partitions(report, square, &args.out).map_err(|e| format!("{e:#}"))
         }
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(Vec::new()),
+    };
+    if let Err(e) = &partitions {
+        eprintln!("warning: input-square partitions not drawn: {e}");
     }
-    std::fs::write(args.out.join("report.md"), &md)?;
-    std::fs::write(args.out.join("metrics.csv"), metrics_csv(&report))?;
-    for (name, points) in report.point_sets.iter().zip(&report.tracked_points) {
-        let path = args.out.join(format!("points_{name}.csv"));
-        std::fs::write(&path, points_csv(name, points))
+    let figures = Figures {
+        over_training,
+        distributions,
+        partitions,
+    };
+    std::fs::write(args.out.join("report.md"), markdown(&run, &figures))?;
+    std::fs::write(args.out.join("metrics.csv"), files::metrics_csv(report))?;
+    for (set, points) in report.point_sets.iter().zip(&report.tracked_points) {
+        let path = args.out.join(format!("points_{set}.csv"));
+        std::fs::write(&path, files::points_csv(set.name(), points))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.export_onnx {
-        let dir = args
-            .checkpoints
-            .clone()
-            .unwrap_or_else(|| args.out.join("checkpoints"));
-        let last = checkpoint_files(&dir)?
-            .pop()
-            .with_context(|| format!("no checkpoint in {}", dir.display()))?;
-        let net = relu_regions_io::load_model(&last, Default::default())?.network;
-        std::fs::write(path, relu_regions_io::onnx::write_onnx(&net))
+        let last = run.networks.last().context("no checkpoint to export")?;
+        std::fs::write(path, relu_regions_io::onnx::write_onnx(last))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
 
     if args.json {
-        return print_json(&report);
+        return print_json(report);
     }
     let last = report.checkpoints.last().expect("epoch 0 at least");
     if report.source != "trained" {

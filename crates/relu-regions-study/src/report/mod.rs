@@ -18,13 +18,20 @@
 //!
 //! A verdict is "holds in this run", "does not hold in this run" (significant in the
 //! opposite direction) or "inconclusive"; the numbers always come with it.
+//!
+//! [`markdown`] writes the whole human report, `report.md`, from a study and the list of
+//! the figures drawn beside it ([`Figures`]).
 
 use serde::Serialize;
 
 use crate::stats::{
     MannWhitney, Quartiles, Spearman, Wilcoxon, mann_whitney, quartiles, spearman, wilcoxon,
 };
-use crate::track::{CheckpointMetrics, SET_NAMES, SetMetrics};
+use crate::track::{CheckpointMetrics, PointSet, SetMetrics};
+
+mod markdown;
+
+pub use markdown::{Figures, f2_tables, markdown};
 
 /// Significance level of the verdicts.
 pub const ALPHA: f64 = 0.05;
@@ -63,7 +70,7 @@ impl Verdict {
 /// F1 for one point set.
 #[derive(Debug, Clone, Serialize)]
 pub struct F1Set {
-    pub set: &'static str,
+    pub set: PointSet,
     /// Per checkpoint: quartiles of the finite distances.
     pub distance_quartiles: Vec<Option<Quartiles>>,
     /// Points whose region was the whole space (infinite distance), per checkpoint.
@@ -88,7 +95,7 @@ pub struct F2Comparison {
     pub checkpoint: &'static str,
     pub epoch: usize,
     pub radius: f64,
-    pub against: &'static str,
+    pub against: PointSet,
     pub metric: &'static str,
     pub median_train: f64,
     pub median_other: f64,
@@ -111,7 +118,7 @@ pub struct Findings {
 }
 
 /// A p-value for reading: 3 decimals, or scientific below 0.001.
-fn pf(p: f64) -> String {
+pub(crate) fn pf(p: f64) -> String {
     if p < 1e-3 {
         format!("{p:.1e}")
     } else {
@@ -179,10 +186,10 @@ fn per_radius_metrics(m: &SetMetrics, ri: usize) -> Vec<(&'static str, Vec<f64>)
 pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     let first = &cps[0];
     let last = &cps[cps.len() - 1];
-    let sets: Vec<F1Set> = SET_NAMES
-        .iter()
-        .enumerate()
-        .map(|(s, &name)| {
+    let sets: Vec<F1Set> = PointSet::ALL
+        .into_iter()
+        .map(|set| {
+            let s = set.index();
             let (mut ep, mut dist) = (Vec::new(), Vec::new());
             for cp in cps {
                 for &d in &cp.sets[s].distance {
@@ -193,7 +200,7 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
             }
             let w = wilcoxon(&first.sets[s].distance, &last.sets[s].distance);
             F1Set {
-                set: name,
+                set,
                 distance_quartiles: cps
                     .iter()
                     .map(|cp| quartiles(&finite(&cp.sets[s].distance)))
@@ -237,16 +244,16 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     for (k, cp) in cps.iter().enumerate() {
         let label = checkpoint_label(k, cps.len());
         for (ri, &r) in radii.iter().enumerate() {
-            for (other, oname) in [(2usize, "arbitrary"), (1usize, "test")] {
-                let train = per_radius_metrics(&cp.sets[0], ri);
-                let others = per_radius_metrics(&cp.sets[other], ri);
+            for against in [PointSet::Arbitrary, PointSet::Test] {
+                let train = per_radius_metrics(&cp.sets[PointSet::Train.index()], ri);
+                let others = per_radius_metrics(&cp.sets[against.index()], ri);
                 for ((metric, a), (_, b)) in train.into_iter().zip(others) {
                     let test = mann_whitney(&a, &b);
                     comparisons.push(F2Comparison {
                         checkpoint: label,
                         epoch: cp.epoch,
                         radius: r,
-                        against: oname,
+                        against,
                         metric,
                         median_train: crate::stats::quantile(&a, 0.5).unwrap_or(f64::NAN),
                         median_other: crate::stats::quantile(&b, 0.5).unwrap_or(f64::NAN),
@@ -259,7 +266,9 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     }
     let key: Vec<&F2Comparison> = comparisons
         .iter()
-        .filter(|c| c.checkpoint == "last" && c.against == "arbitrary" && c.metric == "bound_log2")
+        .filter(|c| {
+            c.checkpoint == "last" && c.against == PointSet::Arbitrary && c.metric == "bound_log2"
+        })
         .collect();
     let f2_verdict = if key.iter().all(|c| c.verdict == Verdict::Holds) {
         Verdict::Holds
@@ -298,227 +307,6 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
             comparisons,
         },
     }
-}
-
-/// A median for a table cell: an integer as such, anything else with two decimals.
-fn median_cell(v: f64) -> String {
-    if v.is_finite() && v == v.round() && v.abs() < 1e12 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-/// The per-checkpoint F2 tables (Markdown): for each metric of [`F2_METRICS`] and each
-/// comparison, rows = checkpoints (epochs), columns = radii, and a last row counting the
-/// checkpoints where the training points are significantly larger.
-pub fn f2_tables(f2: &F2, radii: &[f64]) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    for (metric, meaning) in F2_METRICS {
-        for against in ["arbitrary", "test"] {
-            let rows: Vec<&F2Comparison> = f2
-                .comparisons
-                .iter()
-                .filter(|c| c.metric == metric && c.against == against)
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let mut epochs: Vec<usize> = rows.iter().map(|c| c.epoch).collect();
-            epochs.dedup();
-            let _ = writeln!(s, "#### `{metric}`, train vs {against}: {meaning}\n");
-            let _ = write!(s, "| epoch |");
-            for r in radii {
-                let _ = write!(s, " r = {r} |");
-            }
-            let _ = write!(s, "\n|---|");
-            for _ in radii {
-                let _ = write!(s, "---|");
-            }
-            s.push('\n');
-            let mut larger = vec![0usize; radii.len()];
-            for &e in &epochs {
-                let _ = write!(s, "| {e} |");
-                for (ri, &r) in radii.iter().enumerate() {
-                    match rows.iter().find(|c| c.epoch == e && c.radius == r) {
-                        Some(c) => {
-                            let mark = match c.verdict {
-                                Verdict::Holds => {
-                                    larger[ri] += 1;
-                                    " *"
-                                }
-                                Verdict::DoesNotHold => " (-)",
-                                Verdict::Inconclusive => "",
-                            };
-                            let _ = write!(
-                                s,
-                                " {} vs {}, {}, {:+.2}{mark} |",
-                                median_cell(c.median_train),
-                                median_cell(c.median_other),
-                                pf(c.test.p),
-                                c.test.rank_biserial
-                            );
-                        }
-                        None => s.push_str(" - |"),
-                    }
-                }
-                s.push('\n');
-            }
-            let _ = write!(s, "| train larger (p < {ALPHA}) |");
-            for n in larger {
-                let _ = write!(s, " {n} of {} checkpoints |", epochs.len());
-            }
-            s.push_str("\n\n");
-        }
-    }
-    s
-}
-
-/// The human report (Markdown).
-pub fn markdown(study: &crate::StudyReport) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let c = &study.config;
-    let _ = writeln!(s, "# relu-regions study: {}\n", study.dataset.name);
-    if study.source == "trained" {
-        let _ = writeln!(
-            s,
-            "Network {} ({} init), {} lr {}, batch {}, {} epochs, seed {}.",
-            c.arch, c.init, c.optimizer, c.lr, c.batch, c.epochs, c.seed
-        );
-    } else {
-        let _ = writeln!(
-            s,
-            "Networks {} (not trained here): {} checkpoints from {}, in order (checkpoint i is reported as epoch i). Point selection seed {}.",
-            c.arch,
-            c.epochs + 1,
-            study.source,
-            c.seed
-        );
-    }
-    let _ = writeln!(
-        s,
-        "Data: {} training / {} test samples, input dimension {}, {} classes; inputs {}.\n",
-        study.dataset.n_train,
-        study.dataset.n_test,
-        study.dataset.dim,
-        study.dataset.classes,
-        study.dataset.scaling
-    );
-    let _ = writeln!(
-        s,
-        "Tracked at every checkpoint (epoch 0 = initialisation): {} training, {} test and {} arbitrary points ({}). Radii (L2, input units after scaling): {:?}. Bounds by CROWN; LC with {} directions; exact region counts in a random 2-D slice disc through each point{}.\n",
-        study.points,
-        study.points,
-        study.points,
-        match c.arbitrary_noise {
-            None => "uniform in the training data's bounding box".to_string(),
-            Some(sigma) =>
-                format!("training points plus Gaussian noise, sigma {sigma} per coordinate"),
-        },
-        c.radii,
-        study.lc_directions,
-        if study.dataset.dim == 2 {
-            " and in the L2 ball itself (the data is 2-D)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(s, "## Verdicts\n");
-    let _ = writeln!(s, "- {}", study.findings.f1.statement);
-    let _ = writeln!(s, "- {}\n", study.findings.f2.statement);
-    let _ = writeln!(
-        s,
-        "Significance level {ALPHA}; normal approximations with tie corrections. A verdict describes this run only.\n"
-    );
-    let _ = writeln!(
-        s,
-        "## Training\n\n| epoch | train loss | train acc | test loss | test acc |\n|---|---|---|---|---|"
-    );
-    for cp in &study.checkpoints {
-        let _ = writeln!(
-            s,
-            "| {} | {:.4} | {:.3} | {:.4} | {:.3} |",
-            cp.epoch, cp.train_loss, cp.train_accuracy, cp.test_loss, cp.test_accuracy
-        );
-    }
-    let _ = writeln!(
-        s,
-        "\n## F1: distance to the region boundary (median [q1, q3])\n"
-    );
-    let _ = writeln!(s, "| epoch | train | test | arbitrary |\n|---|---|---|---|");
-    for (e, cp) in study.checkpoints.iter().enumerate() {
-        let cell = |q: Option<Quartiles>| {
-            q.map_or("-".into(), |q| {
-                format!("{:.4} [{:.4}, {:.4}]", q.median, q.q1, q.q3)
-            })
-        };
-        let f = &study.findings.f1.sets;
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            cp.epoch,
-            cell(f[0].distance_quartiles[e]),
-            cell(f[1].distance_quartiles[e]),
-            cell(f[2].distance_quartiles[e])
-        );
-    }
-    let _ = writeln!(
-        s,
-        "\n| set | Spearman rho (distance, epoch) | Wilcoxon z (last - first) | p | median change | verdict |\n|---|---|---|---|---|---|"
-    );
-    for f in &study.findings.f1.sets {
-        let _ = writeln!(
-            s,
-            "| {} | {:.3} | {:.2} | {} | {:.4} | {} |",
-            f.set,
-            f.spearman_vs_epoch.rho,
-            f.wilcoxon_first_last.z,
-            pf(f.wilcoxon_first_last.p),
-            f.wilcoxon_first_last.median_difference,
-            f.verdict.words()
-        );
-    }
-    let f2 = &study.findings.f2;
-    let last_epoch = study.checkpoints.last().map_or(0, |cp| cp.epoch);
-    let _ = writeln!(
-        s,
-        "\n## F2: training points against the others (Mann-Whitney U)\n"
-    );
-    let _ = writeln!(
-        s,
-        "### At the last checkpoint (epoch {last_epoch})\n\nThe verdict reads the rows `bound_log2` against `arbitrary`.\n"
-    );
-    let _ = writeln!(
-        s,
-        "| radius | against | metric | median train | median other | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|"
-    );
-    for cmp in f2.comparisons.iter().filter(|c| c.checkpoint == "last") {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
-            cmp.radius,
-            cmp.against,
-            cmp.metric,
-            cmp.median_train,
-            cmp.median_other,
-            cmp.test.rank_biserial,
-            pf(cmp.test.p),
-            cmp.verdict.words()
-        );
-    }
-    let _ = writeln!(s, "\n### Over training\n");
-    let _ = writeln!(
-        s,
-        "One table per metric and comparison: a row per checkpoint, a column per radius. A cell reads `median train vs median other, p, rank-biserial`; `*` marks p < {ALPHA} with the training points larger, `(-)` p < {ALPHA} with them smaller. Descriptive: only the last checkpoint's bound against arbitrary points enters the verdict, and the many tables are not corrected for multiplicity.\n"
-    );
-    s.push_str(&f2_tables(f2, &c.radii));
-    let _ = writeln!(
-        s,
-        "\nRank-biserial > 0: training points tend to have the larger value. Checkpoints (safetensors, PyTorch nn.Sequential layout) are in `checkpoints/`; every number is in `report.json`."
-    );
-    s
 }
 
 #[cfg(test)]
@@ -579,13 +367,13 @@ mod tests {
                     if metric == "ball_regions" && cp.sets[0].ball_regions.is_empty() {
                         continue;
                     }
-                    for against in ["arbitrary", "test"] {
+                    for against in [PointSet::Arbitrary, PointSet::Test] {
                         expected.push((cp.epoch, r.to_bits(), metric, against));
                     }
                 }
             }
         }
-        let mut found: Vec<(usize, u64, &str, &str)> = f2
+        let mut found: Vec<(usize, u64, &str, PointSet)> = f2
             .comparisons
             .iter()
             .map(|c| (c.epoch, c.radius.to_bits(), c.metric, c.against))

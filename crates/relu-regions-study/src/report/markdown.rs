@@ -1,0 +1,387 @@
+//! `report.md`, assembled in one place from a finished study and the figures drawn
+//! beside it.
+
+use std::fmt::Write;
+
+use super::{ALPHA, F2, F2_METRICS, F2Comparison, Verdict, pf};
+use crate::stats::Quartiles;
+use crate::track::{InputSquare, PointSet};
+use crate::train::init_name;
+use crate::{StudyError, StudyRun};
+
+/// The figures written beside `report.md`, by section. A stem names `STEM.png` and
+/// `STEM.svg` in the report's directory.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    /// Metrics against epoch (median and quartile band), in report order.
+    pub over_training: Vec<String>,
+    /// Distributions of every metric at the last checkpoint: stem and caption.
+    pub distributions: Vec<(String, String)>,
+    /// For 2-D data: one picture per partition of [`StudyRun::input_square`], in its
+    /// order, or why they could not be drawn. Read only when the square was computed.
+    pub partitions: Result<Vec<String>, String>,
+}
+
+/// A median for a table cell: an integer as such, anything else with two decimals.
+fn median_cell(v: f64) -> String {
+    if v.is_finite() && v == v.round() && v.abs() < 1e12 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The per-checkpoint F2 tables (Markdown): for each metric of [`F2_METRICS`] and each
+/// comparison, rows = checkpoints (epochs), columns = radii, and a last row counting the
+/// checkpoints where the training points are significantly larger.
+pub fn f2_tables(f2: &F2, radii: &[f64]) -> String {
+    let mut s = String::new();
+    for (metric, meaning) in F2_METRICS {
+        for against in [PointSet::Arbitrary, PointSet::Test] {
+            let rows: Vec<&F2Comparison> = f2
+                .comparisons
+                .iter()
+                .filter(|c| c.metric == metric && c.against == against)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut epochs: Vec<usize> = rows.iter().map(|c| c.epoch).collect();
+            epochs.dedup();
+            let _ = writeln!(s, "#### `{metric}`, train vs {against}: {meaning}\n");
+            let _ = write!(s, "| epoch |");
+            for r in radii {
+                let _ = write!(s, " r = {r} |");
+            }
+            let _ = write!(s, "\n|---|");
+            for _ in radii {
+                let _ = write!(s, "---|");
+            }
+            s.push('\n');
+            let mut larger = vec![0usize; radii.len()];
+            for &e in &epochs {
+                let _ = write!(s, "| {e} |");
+                for (ri, &r) in radii.iter().enumerate() {
+                    match rows.iter().find(|c| c.epoch == e && c.radius == r) {
+                        Some(c) => {
+                            let mark = match c.verdict {
+                                Verdict::Holds => {
+                                    larger[ri] += 1;
+                                    " *"
+                                }
+                                Verdict::DoesNotHold => " (-)",
+                                Verdict::Inconclusive => "",
+                            };
+                            let _ = write!(
+                                s,
+                                " {} vs {}, {}, {:+.2}{mark} |",
+                                median_cell(c.median_train),
+                                median_cell(c.median_other),
+                                pf(c.test.p),
+                                c.test.rank_biserial
+                            );
+                        }
+                        None => s.push_str(" - |"),
+                    }
+                }
+                s.push('\n');
+            }
+            let _ = write!(s, "| train larger (p < {ALPHA}) |");
+            for n in larger {
+                let _ = write!(s, " {n} of {} checkpoints |", epochs.len());
+            }
+            s.push_str("\n\n");
+        }
+    }
+    s
+}
+
+/// The human report, `report.md`: the run's settings, verdicts, training table, F1 and F2
+/// tables, then the figures by section: metrics over training, distributions at the last
+/// checkpoint and, for 2-D data, the input square's partitions (or why they are missing).
+pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
+    let study = &run.report;
+    let mut s = String::new();
+    let c = &study.config;
+    let _ = writeln!(s, "# relu-regions study: {}\n", study.dataset.name);
+    if study.source == "trained" {
+        let _ = writeln!(
+            s,
+            "Network {} ({} init), {} lr {}, batch {}, {} epochs, seed {}.",
+            c.arch,
+            init_name(c.init),
+            c.optimizer.name(),
+            c.lr,
+            c.batch,
+            c.epochs,
+            c.seed
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Networks {} (not trained here): {} checkpoints from {}, in order (checkpoint i is reported as epoch i). Point selection seed {}.",
+            c.arch,
+            c.epochs + 1,
+            study.source,
+            c.seed
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Data: {} training / {} test samples, input dimension {}, {} classes; inputs {}.\n",
+        study.dataset.n_train,
+        study.dataset.n_test,
+        study.dataset.dim,
+        study.dataset.classes,
+        study.dataset.scaling
+    );
+    let _ = writeln!(
+        s,
+        "Tracked at every checkpoint (epoch 0 = initialisation): {} training, {} test and {} arbitrary points ({}). Radii (L2, input units after scaling): {:?}. Bounds by CROWN; LC with {} directions; exact region counts in a random 2-D slice disc through each point{}.\n",
+        study.points,
+        study.points,
+        study.points,
+        match c.arbitrary_noise {
+            None => "uniform in the training data's bounding box".to_string(),
+            Some(sigma) =>
+                format!("training points plus Gaussian noise, sigma {sigma} per coordinate"),
+        },
+        c.radii,
+        study.lc_directions,
+        if study.dataset.dim == 2 {
+            " and in the L2 ball itself (the data is 2-D)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(s, "## Verdicts\n");
+    let _ = writeln!(s, "- {}", study.findings.f1.statement);
+    let _ = writeln!(s, "- {}\n", study.findings.f2.statement);
+    let _ = writeln!(
+        s,
+        "Significance level {ALPHA}; normal approximations with tie corrections. A verdict describes this run only.\n"
+    );
+    let _ = writeln!(
+        s,
+        "## Training\n\n| epoch | train loss | train acc | test loss | test acc |\n|---|---|---|---|---|"
+    );
+    for cp in &study.checkpoints {
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.3} | {:.4} | {:.3} |",
+            cp.epoch, cp.train_loss, cp.train_accuracy, cp.test_loss, cp.test_accuracy
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## F1: distance to the region boundary (median [q1, q3])\n"
+    );
+    let _ = writeln!(s, "| epoch | train | test | arbitrary |\n|---|---|---|---|");
+    for (e, cp) in study.checkpoints.iter().enumerate() {
+        let cell = |q: Option<Quartiles>| {
+            q.map_or("-".into(), |q| {
+                format!("{:.4} [{:.4}, {:.4}]", q.median, q.q1, q.q3)
+            })
+        };
+        let f = &study.findings.f1.sets;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            cp.epoch,
+            cell(f[0].distance_quartiles[e]),
+            cell(f[1].distance_quartiles[e]),
+            cell(f[2].distance_quartiles[e])
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| set | Spearman rho (distance, epoch) | Wilcoxon z (last - first) | p | median change | verdict |\n|---|---|---|---|---|---|"
+    );
+    for f in &study.findings.f1.sets {
+        let _ = writeln!(
+            s,
+            "| {} | {:.3} | {:.2} | {} | {:.4} | {} |",
+            f.set,
+            f.spearman_vs_epoch.rho,
+            f.wilcoxon_first_last.z,
+            pf(f.wilcoxon_first_last.p),
+            f.wilcoxon_first_last.median_difference,
+            f.verdict.words()
+        );
+    }
+    let f2 = &study.findings.f2;
+    let last_epoch = study.checkpoints.last().map_or(0, |cp| cp.epoch);
+    let _ = writeln!(
+        s,
+        "\n## F2: training points against the others (Mann-Whitney U)\n"
+    );
+    let _ = writeln!(
+        s,
+        "### At the last checkpoint (epoch {last_epoch})\n\nThe verdict reads the rows `bound_log2` against `arbitrary`.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| radius | against | metric | median train | median other | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|"
+    );
+    for cmp in f2.comparisons.iter().filter(|c| c.checkpoint == "last") {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
+            cmp.radius,
+            cmp.against,
+            cmp.metric,
+            cmp.median_train,
+            cmp.median_other,
+            cmp.test.rank_biserial,
+            pf(cmp.test.p),
+            cmp.verdict.words()
+        );
+    }
+    let _ = writeln!(s, "\n### Over training\n");
+    let _ = writeln!(
+        s,
+        "One table per metric and comparison: a row per checkpoint, a column per radius. A cell reads `median train vs median other, p, rank-biserial`; `*` marks p < {ALPHA} with the training points larger, `(-)` p < {ALPHA} with them smaller. Descriptive: only the last checkpoint's bound against arbitrary points enters the verdict, and the many tables are not corrected for multiplicity.\n"
+    );
+    s.push_str(&f2_tables(f2, &c.radii));
+    let _ = writeln!(
+        s,
+        "\nRank-biserial > 0: training points tend to have the larger value. Checkpoints (safetensors, PyTorch nn.Sequential layout) are in `checkpoints/`; every number is in `report.json`."
+    );
+    s.push_str("\n## Plots\n\n");
+    for stem in &figures.over_training {
+        let _ = writeln!(s, "![{stem}]({stem}.png)\n");
+    }
+    let last_epoch = study.checkpoints.last().map_or(0, |cp| cp.epoch);
+    let _ = writeln!(
+        s,
+        "## Distributions at the last checkpoint (epoch {last_epoch})\n\nEach metric at every tracked point of the three sets: boxes from the first to the third quartile with the median, whiskers to the furthest values within 1.5 interquartile ranges, every point on top (jittered sideways).\n"
+    );
+    for (stem, caption) in &figures.distributions {
+        let _ = writeln!(
+            s,
+            "![{stem}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))\n"
+        );
+    }
+    if let Some(square) = &run.input_square {
+        input_square_section(&mut s, square, &figures.partitions);
+    }
+    s
+}
+
+/// The section on the input square of 2-D data: a table of the partitions' counts and
+/// their pictures, or why they are missing.
+fn input_square_section(
+    s: &mut String,
+    square: &Result<InputSquare, StudyError>,
+    pictures: &Result<Vec<String>, String>,
+) {
+    let (square, stems) = match (square, pictures) {
+        (Ok(square), Ok(stems)) => (square, stems),
+        (Err(e), _) => return not_drawn(s, &e.to_string()),
+        (Ok(_), Err(e)) => return not_drawn(s, e),
+    };
+    let _ = writeln!(
+        s,
+        "## Activation regions of the input square\n\nThe exact partition of the square {} (input units after scaling; the training data's bounding box padded by {}% of its larger half-side, made square) into the activation regions of the network at {} checkpoints, by the exact 2-D partition of the library (every region checked by a forward pass). Regions in distinct colours, the decision boundary in red, the training points on top coloured by label.\n\n| epoch | activation regions | linear pieces | picture |\n|---|---|---|---|",
+        square.bounds_text(),
+        square.pad * 100.0,
+        stems.len()
+    );
+    for (p, stem) in square.partitions.iter().zip(stems) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | [{stem}.png]({stem}.png) |",
+            p.epoch,
+            p.partition.region_count(),
+            p.partition.pieces
+        );
+    }
+    s.push('\n');
+    for (p, stem) in square.partitions.iter().zip(stems) {
+        let _ = writeln!(
+            s,
+            "**Epoch {}: {} activation regions** ({} linear pieces)\n\n![{stem}]({stem}.png)\n",
+            p.epoch,
+            p.partition.region_count(),
+            p.partition.pieces
+        );
+    }
+}
+
+/// The input-square section when its pictures are missing, and why.
+fn not_drawn(s: &mut String, why: &str) {
+    let _ = writeln!(
+        s,
+        "## Activation regions of the input square\n\nNot drawn: {why}\n"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::DatasetKind;
+    use crate::{StudyConfig, run_study};
+
+    fn tiny_run() -> StudyRun {
+        let mut config = StudyConfig::default_for(DatasetKind::Moons);
+        config.arch = "2-6-2".into();
+        config.epochs = 2;
+        config.points = 5;
+        config.samples = 60;
+        config.radii = vec![0.3];
+        run_study(&config, &mut |_| {}).unwrap()
+    }
+
+    #[test]
+    fn the_report_lists_every_figure_by_section() {
+        let mut run = tiny_run();
+        let stems: Vec<String> = (0..3).map(|e| format!("partition_epoch_{e:03}")).collect();
+        let figures = Figures {
+            over_training: vec!["distance".into(), "bound_r0.3".into()],
+            distributions: vec![("dist_lc".into(), "LC at each radius".into())],
+            partitions: Ok(stems.clone()),
+        };
+        let md = markdown(&run, &figures);
+        let at = |text: &str| md.find(text).unwrap_or_else(|| panic!("no `{text}`"));
+        assert!(at("## Verdicts") < at("## Plots\n\n![distance](distance.png)\n\n"));
+        assert!(at("![bound_r0.3](bound_r0.3.png)") < at("## Distributions at the last"));
+        assert!(
+            md.contains("![dist_lc](dist_lc.png)\n\n*LC at each radius* ([SVG](dist_lc.svg))\n")
+        );
+        let square = run.input_square.as_ref().unwrap().as_ref().unwrap();
+        assert!(md.contains(&format!("the square {} (", square.bounds_text())));
+        for (p, stem) in square.partitions.iter().zip(&stems) {
+            assert!(md.contains(&format!(
+                "| {} | {} | {} | [{stem}.png]({stem}.png) |",
+                p.epoch,
+                p.partition.region_count(),
+                p.partition.pieces
+            )));
+            assert!(md.contains(&format!(
+                "**Epoch {}: {} activation regions**",
+                p.epoch,
+                p.partition.region_count()
+            )));
+        }
+        // Pictures that could not be drawn, or a square that could not be partitioned: the
+        // report says why.
+        let undrawn = Figures {
+            partitions: Err("disk full".into()),
+            ..figures.clone()
+        };
+        assert!(
+            markdown(&run, &undrawn)
+                .ends_with("## Activation regions of the input square\n\nNot drawn: disk full\n\n")
+        );
+        run.input_square = Some(Err(StudyError::Partition {
+            epoch: 1,
+            source: Box::new(StudyError::Analysis("too many regions".into())),
+        }));
+        assert!(markdown(&run, &figures).ends_with(
+            "Not drawn: partitioning the input square at epoch 1: analysis failed: too many regions\n\n"
+        ));
+        // No square (data of more than two dimensions): no section.
+        run.input_square = None;
+        assert!(!markdown(&run, &figures).contains("## Activation regions"));
+    }
+}
