@@ -24,23 +24,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Describe a model: format, input shape, layer widths, ReLUs, parameters, what was folded.
-    Inspect(commands::inspect::Args),
+    Inspect(commands::inspect::InspectArgs),
     /// Evaluate a model at points: outputs and a summary of each activation pattern.
-    Eval(commands::eval::Args),
+    Eval(commands::eval::EvalArgs),
     /// Exact distance from each point to the boundary of its activation region.
-    Distance(commands::distance::Args),
+    Distance(commands::distance::DistanceArgs),
     /// Exact activation regions and linear pieces along the segment from A to B.
-    Line(commands::line::Args),
+    Line(commands::line::LineArgs),
     /// Proven upper bound and sampled lower bound on the regions meeting a ball or box.
-    Bound(commands::bound::Args),
+    Bound(commands::bound::BoundArgs),
     /// Exact number of activation regions meeting a ball or box (or an anytime bound).
-    Count(commands::count::Args),
+    Count(commands::count::CountArgs),
     /// Exact activation regions of a 2-D slice through a point, with pictures (PNG, SVG).
-    Slice(commands::slice::Args),
+    Slice(commands::slice::SliceArgs),
     /// Train a ReLU MLP and test whether region boundaries move away from training points.
-    Study(commands::study::Args),
+    Study(commands::study::StudyArgs),
     /// Run inspect, eval, distance, bound, count, slice and line on the bundled ACAS Xu network.
-    Demo(commands::demo::Args),
+    Demo(commands::demo::DemoArgs),
 }
 
 /// Runs one parsed command.

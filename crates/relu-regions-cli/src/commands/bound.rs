@@ -22,7 +22,7 @@ pub enum MethodArg {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct BoundArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -62,7 +62,7 @@ struct NeuronBoundsJson {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct BoundReport {
     model: String,
     domain: String,
     domain_dim: usize,
@@ -94,7 +94,7 @@ fn log2(c: &RegionCount) -> f64 {
     c.log2()
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &BoundArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let (domain, description) = args.domain.domain(net.input_dim())?;
@@ -118,7 +118,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Domain::Box(_) => (None, None),
     };
-    let report = Report {
+    let report = BoundReport {
         model: args.model.model.display().to_string(),
         domain: description,
         domain_dim: b.domain_dim,

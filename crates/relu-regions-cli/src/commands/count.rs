@@ -15,7 +15,7 @@ use crate::model::{DomainArgs, ModelArgs};
 use crate::output::print_json;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct CountArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -46,7 +46,7 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct CountReport {
     model: String,
     domain: String,
     /// Activation regions with nonempty interior meeting the domain (of the first k
@@ -83,7 +83,7 @@ fn json_line(r: &RegionRecord) -> String {
     value.to_string()
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &CountArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let (domain, description) = args.domain.domain(net.input_dim())?;
@@ -136,7 +136,7 @@ pub fn run(args: &Args) -> Result<()> {
     let local = local_region_bound(&p, &domain, Method::Crown)?;
     let depth = net.relu_layer_count();
     let exact = result.complete && args.exact_layers.is_none_or(|k| k >= depth);
-    let report = Report {
+    let report = CountReport {
         model: args.model.model.display().to_string(),
         domain: description,
         regions: result.regions,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct DemoArgs {
     /// The bundled data directory (default: ./data, else the one in the source tree).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -17,7 +17,7 @@ pub struct Args {
     json: bool,
 }
 
-fn data_dir(args: &Args) -> Result<PathBuf> {
+fn data_dir(args: &DemoArgs) -> Result<PathBuf> {
     let candidates = match &args.data {
         Some(d) => vec![d.clone()],
         None => vec![
@@ -40,7 +40,7 @@ fn data_dir(args: &Args) -> Result<PathBuf> {
     )
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &DemoArgs) -> Result<()> {
     let data = data_dir(args)?;
     let model = data.join("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
     let points = data.join("networks/acasxu/points_1_1.csv");

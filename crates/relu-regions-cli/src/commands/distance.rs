@@ -11,7 +11,7 @@ use crate::model::{ModelArgs, PointArgs};
 use crate::output::{NeuronJson, NormArg, print_json, progress_bar, quantiles};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct DistanceArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -76,7 +76,7 @@ fn inradius_report(r: Inradius, with_center: bool) -> InradiusReport {
 }
 
 #[derive(Serialize)]
-struct PointReport {
+struct DistancePoint {
     /// r*(x) in input units; null when the region is the whole input space.
     distance: Option<f64>,
     unbounded: bool,
@@ -102,15 +102,15 @@ struct Summary {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct DistanceReport {
     model: String,
     norm: &'static str,
-    points: Vec<PointReport>,
+    points: Vec<DistancePoint>,
     summary: Summary,
 }
 
-fn point_report(d: &BoundaryDistance, with_point: bool) -> PointReport {
-    PointReport {
+fn point_report(d: &BoundaryDistance, with_point: bool) -> DistancePoint {
+    DistancePoint {
         distance: d.distance.is_finite().then_some(d.distance),
         unbounded: !d.distance.is_finite(),
         nearest: d.nearest.map(NeuronJson::from),
@@ -124,7 +124,7 @@ fn point_report(d: &BoundaryDistance, with_point: bool) -> PointReport {
     }
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &DistanceArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let points = args.points.read(net.input_dim())?;
@@ -160,13 +160,13 @@ pub fn run(args: &Args) -> Result<()> {
         .filter(|d| d.is_finite())
         .collect();
     let q = quantiles(&finite);
-    let report = Report {
+    let report = DistanceReport {
         model: args.model.model.display().to_string(),
         norm: norm.name(),
         points: results
             .iter()
             .zip(inradii)
-            .map(|(r, ir)| PointReport {
+            .map(|(r, ir)| DistancePoint {
                 inradius: ir,
                 ..point_report(r, !args.no_nearest_point)
             })

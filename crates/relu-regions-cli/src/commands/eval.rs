@@ -8,7 +8,7 @@ use crate::model::{ModelArgs, PointArgs};
 use crate::output::{number_list, print_json};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct EvalArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct PointReport {
+struct EvalPoint {
     /// Index of the largest output.
     argmax: usize,
     /// Index of the smallest output (the advisory of ACAS Xu networks).
@@ -38,12 +38,12 @@ struct PointReport {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct EvalReport {
     model: String,
     relus: usize,
     /// The network's outputs, one list per point, in the order of the points.
     outputs: Vec<Vec<f64>>,
-    points: Vec<PointReport>,
+    points: Vec<EvalPoint>,
     /// Number of distinct activation patterns among the points.
     distinct_patterns: usize,
 }
@@ -58,7 +58,7 @@ fn arg_extreme(values: &[f64], better: impl Fn(f64, f64) -> bool) -> usize {
     best
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &EvalArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let points = args.points.read(net.input_dim())?;
@@ -79,11 +79,11 @@ pub fn run(args: &Args) -> Result<()> {
                 .collect()
         })
         .collect();
-    let reports: Vec<PointReport> = evaluation
+    let reports: Vec<EvalPoint> = evaluation
         .patterns
         .iter()
         .zip(&outputs)
-        .map(|(p, y)| PointReport {
+        .map(|(p, y)| EvalPoint {
             argmax: arg_extreme(y, |a, b| a > b),
             argmin: arg_extreme(y, |a, b| a < b),
             active: p.count_active(),
@@ -97,7 +97,7 @@ pub fn run(args: &Args) -> Result<()> {
         .iter()
         .collect::<std::collections::HashSet<_>>()
         .len();
-    let report = Report {
+    let report = EvalReport {
         model: args.model.model.display().to_string(),
         relus: net.relu_count(),
         outputs,

@@ -7,7 +7,7 @@ use crate::model::ModelArgs;
 use crate::output::{arrow_list, print_json, shape_string};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct InspectArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Print JSON.
@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct InspectReport {
     model: String,
     format: &'static str,
     input_name: Option<String>,
@@ -33,10 +33,10 @@ struct Report {
     folded: Vec<String>,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &InspectArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
-    let report = Report {
+    let report = InspectReport {
         model: args.model.model.display().to_string(),
         format: loaded.format.name(),
         input_name: loaded.input_name.clone(),

@@ -8,7 +8,7 @@ use crate::model::{ModelArgs, parse_point};
 use crate::output::{NeuronJson, print_json};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct LineArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Start point A, comma separated (input units).
@@ -39,7 +39,7 @@ struct Crossing {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct LineReport {
     model: String,
     /// Euclidean length of the segment, in input units.
     length: f64,
@@ -54,7 +54,7 @@ struct Report {
     crossings: Vec<Crossing>,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &LineArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let a = parse_point("--from", &args.from, net.input_dim())?;
@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> Result<()> {
         .map(|(x, y)| (y - x).powi(2))
         .sum::<f64>()
         .sqrt();
-    let report = Report {
+    let report = LineReport {
         model: args.model.model.display().to_string(),
         length,
         regions: part.regions(),

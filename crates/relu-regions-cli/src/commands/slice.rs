@@ -34,7 +34,7 @@ pub enum ShapeArg {
         .required(true)
         .args(["dirs", "random_dirs", "through", "through_rows"])
 ))]
-pub struct Args {
+pub struct SliceArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -99,7 +99,7 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct SliceReport {
     model: String,
     input_dim: usize,
     /// "disc" or "square".
@@ -190,7 +190,7 @@ struct ChosenPlane {
 }
 
 /// The plane, a description of the centre and directions, and extra labelled points.
-fn plane_of(args: &Args, dim: usize) -> Result<ChosenPlane> {
+fn plane_of(args: &SliceArgs, dim: usize) -> Result<ChosenPlane> {
     let Some((center, centre_name)) = args.centre.center(dim)? else {
         bail!("give --center or --center-file with --row");
     };
@@ -282,7 +282,7 @@ fn write_regions(part: &PlanePartition, decision: Decision, path: &Path) -> Resu
     Ok(())
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &SliceArgs) -> Result<()> {
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let dim = net.input_dim();
@@ -390,7 +390,7 @@ pub fn run(args: &Args) -> Result<()> {
             (0..y.len()).fold(0, |best, i| if better(y[i], y[best]) { i } else { best })
         }
     };
-    let report = Report {
+    let report = SliceReport {
         model: args.model.model.display().to_string(),
         input_dim: dim,
         shape: match args.shape {

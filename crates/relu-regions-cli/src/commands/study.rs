@@ -33,7 +33,7 @@ pub enum OptimizerArg {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct StudyArgs {
     /// moons, circles, spirals, blobs (generated, standardised), digits, mnist (bundled
     /// images scaled to [0, 1]) or csv:FILE (features then an integer label; standardised).
     #[arg(long, default_value = "moons")]
@@ -92,7 +92,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &StudyArgs) -> Result<()> {
     let mut config = StudyConfig::default_for(DatasetKind::parse(&args.dataset)?);
     config.arch = args.arch.clone().unwrap_or_default();
     config.init = match args.init {

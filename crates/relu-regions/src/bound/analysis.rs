@@ -3,7 +3,7 @@
 //! certified single-region radius.
 
 use crate::bound::combinatorics::RegionCount;
-use crate::bound::global::{montufar_bound, serra_bound};
+use crate::bound::global::global_bounds;
 use crate::bound::local::{
     LayerStability, local_bound, local_product_bound, naive_unsound_serra_bound, pruned_serra_bound,
 };
@@ -89,16 +89,7 @@ pub fn local_region_bound(
         );
     }
     let domain_dim = domain.affine_dim();
-    let (global_serra, global_montufar) = p
-        .global_bounds
-        .get_or_init(|| {
-            let widths = net.relu_widths();
-            (
-                serra_bound(net.input_dim(), &widths),
-                montufar_bound(net.input_dim(), &widths),
-            )
-        })
-        .clone();
+    let (global_serra, global_montufar) = global_bounds(net.input_dim(), &net.relu_widths());
     Ok(LocalRegionBound {
         method,
         domain_dim,

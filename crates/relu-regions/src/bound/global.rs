@@ -6,6 +6,9 @@
 //! `n_1, ..., n_L` (a linear output layer adds no regions; ReLUs on the output layer count
 //! as one more layer).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use num_bigint::BigUint;
 use num_traits::One;
 
@@ -67,6 +70,29 @@ pub fn montufar_bound(input_dim: usize, widths: &[usize]) -> RegionCount {
         product *= rows.partial_sum(n, dim);
     }
     RegionCount(product)
+}
+
+/// [`serra_bound`] and [`montufar_bound`] of one architecture, memoised for the process:
+/// both depend only on `(input_dim, widths)`, and the bound of a network over many
+/// domains asks for them at every domain (big-integer sums over up to `n_0` binomials per
+/// layer). The memo holds one entry per architecture seen.
+pub fn global_bounds(input_dim: usize, widths: &[usize]) -> (RegionCount, RegionCount) {
+    type Memo = HashMap<(usize, Vec<usize>), (RegionCount, RegionCount)>;
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = (input_dim, widths.to_vec());
+    if let Some(found) = memo.lock().expect("no panics hold the lock").get(&key) {
+        return found.clone();
+    }
+    // Computed outside the lock; a race computes the same value twice.
+    let bounds = (
+        serra_bound(input_dim, widths),
+        montufar_bound(input_dim, widths),
+    );
+    memo.lock()
+        .expect("no panics hold the lock")
+        .insert(key, bounds.clone());
+    bounds
 }
 
 #[cfg(test)]
@@ -202,5 +228,14 @@ mod tests {
         assert_eq!(serra_bound(1000, &[300]), RegionCount::pow2(300));
         // Deeper layers are capped by the carried dimension n_l - j_l even when n_0 is large.
         assert!(serra_bound(1000, &[100, 200]) < RegionCount::pow2(300));
+    }
+
+    #[test]
+    fn memoised_global_bounds_equal_the_formulas() {
+        for (n0, widths) in [(2, vec![3, 4]), (784, vec![256; 6]), (5, vec![20, 20, 20])] {
+            let want = (serra_bound(n0, &widths), montufar_bound(n0, &widths));
+            assert_eq!(global_bounds(n0, &widths), want);
+            assert_eq!(global_bounds(n0, &widths), want, "from the memo");
+        }
     }
 }

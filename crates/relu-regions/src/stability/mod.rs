@@ -138,9 +138,6 @@ pub struct BoundPropagator<'a> {
     pub(crate) abs_compressed_first: Mat<f64>,
     /// The widest layer, the longest sum in those products.
     pub(crate) max_width: usize,
-    /// Serra's and Montufar's global bounds, computed once on first use.
-    pub(crate) global_bounds:
-        std::sync::OnceLock<(crate::bound::RegionCount, crate::bound::RegionCount)>,
 }
 
 impl<'a> BoundPropagator<'a> {
@@ -197,7 +194,6 @@ impl<'a> BoundPropagator<'a> {
             first_l1,
             compressed_first,
             row_l1,
-            global_bounds: std::sync::OnceLock::new(),
         }
     }
 
