@@ -82,7 +82,7 @@ pub fn inradius(
     let mut q = vec![0.0; d + 1];
     q[d] = -1.0;
     let cones = program.nonnegative_cone();
-    let (status, x) = match program.solve(&q, &cones) {
+    let (status, x) = match program.solve(&q, &cones, None) {
         Ok(solved) => solved,
         Err(status) => return Ok(Inradius::Failed { status }),
     };

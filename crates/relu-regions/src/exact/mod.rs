@@ -210,6 +210,8 @@ fn enumerate_regions_sharing(
     progress: Option<&(dyn Fn(u64) + Sync)>,
     share_empty_sides: bool,
 ) -> Result<Enumeration, EnumerationError> {
+    // The time limit counts from here (the root's bounds included).
+    let start = Instant::now();
     domain.check_dim(net.input_dim())?;
     if domain.affine_dim() < domain.dim() {
         return Err(EnumerationError::EmptyInterior);
@@ -241,7 +243,8 @@ fn enumerate_regions_sharing(
         size,
         relu_layers,
         stop_layer,
-        start: Instant::now(),
+        start,
+        deadline: options.time_limit.map(|t| start + t),
         stop: AtomicBool::new(false),
         regions: AtomicU64::new(0),
         degenerate: AtomicU64::new(0),

@@ -14,7 +14,7 @@
 use std::sync::atomic::Ordering;
 
 use super::lp::{self, LpOutcome};
-use super::tree::{Node, Search};
+use super::tree::{Halt, Node, Search};
 use crate::domain::Domain;
 use crate::geometry::Point2;
 use crate::linalg::dot;
@@ -125,18 +125,21 @@ impl Search<'_> {
 
     /// A bounding box of the node's polyhedron: `max +-x_j` over it (widened by the
     /// solver's accuracy).
-    pub(super) fn bounding_box(&self, node: &Node) -> Result<(Vec<f64>, Vec<f64>), String> {
+    pub(super) fn bounding_box(&self, node: &Node) -> Result<(Vec<f64>, Vec<f64>), Halt> {
         let d = self.domain.dim();
         let slack = 1e-7 * self.size.max(f64::MIN_POSITIVE);
         if let Some((mut lo, mut hi)) = node
             .witnesses
             .first()
-            .and_then(|w| lp::bounding_box_fast(&node.rows, self.domain, w))
+            .and_then(|w| lp::bounding_box_fast(&node.rows, self.domain, w, self.deadline))
         {
             self.solves.fetch_add(2 * d as u64, Ordering::Relaxed);
             lo.iter_mut().for_each(|v| *v -= slack);
             hi.iter_mut().for_each(|v| *v += slack);
             return Ok((lo, hi));
+        }
+        if self.past_deadline() {
+            return Err(Halt::Interrupted);
         }
         let mut lo = vec![0.0; d];
         let mut hi = vec![0.0; d];
@@ -146,7 +149,7 @@ impl Search<'_> {
                 e[j] = s;
                 self.solves.fetch_add(1, Ordering::Relaxed);
                 // The fast path declined this program: the interior-point solver.
-                match lp::maximize(&e, &node.rows, self.domain) {
+                match lp::maximize(&e, &node.rows, self.domain, self.deadline) {
                     LpOutcome::Optimal(v) => {
                         if s > 0.0 {
                             hi[j] = v + slack;
@@ -155,9 +158,12 @@ impl Search<'_> {
                         }
                     }
                     LpOutcome::Infeasible => {
-                        return Err("a node's polyhedron was reported empty".into());
+                        return Err(Halt::Failed(
+                            "a node's polyhedron was reported empty".into(),
+                        ));
                     }
-                    LpOutcome::Failed(status) => return Err(status),
+                    LpOutcome::Interrupted => return Err(Halt::Interrupted),
+                    LpOutcome::Failed(status) => return Err(Halt::Failed(status)),
                 }
             }
         }

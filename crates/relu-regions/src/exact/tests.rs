@@ -562,3 +562,41 @@ fn box_tightening_and_polygon_clipping_keep_the_feasible_points() {
         }
     }
 }
+
+/// The time limit holds inside long programs: in 784-D an L2 ball's Chebyshev programs
+/// (about 1 600 rows, cutting planes) take seconds each, and the limit is checked while
+/// they run. The answer comes within `max(10%, 1 s)` of the limit, as an honest interval:
+/// `regions <= upper_bound`, and the upper bound is the plain local bound or below.
+#[test]
+#[ignore = "long: run with --release -- --include-ignored"]
+fn time_limit_holds_inside_long_programs_in_784_dimensions() {
+    let mut rng = StdRng::seed_from_u64(784);
+    let net = random_network(&[784, 64, 64, 10], Init::PytorchDefault, false, &mut rng);
+    let center: Vec<f64> = (0..784).map(|_| rng.random_range(0.0..1.0)).collect();
+    let domain = Domain::ball(center, 1.0, Norm::L2).unwrap();
+    let limit = std::time::Duration::from_secs(3);
+    let options = EnumerationOptions {
+        time_limit: Some(limit),
+        ..EnumerationOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let e = enumerate_regions(&net, &domain, options, None, None).unwrap();
+    let took = started.elapsed();
+    let plain = local_region_bound(&BoundPropagator::new(&net), &domain, Method::Crown)
+        .unwrap()
+        .local;
+    eprintln!(
+        "784-D L2 ball, limit {limit:?}: {took:?}, {} regions, complete {}, bound 2^{:.1}, solves {}",
+        e.regions,
+        e.complete,
+        e.upper_bound.log2(),
+        e.solves
+    );
+    assert!(
+        took <= limit + std::time::Duration::from_secs(1).max(limit / 10),
+        "took {took:?} for a limit of {limit:?}"
+    );
+    assert!(!e.complete, "this ball is not counted in 3 s");
+    assert!(RegionCount::from(e.regions) <= e.upper_bound);
+    assert!(e.upper_bound <= plain);
+}

@@ -85,6 +85,8 @@ pub(super) struct Search<'a> {
     pub(super) relu_layers: usize,
     pub(super) stop_layer: usize,
     pub(super) start: Instant,
+    /// `start + time_limit`, the moment the programs stop at.
+    pub(super) deadline: Option<Instant>,
     pub(super) stop: AtomicBool,
     pub(super) regions: AtomicU64,
     pub(super) degenerate: AtomicU64,
@@ -107,6 +109,11 @@ impl Search<'_> {
     pub(super) fn fail(&self, e: String) {
         *self.error.lock().expect("lock") = Some(e);
         self.failed.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the time limit has passed (the programs check it too, while they run).
+    pub(super) fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|t| Instant::now() >= t)
     }
 
     pub(super) fn should_stop(&self) -> bool {
@@ -245,7 +252,14 @@ impl Search<'_> {
                     self.degenerate.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
-                NeuronDecision::Error(e) => {
+                NeuronDecision::Halted(Halt::Interrupted) => {
+                    // The time limit passed inside a program: this node's subtree is
+                    // bounded, as every node still open when a limit is hit.
+                    self.stop.store(true, Ordering::Relaxed);
+                    self.bound_node(&node);
+                    return;
+                }
+                NeuronDecision::Halted(Halt::Failed(e)) => {
                     self.fail(e);
                     return;
                 }
@@ -342,7 +356,7 @@ impl Search<'_> {
             node.bbox_fresh = true;
             match self.bounding_box(node) {
                 Ok(b) => node.bbox = Some(b),
-                Err(e) => return NeuronDecision::Error(e),
+                Err(e) => return NeuronDecision::Halted(e),
             }
             if let Some((lo, hi)) = &node.bbox
                 && let Some(fixed) = box_sign(g, c0, lo, hi)
@@ -411,10 +425,10 @@ impl Search<'_> {
                             NeuronDecision::Fixed(!side)
                         }
                         Ok(None) => NeuronDecision::Drop,
-                        Err(e) => NeuronDecision::Error(e),
+                        Err(e) => NeuronDecision::Halted(e),
                     };
                 }
-                Err(e) => return NeuronDecision::Error(e),
+                Err(e) => return NeuronDecision::Halted(e),
             }
         }
         NeuronDecision::Split { positive, negative }
@@ -429,19 +443,25 @@ impl Search<'_> {
         g: &[f64],
         c0: f64,
         s: f64,
-    ) -> Result<(Option<Vec<f64>>, Option<lp::RadiusBound>), String> {
+    ) -> Result<(Option<Vec<f64>>, Option<lp::RadiusBound>), Halt> {
         let thin = self.options.tolerance * self.size;
         // s z >= 0  <=>  -s g.x <= s c0
         let side: Vec<f64> = g.iter().map(|v| -s * v).collect();
         self.solves.fetch_add(1, Ordering::Relaxed);
         let hint = node.witnesses.first().map(Vec::as_slice);
-        let (outcome, bound) =
-            lp::chebyshev_center_fast(&node.rows, Some((&side, s * c0)), self.domain, hint, thin)
-                .unwrap_or_else(|| {
-                    let mut rows = node.rows.clone();
-                    rows.push(&side, s * c0);
-                    (chebyshev_center(&rows, self.domain), None)
-                });
+        let (outcome, bound) = lp::chebyshev_center_fast(
+            &node.rows,
+            Some((&side, s * c0)),
+            self.domain,
+            hint,
+            thin,
+            self.deadline,
+        )
+        .unwrap_or_else(|| {
+            let mut rows = node.rows.clone();
+            rows.push(&side, s * c0);
+            (chebyshev_center(&rows, self.domain, self.deadline), None)
+        });
         match outcome {
             ChebyshevOutcome::Ball { radius, center } => {
                 if radius > thin {
@@ -454,7 +474,8 @@ impl Search<'_> {
                 }
             }
             ChebyshevOutcome::Infeasible => Ok((None, bound)),
-            ChebyshevOutcome::Failed(status) => Err(status),
+            ChebyshevOutcome::Interrupted => Err(Halt::Interrupted),
+            ChebyshevOutcome::Failed(status) => Err(Halt::Failed(status)),
         }
     }
 
@@ -614,7 +635,17 @@ enum NeuronDecision {
         positive: Vec<Vec<f64>>,
         negative: Vec<Vec<f64>>,
     },
-    Error(String),
+    /// A program could not decide: the search stops there.
+    Halted(Halt),
+}
+
+/// Why a program of the tree gave no answer.
+pub(super) enum Halt {
+    /// The time limit passed while it ran (the node is then bounded, not explored).
+    Interrupted,
+    /// The solver failed (the enumeration then reports an error: its count would not be
+    /// exact).
+    Failed(String),
 }
 
 /// Leaves verified together.

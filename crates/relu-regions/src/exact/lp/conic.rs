@@ -7,6 +7,8 @@ use clarabel::solver::{
     DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
 };
 
+use std::time::Instant;
+
 use crate::domain::{Domain, Norm};
 use crate::geometry::HalfSpaces;
 
@@ -121,17 +123,30 @@ impl ConicProgram {
         Some(cones)
     }
 
-    /// Solves `min q.v`; returns the status and the solution.
+    /// Solves `min q.v`; returns the status and the solution. Past `deadline` clarabel
+    /// stops with [`SolverStatus::MaxTime`] (at once when it has passed already).
     pub(crate) fn solve(
         self,
         q: &[f64],
         cones: &[SupportedConeT<f64>],
+        deadline: Option<Instant>,
     ) -> Result<(SolverStatus, Vec<f64>), String> {
+        let time_limit = match deadline {
+            None => f64::INFINITY,
+            Some(t) => {
+                let left = t.saturating_duration_since(Instant::now()).as_secs_f64();
+                if left == 0.0 {
+                    return Ok((SolverStatus::MaxTime, Vec::new()));
+                }
+                left
+            }
+        };
         let n = q.len();
         let a = CscMatrix::new_from_triplets(self.b.len(), n, self.ti, self.tj, self.tv);
         let p = CscMatrix::zeros((n, n));
         let settings = DefaultSettingsBuilder::default()
             .verbose(false)
+            .time_limit(time_limit)
             .build()
             .expect("valid settings");
         let mut solver =

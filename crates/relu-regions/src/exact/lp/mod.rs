@@ -13,6 +13,8 @@
 pub(crate) mod conic;
 pub(crate) mod simplex;
 
+use std::time::Instant;
+
 use clarabel::solver::SolverStatus;
 
 use crate::domain::{Domain, Norm};
@@ -27,18 +29,27 @@ pub enum LpOutcome {
     Optimal(f64),
     /// The feasible set is empty.
     Infeasible,
+    /// The deadline passed before the solver finished.
+    Interrupted,
     Failed(String),
 }
 
-/// `max e.x` over `{a_k . x <= b_k} ∩ domain`.
-pub fn maximize(e: &[f64], rows: &HalfSpaces, domain: &Domain) -> LpOutcome {
+/// `max e.x` over `{a_k . x <= b_k} ∩ domain`, by clarabel; past `deadline`
+/// [`LpOutcome::Interrupted`].
+pub fn maximize(
+    e: &[f64],
+    rows: &HalfSpaces,
+    domain: &Domain,
+    deadline: Option<Instant>,
+) -> LpOutcome {
     let mut program = ConicProgram::new(e.len(), false);
     let Some(cones) = program.constraints(rows, domain) else {
         return LpOutcome::Infeasible;
     };
     let q: Vec<f64> = e.iter().map(|v| -v).collect();
-    match program.solve(&q, &cones) {
+    match program.solve(&q, &cones, deadline) {
         Err(e) => LpOutcome::Failed(e),
+        Ok((SolverStatus::MaxTime, _)) => LpOutcome::Interrupted,
         Ok((SolverStatus::Solved | SolverStatus::AlmostSolved, x)) => {
             LpOutcome::Optimal(e.iter().zip(&x).map(|(a, b)| a * b).sum())
         }
@@ -60,14 +71,21 @@ pub enum ChebyshevOutcome {
     },
     /// The program is infeasible (the set is empty, even allowing negative radii).
     Infeasible,
+    /// The deadline passed before the solver finished.
+    Interrupted,
     Failed(String),
 }
 
 /// The Chebyshev centre of `{a_k . x <= b_k} ∩ domain`: `max t` subject to
 /// `a_k . x + t ||a_k||_2 <= b_k` and `B(x, t) ⊆ domain` (for a box, `lo_j + t <= x_j <=
 /// hi_j - t`; for an L2 ball, `||x - c|| + t <= r`, a second-order cone). Rows are
-/// normalised to unit norm for conditioning. `t` is capped at the domain's size.
-pub fn chebyshev_center(rows: &HalfSpaces, domain: &Domain) -> ChebyshevOutcome {
+/// normalised to unit norm for conditioning. `t` is capped at the domain's size. Solved by
+/// clarabel; past `deadline` [`ChebyshevOutcome::Interrupted`].
+pub fn chebyshev_center(
+    rows: &HalfSpaces,
+    domain: &Domain,
+    deadline: Option<Instant>,
+) -> ChebyshevOutcome {
     let d = domain.dim();
     let mut program = ConicProgram::new(d, true);
     let Some(cones) = program.constraints(rows, domain) else {
@@ -75,8 +93,9 @@ pub fn chebyshev_center(rows: &HalfSpaces, domain: &Domain) -> ChebyshevOutcome 
     };
     let mut q = vec![0.0; d + 1];
     q[d] = -1.0;
-    match program.solve(&q, &cones) {
+    match program.solve(&q, &cones, deadline) {
         Err(e) => ChebyshevOutcome::Failed(e),
+        Ok((SolverStatus::MaxTime, _)) => ChebyshevOutcome::Interrupted,
         Ok((SolverStatus::Solved | SolverStatus::AlmostSolved, x)) => ChebyshevOutcome::Ball {
             radius: x[d],
             center: x[..d].to_vec(),
@@ -244,6 +263,7 @@ pub(crate) fn chebyshev_center_fast(
     domain: &Domain,
     hint: Option<&[f64]>,
     thin: f64,
+    deadline: Option<Instant>,
 ) -> Option<(ChebyshevOutcome, Option<RadiusBound>)> {
     let d = domain.dim();
     let Some(mut program) = program_rows(rows, extra, Some(1.0)) else {
@@ -268,13 +288,10 @@ pub(crate) fn chebyshev_center_fast(
         _ => None,
     };
     for cut in 0..=MAX_CUTS {
-        let simplex::Solve::Optimal {
-            y: opt,
-            value,
-            active,
-        } = simplex::maximize_from(&objective, &program, y)
-        else {
-            return None;
+        let (opt, value, active) = match simplex::maximize_from(&objective, &program, y, deadline) {
+            simplex::Solve::Optimal { y, value, active } => (y, value, active),
+            simplex::Solve::Interrupted => return Some((ChebyshevOutcome::Interrupted, None)),
+            simplex::Solve::Unbounded | simplex::Solve::Stalled => return None,
         };
         let bound = Some(RadiusBound {
             value,
@@ -352,6 +369,7 @@ fn maximize_with_cuts(
     domain: &Domain,
     start: &[f64],
     y: &mut Vec<f64>,
+    deadline: Option<Instant>,
 ) -> Option<f64> {
     let ball = match domain {
         Domain::Ball(b) if b.norm == Norm::L2 => Some(b),
@@ -361,7 +379,7 @@ fn maximize_with_cuts(
     for _ in 0..=8 {
         let simplex::Solve::Optimal {
             y: opt, value: v, ..
-        } = simplex::maximize_from(e, program, y.clone())
+        } = simplex::maximize_from(e, program, y.clone(), deadline)
         else {
             return None;
         };
@@ -387,11 +405,12 @@ fn maximize_with_cuts(
 
 /// The bounding box of `rows ∩ domain` (`max +-x_j`, upper bounds for an L2 ball) by `2d`
 /// runs of [`maximize_with_cuts`] on one program, each from `start`; cuts are shared. `None` asks for the
-/// interior-point solver.
+/// interior-point solver, or, when `deadline` has passed, means the runs were interrupted.
 pub(crate) fn bounding_box_fast(
     rows: &HalfSpaces,
     domain: &Domain,
     start: &[f64],
+    deadline: Option<Instant>,
 ) -> Option<(Vec<f64>, Vec<f64>)> {
     let d = domain.dim();
     let mut program = feasible_program(rows, domain, start)?;
@@ -408,7 +427,7 @@ pub(crate) fn bounding_box_fast(
             // these runs 10.0 M (0.8 M), and the whole count takes a fifth less time.
             y.clear();
             y.extend_from_slice(start);
-            let value = maximize_with_cuts(&e, &mut program, domain, start, &mut y)?;
+            let value = maximize_with_cuts(&e, &mut program, domain, start, &mut y, deadline)?;
             if s > 0.0 {
                 hi[j] = value;
             } else {
@@ -496,12 +515,12 @@ mod tests {
             }
             let extra = extra.map(|(a, b)| (a.as_slice(), *b));
             let Some((fast, bound)) =
-                chebyshev_center_fast(&normalised, extra, &domain, Some(&hint), thin)
+                chebyshev_center_fast(&normalised, extra, &domain, Some(&hint), thin, None)
             else {
                 continue;
             };
             let all_rows = HalfSpaces::from_pairs(d, &rows);
-            let slow = chebyshev_center(&all_rows, &domain);
+            let slow = chebyshev_center(&all_rows, &domain, None);
             let (rf, cf) = match &fast {
                 ChebyshevOutcome::Ball { radius, center } => (*radius, center.clone()),
                 other => panic!("trial {trial}: fast {other:?}"),
@@ -509,7 +528,7 @@ mod tests {
             let rc = match slow {
                 ChebyshevOutcome::Ball { radius, .. } => radius,
                 ChebyshevOutcome::Infeasible => f64::NEG_INFINITY,
-                ChebyshevOutcome::Failed(s) => panic!("trial {trial}: clarabel {s}"),
+                other => panic!("trial {trial}: clarabel {other:?}"),
             };
             let band = 0.5 * thin;
             let class = |r: f64| {
@@ -537,7 +556,7 @@ mod tests {
                     used.push((a.to_vec(), b));
                 }
                 if let ChebyshevOutcome::Ball { radius, .. } =
-                    chebyshev_center(&HalfSpaces::from_pairs(d, &used), &domain)
+                    chebyshev_center(&HalfSpaces::from_pairs(d, &used), &domain, None)
                 {
                     assert!(
                         radius <= bound.value + 1e-7 * size,
@@ -562,12 +581,12 @@ mod tests {
                     let unit: Vec<f64> = a.iter().map(|v| v / n).collect();
                     all.push(&unit, b / n);
                 }
-                if let Some((lo, hi)) = bounding_box_fast(&all, &domain, &cf) {
+                if let Some((lo, hi)) = bounding_box_fast(&all, &domain, &cf, None) {
                     for j in 0..d {
                         for s in [1.0, -1.0] {
                             let mut e = vec![0.0; d];
                             e[j] = s;
-                            let slow = match maximize(&e, &all_rows, &domain) {
+                            let slow = match maximize(&e, &all_rows, &domain, None) {
                                 LpOutcome::Optimal(v) => v,
                                 other => panic!("trial {trial}: {other:?}"),
                             };

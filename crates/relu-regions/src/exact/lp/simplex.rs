@@ -20,6 +20,8 @@
 //! reports [`Solve::Stalled`] (the caller then falls back to the interior-point solver).
 //! Rows should be normalised to unit norm: the tolerances are absolute.
 
+use std::time::Instant;
+
 use pulp::{Simd, WithSimd};
 
 use crate::geometry::HalfSpaces;
@@ -41,7 +43,13 @@ pub(crate) enum Solve {
     Unbounded,
     /// No progress within the iteration cap.
     Stalled,
+    /// The deadline passed during the solve (checked every [`DEADLINE_STRIDE`] iterations).
+    Interrupted,
 }
+
+/// Iterations between two looks at the clock (an iteration costs `O(m n)`; in 784-D with
+/// a thousand rows about a millisecond, so the deadline is overrun by a few at most).
+const DEADLINE_STRIDE: usize = 16;
 
 /// Relative size below which a direction or a row's component is zero.
 const TINY: f64 = 1e-11;
@@ -144,11 +152,18 @@ impl Basis {
 
 /// `max c.y` over `rows`, from the feasible point `y` (rows may be violated by rounding
 /// only).
-pub(crate) fn maximize_from(c: &[f64], rows: &HalfSpaces, y: Vec<f64>) -> Solve {
+///
+/// Past `deadline` the solve stops with [`Solve::Interrupted`].
+pub(crate) fn maximize_from(
+    c: &[f64],
+    rows: &HalfSpaces,
+    y: Vec<f64>,
+    deadline: Option<Instant>,
+) -> Solve {
     WORKSPACE.with(|w| {
         let mut w = w.borrow_mut();
         w.reset(rows.dim(), rows.len());
-        solve_in(&mut w, c, rows, y)
+        solve_in(&mut w, c, rows, y, deadline)
     })
 }
 
@@ -294,7 +309,13 @@ impl WithSimd for Step<'_> {
     }
 }
 
-fn solve_in(w: &mut SimplexWorkspace, c: &[f64], rows: &HalfSpaces, mut y: Vec<f64>) -> Solve {
+fn solve_in(
+    w: &mut SimplexWorkspace,
+    c: &[f64],
+    rows: &HalfSpaces,
+    mut y: Vec<f64>,
+    deadline: Option<Instant>,
+) -> Solve {
     let n = rows.dim();
     let m = rows.len();
     let c_norm = dot(c, c).sqrt().max(f64::MIN_POSITIVE);
@@ -328,6 +349,11 @@ fn solve_in(w: &mut SimplexWorkspace, c: &[f64], rows: &HalfSpaces, mut y: Vec<f
     let cap = 50 * (n + 2) + 4 * m;
     let bland_after = 4 * (n + 2);
     for iter in 0..cap {
+        if iter % DEADLINE_STRIDE == DEADLINE_STRIDE - 1
+            && deadline.is_some_and(|t| Instant::now() >= t)
+        {
+            return Solve::Interrupted;
+        }
         let bland = iter >= bland_after;
         basis.project_out(c, p);
         let p_norm = dot(p, p).sqrt();
@@ -420,7 +446,7 @@ mod tests {
         rows.push(&unit(vec![1.0, 1.0]), 2.0_f64.sqrt());
         rows.push(&[-1.0, 0.0], 0.0);
         rows.push(&[0.0, -1.0], 0.0);
-        match maximize_from(&[1.0, 1.0], &rows, vec![0.2, 0.3]) {
+        match maximize_from(&[1.0, 1.0], &rows, vec![0.2, 0.3], None) {
             Solve::Optimal { y, value, .. } => {
                 assert!((value - 2.0).abs() < 1e-12, "{value}");
                 assert!((y[0] - 1.0).abs() < 1e-12 && (y[1] - 1.0).abs() < 1e-12);
@@ -432,7 +458,7 @@ mod tests {
         open.push(&[-1.0, 0.0], 0.0);
         open.push(&[0.0, -1.0], 0.0);
         assert_eq!(
-            maximize_from(&[1.0, 1.0], &open, vec![0.0, 0.0]),
+            maximize_from(&[1.0, 1.0], &open, vec![0.0, 0.0], None),
             Solve::Unbounded
         );
     }
@@ -465,7 +491,8 @@ mod tests {
                 rows.push(&a, b);
             }
             let c: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
-            let Solve::Optimal { value, y, .. } = maximize_from(&c, &rows, vec![0.0; n]) else {
+            let Solve::Optimal { value, y, .. } = maximize_from(&c, &rows, vec![0.0; n], None)
+            else {
                 panic!("trial {trial}: not optimal");
             };
             for k in 0..rows.len() {
@@ -589,5 +616,41 @@ mod tests {
             }
         }
         Some((0..n).map(|i| m[i][n] / m[i][i]).collect())
+    }
+
+    /// A deadline that has passed stops a solve that needs more than one stride of
+    /// iterations, and none stops a solve that ends sooner.
+    #[test]
+    fn a_passed_deadline_interrupts_long_solves_only() {
+        // max sum y over the cube [-1, 1]^40 from its centre: one pivot per coordinate.
+        let n = 40;
+        let mut cube = HalfSpaces::new(n);
+        let mut e = vec![0.0; n];
+        for j in 0..n {
+            e[j] = 1.0;
+            cube.push(&e, 1.0);
+            e[j] = -1.0;
+            cube.push(&e, 1.0);
+            e[j] = 0.0;
+        }
+        let c = vec![1.0; n];
+        let past = Some(Instant::now());
+        assert_eq!(
+            maximize_from(&c, &cube, vec![0.0; n], past),
+            Solve::Interrupted
+        );
+        let Solve::Optimal { value, .. } = maximize_from(&c, &cube, vec![0.0; n], None) else {
+            panic!("not optimal");
+        };
+        assert!((value - n as f64).abs() < 1e-9);
+        // Two coordinates take fewer iterations than a stride: the deadline is not read.
+        let mut square = HalfSpaces::new(2);
+        for row in [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]] {
+            square.push(&row, 1.0);
+        }
+        assert!(matches!(
+            maximize_from(&[1.0, 1.0], &square, vec![0.0, 0.0], past),
+            Solve::Optimal { .. }
+        ));
     }
 }
