@@ -78,11 +78,14 @@
 //! - `prefilter.rs`: decisions without a program (bounding boxes, polygons, ray shooting);
 //! - `sharing.rs`: empty sides shared between sibling subtrees;
 //! - `anytime.rs`: the local bound of what is not explored;
+//! - `reduce.rs`: an L2 ball counted in the first layer's row space (in `k` dimensions
+//!   when the first layer has `k` neurons on `n > k` inputs);
 //! - [`lp`]: the programs (the dense active-set method first, clarabel as the fallback).
 
 mod anytime;
 pub mod lp;
 mod prefilter;
+mod reduce;
 mod sharing;
 mod tree;
 
@@ -97,12 +100,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::bound::{RegionCount, local_region_bound};
+use crate::domain::Norm;
 use crate::domain::{Domain, DomainError};
 use crate::geometry::HalfSpaces;
 use crate::network::Network;
 use crate::pattern::ActivationPattern;
 use crate::stability::{BoundPropagator, Method};
 use prefilter::outer_polygon;
+use reduce::RowSpace;
 use sharing::Known;
 use tree::{LayerMaps, Node, Search};
 
@@ -178,6 +183,8 @@ pub struct Enumeration {
 pub enum EnumerationError {
     #[error(transparent)]
     Domain(#[from] DomainError),
+    #[error(transparent)]
+    Network(#[from] crate::NetworkError),
     #[error("the optimiser failed ({0}); the count would not be exact")]
     Solver(String),
     #[error(
@@ -197,22 +204,73 @@ pub fn enumerate_regions(
     sink: Option<&(dyn Fn(RegionRecord) + Sync)>,
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Result<Enumeration, EnumerationError> {
-    enumerate_regions_sharing(net, domain, options, sink, progress, true)
+    enumerate_regions_with(net, domain, options, sink, progress, Strategy::default())
 }
 
-/// [`enumerate_regions`]; `share_empty_sides` off makes every node prove its own empty
-/// sides (for tests: the counts must not change).
-fn enumerate_regions_sharing(
+/// Ways of running the same enumeration, all with the same counts (tests switch them off
+/// to check exactly that).
+#[derive(Debug, Clone, Copy)]
+struct Strategy {
+    /// Subtrees use the empty sides their siblings proved ([`sharing`]).
+    share_empty_sides: bool,
+    /// An L2 ball is counted in the first layer's row space ([`reduce`]).
+    reduce_row_space: bool,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Self {
+            share_empty_sides: true,
+            reduce_row_space: true,
+        }
+    }
+}
+
+/// [`enumerate_regions`] with the given [`Strategy`].
+fn enumerate_regions_with(
     net: &Network,
     domain: &Domain,
     options: EnumerationOptions,
     sink: Option<&(dyn Fn(RegionRecord) + Sync)>,
     progress: Option<&(dyn Fn(u64) + Sync)>,
-    share_empty_sides: bool,
+    strategy: Strategy,
 ) -> Result<Enumeration, EnumerationError> {
+    domain.check_dim(net.input_dim())?;
+    if strategy.reduce_row_space
+        && let Some(reduced) = RowSpace::of(net, domain)?
+    {
+        // The regions and their interior points in the input space: the reduced tree's
+        // points lifted, with their inner radius measured in the original network.
+        let lifted = |record: RegionRecord| {
+            if let Some(sink) = sink {
+                let interior_point = reduced.lift(&record.interior_point);
+                let inner_radius = crate::boundary_distance(net, &interior_point, Norm::L2)
+                    .map(|d| d.distance)
+                    .unwrap_or(0.0);
+                sink(RegionRecord {
+                    pattern: record.pattern,
+                    interior_point,
+                    inner_radius,
+                });
+            }
+        };
+        let strategy = Strategy {
+            reduce_row_space: false,
+            ..strategy
+        };
+        let sink: Option<&(dyn Fn(RegionRecord) + Sync)> = sink.map(|_| &lifted as _);
+        return enumerate_regions_with(
+            &reduced.net,
+            &reduced.domain,
+            options,
+            sink,
+            progress,
+            strategy,
+        );
+    }
+    let share_empty_sides = strategy.share_empty_sides;
     // The time limit counts from here (the root's bounds included).
     let start = Instant::now();
-    domain.check_dim(net.input_dim())?;
     if domain.affine_dim() < domain.dim() {
         return Err(EnumerationError::EmptyInterior);
     }

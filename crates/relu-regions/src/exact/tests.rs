@@ -367,7 +367,18 @@ fn shared_empty_sides_change_no_count() {
             ..serial()
         };
         let run = |share: bool| {
-            enumerate_regions_sharing(&net, &domain, options, None, None, share).unwrap()
+            enumerate_regions_with(
+                &net,
+                &domain,
+                options,
+                None,
+                None,
+                Strategy {
+                    share_empty_sides: share,
+                    reduce_row_space: true,
+                },
+            )
+            .unwrap()
         };
         let (with, without) = (run(true), run(false));
         assert_eq!(with.regions, without.regions, "trial {trial}");
@@ -599,4 +610,82 @@ fn time_limit_holds_inside_long_programs_in_784_dimensions() {
     assert!(!e.complete, "this ball is not counted in 3 s");
     assert!(RegionCount::from(e.regions) <= e.upper_bound);
     assert!(e.upper_bound <= plain);
+}
+
+/// Counting an L2 ball in the first layer's row space changes no count: regions and
+/// affine maps equal those of the count in the input space, on random and degenerate
+/// networks whose first layer is narrower than the input; every region's interior point,
+/// lifted back, lies in the ball, has the region's pattern in the original network, and a
+/// positive inner radius there.
+#[test]
+fn row_space_reduction_changes_no_count() {
+    let mut rng = StdRng::seed_from_u64(52);
+    for trial in 0..120 {
+        let d = rng.random_range(3..=8);
+        let mut widths = vec![d, rng.random_range(1..d)];
+        for _ in 0..rng.random_range(0..=2) {
+            widths.push(rng.random_range(3..=8));
+        }
+        widths.push(rng.random_range(1..=3));
+        let init = if trial % 2 == 0 {
+            Init::PytorchDefault
+        } else {
+            Init::He
+        };
+        let base = random_network(&widths, init, false, &mut rng);
+        let net = if trial % 4 == 0 {
+            degenerate(&base, &mut rng)
+        } else {
+            base
+        };
+        let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let r = [0.3, 0.8, 1.5][trial % 3];
+        let domain = Domain::ball(c.clone(), r, Norm::L2).unwrap();
+        assert!(
+            RowSpace::of(&net, &domain).unwrap().is_some(),
+            "trial {trial}"
+        );
+        let options = EnumerationOptions {
+            affine_maps: true,
+            ..serial()
+        };
+        let records = Mutex::new(Vec::new());
+        let sink = |record: RegionRecord| records.lock().unwrap().push(record);
+        let run = |reduce: bool, sink: Option<&(dyn Fn(RegionRecord) + Sync)>| {
+            enumerate_regions_with(
+                &net,
+                &domain,
+                options,
+                sink,
+                None,
+                Strategy {
+                    share_empty_sides: true,
+                    reduce_row_space: reduce,
+                },
+            )
+            .unwrap()
+        };
+        let (with, without) = (run(true, Some(&sink)), run(false, None));
+        assert_eq!(with.regions, without.regions, "trial {trial}");
+        assert_eq!(with.affine_maps, without.affine_maps, "trial {trial}");
+        assert_eq!(
+            (with.unverified, without.unverified),
+            (0, 0),
+            "trial {trial}"
+        );
+        let records = records.into_inner().unwrap();
+        assert_eq!(records.len() as u64, with.regions, "trial {trial}");
+        for record in &records {
+            let x = &record.interior_point;
+            assert_eq!(x.len(), d, "trial {trial}");
+            let dist: f64 = x
+                .iter()
+                .zip(&c)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>();
+            assert!(dist.sqrt() < r, "trial {trial}: outside the ball");
+            assert_eq!(net.pattern(x).unwrap(), record.pattern, "trial {trial}");
+            assert!(record.inner_radius > 0.0, "trial {trial}");
+        }
+    }
 }

@@ -1,0 +1,85 @@
+//! The row-space reduction of an L2 ball.
+//!
+//! The network reads its input `x in R^n` only through the first layer's `W_1 x`, so it is
+//! constant along the null space of `W_1`: with `Q` (`n x k`, orthonormal columns) spanning
+//! the row space of `W_1` (`W_1 = W_1 Q Q^T`) and `y = Q^T (x - c)`,
+//!
+//! ```text
+//! f(x) = f'(y),    f' = the network with first layer  y -> (W_1 Q) y + (W_1 c + b_1).
+//! ```
+//!
+//! Every activation region of `f` is a cylinder `{x : Q^T (x - c) in R'}` over a region `R'`
+//! of `f'` (the same pattern), and its distance to any point is measured in the row space.
+//! The ball `B(c, r)` (L2) projects onto the ball `B(0, r)` of `R^k`, and a cylinder's
+//! interior meets the ball's interior exactly when `R'`'s interior meets `B(0, r)`'s
+//! (`c + Q y` lies in the ball for every `y` of `B(0, r)`, and `Q^T (x - c)` of a point of the
+//! ball lies in `B(0, r)`). So the regions of `f` meeting `B(c, r)` are those of `f'` meeting
+//! `B(0, r)`, pattern for pattern, and a region's interior point `y` is `c + Q y` in the
+//! input space. When `k < n` (a first layer narrower than the input: 256 neurons on 784
+//! pixels) every program of the region tree is solved in `k` dimensions instead of `n`.
+//!
+//! `Q` comes from the thin QR factorisation `W_1^T = Q R` (`k` = the first layer's width),
+//! which spans every row of `W_1` whatever its rank; `W_1 Q Q^T` differs from `W_1` by
+//! rounding only (about `1e-16` of `||W_1||`), far below the tolerance of a region.
+//! An L-inf ball or a box does not project onto a ball or a box, so they are not reduced.
+
+use faer::Mat;
+
+use crate::domain::Domain;
+use crate::network::{Affine, Network};
+use crate::{NetworkError, Norm};
+
+/// The reduced problem: the network `f'` on `R^k`, the ball `B(0, r)` of `R^k`, and the map
+/// back to the input space.
+pub(super) struct RowSpace {
+    pub(super) net: Network,
+    pub(super) domain: Domain,
+    /// Orthonormal basis of the first layer's row space (`n x k`).
+    q: Mat<f64>,
+    center: Vec<f64>,
+}
+
+impl RowSpace {
+    /// The reduction of an L2 ball `domain` for `net`, when the first layer is narrower than
+    /// the input (otherwise `None`: nothing to gain).
+    pub(super) fn of(net: &Network, domain: &Domain) -> Result<Option<Self>, NetworkError> {
+        let Domain::Ball(ball) = domain else {
+            return Ok(None);
+        };
+        let first = &net.layers()[0];
+        let w = first.weight();
+        let (k, n) = (w.nrows(), w.ncols());
+        if ball.norm != Norm::L2 || k >= n {
+            return Ok(None);
+        }
+        let q = w.transpose().qr().compute_thin_Q();
+        let wq = w * &q;
+        let bias: Vec<f64> = (0..k)
+            .map(|i| first.bias()[i] + (0..n).map(|j| w[(i, j)] * ball.center[j]).sum::<f64>())
+            .collect();
+        let mut layers = vec![Affine::new(wq, bias)?];
+        layers.extend(net.layers()[1..].iter().cloned());
+        let reduced = Network::new(layers, net.output_relu())?;
+        let domain = Domain::ball(vec![0.0; k], ball.radius, Norm::L2)
+            .expect("a valid ball projects onto a valid ball");
+        Ok(Some(Self {
+            net: reduced,
+            domain,
+            q,
+            center: ball.center.clone(),
+        }))
+    }
+
+    /// The input-space point `c + Q y` of the reduced point `y`.
+    pub(super) fn lift(&self, y: &[f64]) -> Vec<f64> {
+        (0..self.center.len())
+            .map(|i| {
+                self.center[i]
+                    + y.iter()
+                        .enumerate()
+                        .map(|(j, v)| self.q[(i, j)] * v)
+                        .sum::<f64>()
+            })
+            .collect()
+    }
+}
