@@ -28,6 +28,12 @@ pub fn bundled_data(rel: &str) -> PathBuf {
     repository_root().join("data").join(rel)
 }
 
+/// Where `../shared/networks` is expected: beside the repository (whether it exists or
+/// not; see [`shared_networks`] for the tests' rule).
+pub fn shared_networks_dir() -> PathBuf {
+    repository_root().join("../shared/networks")
+}
+
 /// `../shared/networks` beside the repository, or `None` when it is absent: the calling
 /// test then returns early (it is skipped) and a note says so on the terminal (written
 /// past the test harness's output capture, so a skip is visible in `cargo test`'s output).
@@ -36,7 +42,7 @@ pub fn bundled_data(rel: &str) -> PathBuf {
 /// With `RELU_REGIONS_REQUIRE_SHARED=1` (as in CI) when the directory is absent: there
 /// the shared-network tests are mandatory and must fail, not skip.
 pub fn shared_networks() -> Option<PathBuf> {
-    let dir = repository_root().join("../shared/networks");
+    let dir = shared_networks_dir();
     if dir.is_dir() {
         return Some(dir);
     }

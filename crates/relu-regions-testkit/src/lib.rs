@@ -29,7 +29,7 @@ pub mod reference;
 pub use cli::Cli;
 pub use data::{
     bundled_data, files_with_extension, repository_root, shared_mnist_images, shared_networks,
-    temp_dir,
+    shared_networks_dir, temp_dir,
 };
 pub use lcg::Lcg;
 pub use networks::load_network;
