@@ -11,18 +11,18 @@ use serde_json::Value;
 /// The path comes from the caller: while compiling the CLI crate's integration tests,
 /// cargo (which builds the binary first) sets `CARGO_BIN_EXE_relu-regions` to the
 /// binary's exact path, so those tests write
-/// `Cli::new(env!("CARGO_BIN_EXE_relu-regions"))`. The variable exists only there (never
-/// while compiling this crate), hence the argument. It is the robust choice over guessing
-/// `target/<profile>/relu-regions` from the test executable's directory: cargo documents
-/// the variable, not the layout of `target/` (with a separate `build.build-dir`, test
-/// executables and the final binary live in different trees), and the guess would also
-/// have to know the platform's executable suffix.
+/// `CliRunner::new(env!("CARGO_BIN_EXE_relu-regions"))`. The variable exists only there
+/// (never while compiling this crate), hence the argument. It is the robust choice over
+/// guessing `target/<profile>/relu-regions` from the test executable's directory: cargo
+/// documents the variable, not the layout of its output directories (a separate
+/// `build.build-dir` puts test executables apart from the final binary), and the guess
+/// would also have to know the platform's executable suffix.
 #[derive(Debug, Clone)]
-pub struct Cli {
+pub struct CliRunner {
     binary: PathBuf,
 }
 
-impl Cli {
+impl CliRunner {
     /// The binary at `binary` (see the type's documentation for where the path comes
     /// from).
     pub fn new(binary: impl Into<PathBuf>) -> Self {

@@ -7,11 +7,11 @@
 //! - [`data`]: the repository's bundled `data/`, the optional `../shared` beside the
 //!   repository (mandatory under `RELU_REGIONS_REQUIRE_SHARED=1`, as in CI), recursive
 //!   file listings and per-process temporary directories;
-//! - [`cli`]: [`Cli`], the `relu-regions` binary run as a user runs it (its path comes
-//!   from the caller, see [`Cli::new`]);
+//! - [`cli`]: [`CliRunner`], the `relu-regions` binary run as a user runs it (its path
+//!   comes from the caller, see [`CliRunner`]);
 //! - [`networks`]: loading a model file through `relu-regions-io`, and the seeded random
 //!   and degenerate networks of [`relu_regions::random`], re-exported;
-//! - [`reference`]: `MODEL.reference.jsonl` files (onnxruntime or original-tool outputs);
+//! - [`reference`](mod@reference): `MODEL.reference.jsonl` files (onnxruntime or original-tool outputs);
 //! - [`partition`]: the invariants every exact 2-D partition must satisfy;
 //! - [`lcg`]: a tiny deterministic pseudo-random stream for test points.
 //!
@@ -26,7 +26,7 @@ pub mod networks;
 pub mod partition;
 pub mod reference;
 
-pub use cli::Cli;
+pub use cli::CliRunner;
 pub use data::{
     bundled_data, files_with_extension, repository_root, shared_mnist_images, shared_networks,
     shared_networks_dir, temp_dir,

@@ -16,10 +16,10 @@ mod real_networks;
 mod slice;
 mod study;
 
-use relu_regions_testkit::Cli;
+use relu_regions_testkit::CliRunner;
 
 /// The `relu-regions` binary cargo built for these tests (its path is known only while
-/// compiling this crate's integration tests; see [`Cli::new`]).
-fn cli() -> Cli {
-    Cli::new(env!("CARGO_BIN_EXE_relu-regions"))
+/// compiling this crate's integration tests; see [`CliRunner`]).
+fn cli() -> CliRunner {
+    CliRunner::new(env!("CARGO_BIN_EXE_relu-regions"))
 }
