@@ -29,7 +29,8 @@ use std::time::Instant;
 use faer::Mat;
 use relu_regions::Norm;
 use relu_regions::distance::boundary_distances_batch;
-use relu_regions_io::{LoadOptions, load_model, read_points};
+use relu_regions_io::read_points;
+use relu_regions_testkit::{bundled_data, load_network, shared_networks_dir};
 
 struct Options {
     model: PathBuf,
@@ -42,10 +43,7 @@ struct Options {
 }
 
 fn parse() -> (String, Options) {
-    let shared = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/networks"
-    ));
+    let shared = shared_networks_dir();
     let mut o = Options {
         model: shared.join("mnistfc/mnist-net_256x6.onnx"),
         points: shared.join("mnist_test_images/mnist_test_first100.csv"),
@@ -75,24 +73,14 @@ fn bench_bound(o: &Options) {
     use relu_regions::bound::local_region_bound;
     use relu_regions::stability::{BoundPropagator, Method};
     use relu_regions::{Domain, Network};
-    let bundled = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/networks/acasxu"
-    ));
-    let mnist_net = load_model(&o.model, LoadOptions::default())
-        .unwrap()
-        .network;
+    let bundled = bundled_data("networks/acasxu");
+    let mnist_net = load_network(&o.model);
     let mnist_points: Vec<Vec<f64>> = read_points(&o.points)
         .unwrap()
         .iter()
         .map(|r| r[o.skip_columns..].iter().map(|v| v * o.scale).collect())
         .collect();
-    let acas = load_model(
-        &bundled.join("ACASXU_run2a_1_1_batch_2000.nnet"),
-        LoadOptions::default(),
-    )
-    .unwrap()
-    .network;
+    let acas = load_network(&bundled.join("ACASXU_run2a_1_1_batch_2000.nnet"));
     let acas_points = read_points(&bundled.join("points_1_1.csv")).unwrap();
     type Case<'a> = (&'a str, &'a Network, &'a Vec<Vec<f64>>, f64, Norm);
     let cases: Vec<Case> = vec![
@@ -189,9 +177,7 @@ fn bench_slice(o: &Options) {
         cases.push((format!("random 10-{w}x3-10"), net, centres));
     }
     if o.model.exists() {
-        let net = load_model(&o.model, LoadOptions::default())
-            .unwrap()
-            .network;
+        let net = load_network(&o.model);
         let centres: Vec<Vec<f64>> = read_points(&o.points)
             .unwrap()
             .iter()
@@ -287,9 +273,7 @@ fn main() {
         return bench_slice(&o);
     }
     assert_eq!(what, "distance", "benchmarks: distance, bound, slice");
-    let net = load_model(&o.model, LoadOptions::default())
-        .unwrap()
-        .network;
+    let net = load_network(&o.model);
     let rows = read_points(&o.points).unwrap();
     let points: Vec<Vec<f64>> = rows
         .iter()

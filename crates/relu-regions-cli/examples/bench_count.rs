@@ -15,13 +15,13 @@
 //! L-inf balls at the Reluplex points. Also the anytime bound against `k` on the ACAS Xu
 //! balls. Every time is the fastest of three runs.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use relu_regions::exact::{EnumerationOptions, enumerate_regions};
 use relu_regions::random::{Init, seeded_network};
 use relu_regions::{Domain, Network, Norm};
-use relu_regions_io::{LoadOptions, load_model, read_points};
+use relu_regions_io::read_points;
+use relu_regions_testkit::{bundled_data, load_network};
 
 fn count(net: &Network, domain: &Domain, exact_layers: Option<usize>) -> (u64, f64, f64, u64) {
     let options = EnumerationOptions {
@@ -83,16 +83,8 @@ fn main() {
             solves as f64 / regions as f64
         );
     }
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/networks/acasxu"
-    ));
-    let acas = load_model(
-        &dir.join("ACASXU_run2a_1_1_batch_2000.nnet"),
-        LoadOptions::default(),
-    )
-    .unwrap()
-    .network;
+    let dir = bundled_data("networks/acasxu");
+    let acas = load_network(&dir.join("ACASXU_run2a_1_1_batch_2000.nnet"));
     let points = read_points(&dir.join("points_1_1.csv")).unwrap();
     if case
         .as_ref()

@@ -118,7 +118,7 @@ pub fn inradius(
 mod tests {
     use super::*;
     use crate::network::Affine;
-    use crate::testing::random_network;
+    use crate::random::{Init, random_architecture};
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     #[test]
@@ -172,7 +172,12 @@ mod tests {
     fn inradius_dominates_the_distance_at_any_point() {
         let mut rng = StdRng::seed_from_u64(17);
         for trial in 0..40 {
-            let net = random_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_architecture(&mut rng, init);
             let d = net.input_dim();
             let x: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
             let r = crate::boundary_distance(&net, &x, Norm::L2).unwrap();

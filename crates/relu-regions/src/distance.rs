@@ -360,7 +360,7 @@ mod tests {
         };
         let net = random_network(&widths, init, trial % 7 == 0, rng);
         if trial % 3 == 0 {
-            crate::testing::degenerate(&net, rng)
+            crate::random::degenerate_variant(&net, rng)
         } else {
             net
         }

@@ -32,8 +32,6 @@ pub mod sample;
 mod simd;
 pub mod slice;
 pub mod stability;
-#[cfg(test)]
-mod testing;
 
 pub use distance::{BoundaryDistance, boundary_distance};
 pub use domain::{Ball, BoxDomain, Domain, Norm};

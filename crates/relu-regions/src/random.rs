@@ -65,3 +65,87 @@ pub fn random_network(
 pub fn seeded_network(widths: &[usize], init: Init, seed: u64) -> Network {
     random_network(widths, init, false, &mut StdRng::seed_from_u64(seed))
 }
+
+/// A random MLP of random architecture, for tests over many shapes of network.
+///
+/// Draws, in this order: the number of hidden layers `L` uniform in `1..=4`; the input
+/// dimension uniform in `1..=12`; `L` hidden widths, each uniform in `1..=12`; the output
+/// dimension uniform in `1..=4`; a ReLU after the output layer with probability 1/5; then
+/// the parameters with `init` (see [`random_network`]).
+pub fn random_architecture(rng: &mut StdRng, init: Init) -> Network {
+    let depth = rng.random_range(1..=4);
+    let mut widths = vec![rng.random_range(1..=12)];
+    for _ in 0..depth {
+        widths.push(rng.random_range(1..=12));
+    }
+    widths.push(rng.random_range(1..=4));
+    let output_relu = rng.random_range(0..5) == 0;
+    random_network(&widths, init, output_relu, rng)
+}
+
+/// A small random MLP of random architecture (small enough for exact region counts).
+///
+/// Draws, in this order: the number of hidden layers `L` uniform in `1..=4`; the input
+/// dimension uniform in `2..=4`; `L` hidden widths, each uniform in `3..=20`; the output
+/// dimension uniform in `1..=3`; a ReLU after the output layer with probability 1/6; then
+/// the parameters with `init` (see [`random_network`]).
+pub fn random_small_architecture(rng: &mut StdRng, init: Init) -> Network {
+    let depth = rng.random_range(1..=4);
+    let mut widths = vec![rng.random_range(2..=4)];
+    for _ in 0..depth {
+        widths.push(rng.random_range(3..=20));
+    }
+    widths.push(rng.random_range(1..=3));
+    let output_relu = rng.random_range(0..6) == 0;
+    random_network(&widths, init, output_relu, rng)
+}
+
+/// A degenerate variant of `net`, for tests of the special cases: in every ReLU layer,
+/// each neuron `i` in turn draws one of six equally likely cases (uniform in `0..6`):
+/// - 0 (layers of two or more neurons): a duplicate of neuron `src` (uniform in the
+///   layer): the same incoming row and bias, so the same hyperplane on the same side;
+/// - 1: dead: a zero row and bias `-1` (never active);
+/// - 2 (layers of two or more neurons): the negated copy of neuron `src` (uniform in the
+///   layer): the same hyperplane, the opposite side;
+/// - otherwise (and for 0 and 2 in one-neuron layers): unchanged.
+///
+/// Rows are copied from the layer as modified so far. Only the layers followed by a ReLU
+/// change (all but the output layer, or every layer when `net` has an output ReLU); the
+/// architecture and the output ReLU flag stay those of `net`.
+pub fn degenerate_variant(net: &Network, rng: &mut StdRng) -> Network {
+    let mut layers: Vec<Affine> = net.layers().to_vec();
+    let relu_layers = net.relu_layer_count();
+    for layer in layers.iter_mut().take(relu_layers) {
+        let w = layer.weight().to_owned();
+        let mut b = layer.bias().to_vec();
+        let (n, m) = (w.nrows(), w.ncols());
+        let mut w = w;
+        for i in 0..n {
+            match rng.random_range(0..6) {
+                0 if n > 1 => {
+                    let src = rng.random_range(0..n);
+                    for j in 0..m {
+                        w[(i, j)] = w[(src, j)];
+                    }
+                    b[i] = b[src];
+                }
+                1 => {
+                    for j in 0..m {
+                        w[(i, j)] = 0.0;
+                    }
+                    b[i] = -1.0;
+                }
+                2 if n > 1 => {
+                    let src = rng.random_range(0..n);
+                    for j in 0..m {
+                        w[(i, j)] = -w[(src, j)];
+                    }
+                    b[i] = -b[src];
+                }
+                _ => {}
+            }
+        }
+        *layer = Affine::new(w, b).expect("same shape");
+    }
+    Network::new(layers, net.output_relu()).expect("finite")
+}

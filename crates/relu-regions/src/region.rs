@@ -230,14 +230,19 @@ fn masked_product(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::random_network;
+    use crate::random::{Init, random_architecture};
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     #[test]
     fn local_maps_reproduce_the_network_at_the_point() {
         let mut rng = StdRng::seed_from_u64(7);
         for trial in 0..60 {
-            let net = random_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_architecture(&mut rng, init);
             let d = net.input_dim();
             let x: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
             let map = net.local_affine_map(&x).unwrap();
@@ -277,7 +282,7 @@ mod tests {
     #[test]
     fn wrong_pattern_length_is_an_error() {
         let mut rng = StdRng::seed_from_u64(1);
-        let net = random_network(&mut rng, false);
+        let net = random_architecture(&mut rng, Init::PytorchDefault);
         let p = ActivationPattern::inactive(net.relu_count() + 1);
         assert!(matches!(
             net.local_affine_map_of(&p),

@@ -155,8 +155,8 @@ pub fn certified_radius(
 mod tests {
     use super::*;
     use crate::domain::Norm;
+    use crate::random::{Init, degenerate_variant, random_small_architecture};
     use crate::sample::{distinct_sampled_patterns, local_complexity};
-    use crate::testing::{degenerate, random_small_network};
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     /// The soundness suite of the local bound: 1 200 random small networks (a third
@@ -168,9 +168,14 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(31);
         let mut checked = 0;
         for trial in 0..1200 {
-            let base = random_small_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let base = random_small_architecture(&mut rng, init);
             let net = if trial % 3 == 0 {
-                degenerate(&base, &mut rng)
+                degenerate_variant(&base, &mut rng)
             } else {
                 base
             };
@@ -223,7 +228,12 @@ mod tests {
     fn crown_certifies_at_least_as_far_as_interval() {
         let mut rng = StdRng::seed_from_u64(32);
         for trial in 0..100 {
-            let net = random_small_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_small_architecture(&mut rng, init);
             let p = BoundPropagator::new(&net);
             let c: Vec<f64> = (0..net.input_dim())
                 .map(|_| rng.random_range(-1.0..1.0))

@@ -4,9 +4,8 @@
 use super::*;
 use crate::domain::Norm;
 use crate::network::Affine;
-use crate::random::{Init, random_network};
+use crate::random::{Init, degenerate_variant, random_network, random_small_architecture};
 use crate::sample::distinct_sampled_patterns;
-use crate::testing::{degenerate, random_small_network};
 use faer::Mat;
 use rand::RngExt;
 
@@ -292,9 +291,14 @@ fn invariant_under_permutation_and_positive_rescaling() {
 fn exact_count_between_sampling_and_local_bound() {
     let mut rng = StdRng::seed_from_u64(45);
     for trial in 0..150 {
-        let base = random_small_network(&mut rng, trial % 2 == 0);
+        let init = if trial % 2 == 0 {
+            Init::He
+        } else {
+            Init::PytorchDefault
+        };
+        let base = random_small_architecture(&mut rng, init);
         let net = if trial % 3 == 0 {
-            degenerate(&base, &mut rng)
+            degenerate_variant(&base, &mut rng)
         } else {
             base
         };
@@ -347,7 +351,7 @@ fn shared_empty_sides_change_no_count() {
         };
         let base = random_network(&widths, init, false, &mut rng);
         let net = if trial % 4 == 0 {
-            degenerate(&base, &mut rng)
+            degenerate_variant(&base, &mut rng)
         } else {
             base
         };
@@ -396,7 +400,12 @@ fn shared_empty_sides_change_no_count() {
 fn anytime_bound_is_sandwiched_and_limits_give_valid_intervals() {
     let mut rng = StdRng::seed_from_u64(46);
     for trial in 0..30 {
-        let net = random_small_network(&mut rng, trial % 2 == 0);
+        let init = if trial % 2 == 0 {
+            Init::He
+        } else {
+            Init::PytorchDefault
+        };
+        let net = random_small_architecture(&mut rng, init);
         let d = net.input_dim();
         let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
         let domain = Domain::ball(c, 0.5, Norm::L2).unwrap();
@@ -450,9 +459,14 @@ fn anytime_bound_is_sandwiched_and_limits_give_valid_intervals() {
 fn local_bound_dominates_exact_count_on_1000_networks() {
     let mut rng = StdRng::seed_from_u64(47);
     for trial in 0..1000 {
-        let base = random_small_network(&mut rng, trial % 2 == 0);
+        let init = if trial % 2 == 0 {
+            Init::He
+        } else {
+            Init::PytorchDefault
+        };
+        let base = random_small_architecture(&mut rng, init);
         let net = if trial % 4 == 0 {
-            degenerate(&base, &mut rng)
+            degenerate_variant(&base, &mut rng)
         } else {
             base
         };

@@ -332,7 +332,7 @@ pub fn sample_segment_patterns(
 mod tests {
     use super::*;
     use crate::network::Affine;
-    use crate::testing::random_network;
+    use crate::random::{Init, random_architecture};
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     fn count_runs(patterns: &[ActivationPattern]) -> usize {
@@ -343,7 +343,12 @@ mod tests {
     fn never_below_dense_sampling_and_equal_when_dense() {
         let mut rng = StdRng::seed_from_u64(5);
         for trial in 0..150 {
-            let net = random_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_architecture(&mut rng, init);
             let d = net.input_dim();
             let a: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();
             let b: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();

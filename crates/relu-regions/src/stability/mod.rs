@@ -224,7 +224,7 @@ pub fn neuron_bounds(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::random_network;
+    use crate::random::{Init, random_architecture};
     use rand::{RngExt, SeedableRng, rngs::StdRng};
 
     fn random_domain(rng: &mut StdRng, d: usize) -> Domain {
@@ -271,7 +271,12 @@ mod tests {
     fn bounds_contain_samples_and_crown_is_tighter() {
         let mut rng = StdRng::seed_from_u64(21);
         for trial in 0..300 {
-            let net = random_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_architecture(&mut rng, init);
             let domain = random_domain(&mut rng, net.input_dim());
             let p = BoundPropagator::new(&net);
             let ibp = p.bounds(&domain, Method::Interval).unwrap();
@@ -304,7 +309,12 @@ mod tests {
         use crate::network::Affine;
         let mut rng = StdRng::seed_from_u64(24);
         for trial in 0..200 {
-            let base = random_network(&mut rng, trial % 2 == 0);
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let base = random_architecture(&mut rng, init);
             let layers = base
                 .layers()
                 .iter()
@@ -335,7 +345,12 @@ mod tests {
     fn first_layer_is_exact_and_interval_is_monotone() {
         let mut rng = StdRng::seed_from_u64(22);
         for trial in 0..100 {
-            let net = random_network(&mut rng, trial % 2 == 1);
+            let init = if trial % 2 == 1 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_architecture(&mut rng, init);
             let d = net.input_dim();
             let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
             let p = BoundPropagator::new(&net);
@@ -373,7 +388,7 @@ mod tests {
     #[test]
     fn zero_radius_ball_is_stable_unless_on_a_hyperplane() {
         let mut rng = StdRng::seed_from_u64(23);
-        let net = random_network(&mut rng, false);
+        let net = random_architecture(&mut rng, Init::PytorchDefault);
         let c: Vec<f64> = (0..net.input_dim())
             .map(|_| rng.random_range(-1.0..1.0))
             .collect();

@@ -5,8 +5,8 @@ use super::kernels::*;
 use super::*;
 use crate::linalg::dot;
 use crate::network::Affine;
+use crate::random::{Init, degenerate_variant, random_architecture};
 use crate::simd::vectorized;
-use crate::testing::{degenerate, random_network};
 use pulp::WithSimd;
 use rand::RngExt;
 use rand::SeedableRng;
@@ -139,7 +139,12 @@ fn slice_random_networks_satisfy_the_invariants() {
     let mut tried = 0;
     let mut all_hit_equal = 0;
     while tried < 80 {
-        let net = random_network(&mut rng, tried % 2 == 0);
+        let init = if tried % 2 == 0 {
+            Init::He
+        } else {
+            Init::PytorchDefault
+        };
+        let net = random_architecture(&mut rng, init);
         if net.input_dim() < 2 {
             continue;
         }
@@ -157,12 +162,17 @@ fn slice_degenerate_networks() {
     let mut rng = StdRng::seed_from_u64(12);
     let mut tried = 0;
     while tried < 60 {
-        let net = random_network(&mut rng, tried % 2 == 1);
+        let init = if tried % 2 == 1 {
+            Init::He
+        } else {
+            Init::PytorchDefault
+        };
+        let net = random_architecture(&mut rng, init);
         if net.input_dim() < 2 {
             continue;
         }
         tried += 1;
-        let net = degenerate(&net, &mut rng);
+        let net = degenerate_variant(&net, &mut rng);
         let plane = random_plane(&mut rng, net.input_dim());
         let shape = random_shape(&mut rng);
         check(&net, &plane, shape, 100, &format!("degenerate net {tried}"));
@@ -235,7 +245,7 @@ fn slice_equals_exact_enumeration_in_two_dimensions() {
         };
         let net = crate::random::random_network(&widths, init, trial % 5 == 0, &mut rng);
         let net = if trial % 3 == 0 {
-            degenerate(&net, &mut rng)
+            degenerate_variant(&net, &mut rng)
         } else {
             net
         };

@@ -2,41 +2,18 @@
 //! (`MODEL.onnx.reference.jsonl`), and the layer widths of a few known models.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use relu_regions_io::onnx::load_onnx;
+use relu_regions_testkit::{files_with_extension, reference_points, shared_networks};
 
-use crate::has_note;
-use crate::support::shared_networks as shared_dir;
-
-fn onnx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            onnx_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "onnx") {
-            out.push(path);
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct OnnxReference {
-    input: Vec<f64>,
-    output: Vec<f64>,
-}
+use super::has_note;
 
 #[test]
 fn shared_onnx_networks_match_their_references() {
-    let Some(dir) = shared_dir() else {
+    let Some(dir) = shared_networks() else {
         return;
     };
-    let mut files = Vec::new();
-    onnx_files(&dir, &mut files);
+    let files = files_with_extension(&dir, "onnx");
     assert!(files.len() >= 59, "found only {} .onnx files", files.len());
     // family -> (networks, points, max abs deviation, max relative deviation)
     let mut stats: BTreeMap<String, (usize, usize, f64, f64)> = BTreeMap::new();
@@ -44,29 +21,21 @@ fn shared_onnx_networks_match_their_references() {
         let name = path.strip_prefix(&dir).unwrap().display().to_string();
         let bytes = std::fs::read(path).unwrap();
         let loaded = load_onnx(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let reference = PathBuf::from(format!("{}.reference.jsonl", path.display()));
-        let text = std::fs::read_to_string(&reference)
-            .unwrap_or_else(|e| panic!("{}: {e}", reference.display()));
         let family = name.split('/').next().unwrap().to_string();
         let entry = stats.entry(family).or_insert((0, 0, 0.0, 0.0));
         entry.0 += 1;
-        for (line_no, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let r: OnnxReference = serde_json::from_str(line).unwrap();
+        for r in reference_points(path) {
             let y = loaded
                 .network
                 .forward(&r.input)
-                .unwrap_or_else(|e| panic!("{name} line {}: {e}", line_no + 1));
-            assert_eq!(y.len(), r.output.len(), "{name} line {}", line_no + 1);
+                .unwrap_or_else(|e| panic!("{name} line {}: {e}", r.line));
+            assert_eq!(y.len(), r.output.len(), "{name} line {}", r.line);
             for (a, b) in y.iter().zip(&r.output) {
                 let abs = (a - b).abs();
                 assert!(
                     abs <= 1e-4 * b.abs().max(1.0),
                     "{name} line {}: ours {a}, reference {b}",
-                    line_no + 1
+                    r.line
                 );
                 entry.2 = entry.2.max(abs);
                 entry.3 = entry.3.max(abs / b.abs().max(1.0));

@@ -1,15 +1,16 @@
 //! A tiny end-to-end study: trains for two epochs on two moons, tracks a few points, and
 //! checks the report files and the keys of report.json.
 
-use std::process::Command;
-
 use serde_json::Value;
+
+use crate::cli;
 
 #[test]
 fn tiny_study_writes_every_report_file() {
     let out = std::env::temp_dir().join(format!("rr-study-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let status = Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+    let status = cli()
+        .command()
         .args([
             "study",
             "--epochs",
@@ -191,7 +192,8 @@ fn tiny_study_writes_every_report_file() {
 
     // --checkpoints: the same networks tracked without training give the same numbers.
     let out2 = out.join("retrack");
-    let status = Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+    let status = cli()
+        .command()
         .args([
             "study",
             "--points",
@@ -237,7 +239,8 @@ fn tiny_study_writes_every_report_file() {
             .unwrap()
     };
     let run = |args: &[&str]| -> Value {
-        let o = Command::new(env!("CARGO_BIN_EXE_relu-regions"))
+        let o = cli()
+            .command()
             .args(args)
             .arg("--json")
             .output()

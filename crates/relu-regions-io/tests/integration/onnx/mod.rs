@@ -3,7 +3,7 @@
 //! loops over the tensors, not the loader's code). Then malformed files (errors, never
 //! panics), and every `.onnx` under `../shared/networks` against its reference outputs.
 //!
-//! One test binary; its modules follow the loader's op families (`src/onnx/ops/`):
+//! Its modules follow the loader's op families (`src/onnx/ops/`):
 //! [`shape`], [`elementwise`], [`dense`], [`conv`]; then [`layers`] (where ReLUs cut the
 //! chain, composition of consecutive affine ops), [`initializers`] (tensor storage),
 //! [`errors`] (the messages of malformed models), [`corruption`] (damaged files never
@@ -27,9 +27,6 @@ use builder::*;
 use relu_regions_io::onnx::proto::{NodeProto, TensorProto};
 use relu_regions_io::onnx::{OnnxError, load_onnx};
 use relu_regions_io::{LoadedModel, ModelFormat};
-
-#[path = "../../../../tests-support/shared.rs"]
-mod support;
 
 // ---------------------------------------------------------------------------------------
 // Checking helpers
@@ -64,7 +61,7 @@ fn assert_close(ours: &[f64], reference: &[f64], tol: f64) {
 fn check(bytes: &[u8], seed: u64, reference: impl Fn(&[f64]) -> Vec<f64>) -> LoadedModel {
     let model = load(bytes);
     assert_eq!(model.format, ModelFormat::Onnx);
-    let mut rng = Rng::new(seed);
+    let mut rng = SplitMix64::new(seed);
     for _ in 0..6 {
         let x: Vec<f64> = (0..model.network.input_dim())
             .map(|_| 2.0 * rng.uniform())
@@ -86,7 +83,7 @@ fn has_note(model: &LoadedModel, words: &[&str]) -> bool {
 // Model pieces shared by several modules
 // ---------------------------------------------------------------------------------------
 
-fn bn_params(rng: &mut Rng, c: usize) -> [Vec<f32>; 4] {
+fn bn_params(rng: &mut SplitMix64, c: usize) -> [Vec<f32>; 4] {
     let var: Vec<f32> = rng.f32s(c).iter().map(|v| v.abs() + 0.5).collect();
     [rng.f32s(c), rng.f32s(c), rng.f32s(c), var]
 }

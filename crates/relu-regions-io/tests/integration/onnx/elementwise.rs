@@ -3,9 +3,9 @@
 
 use relu_regions_io::onnx::OnnxError;
 
-use crate::builder::*;
-use crate::reference::*;
-use crate::{bn_inits, bn_params, check, has_note, load_err};
+use super::builder::*;
+use super::reference::*;
+use super::{bn_inits, bn_params, check, has_note, load_err};
 
 // ---------------------------------------------------------------------------------------
 // Elementwise ops
@@ -13,7 +13,7 @@ use crate::{bn_inits, bn_params, check, has_note, load_err};
 
 #[test]
 fn sub_mul_div_add_per_channel_on_nchw() {
-    let mut rng = Rng::new(20);
+    let mut rng = SplitMix64::new(20);
     let sub = rng.f32s(2);
     let mul = rng.f32s(2);
     let div: Vec<f32> = rng.f32s(2).iter().map(|v| v + 2.0).collect();
@@ -72,7 +72,7 @@ fn sub_mul_div_add_per_channel_on_nchw() {
 
 #[test]
 fn constant_minus_x_is_folded_and_constant_over_x_is_refused() {
-    let mut rng = Rng::new(22);
+    let mut rng = SplitMix64::new(22);
     let c = rng.f32s(4);
     let w = rng.f32s(12);
     let bytes = model(
@@ -124,7 +124,7 @@ fn division_by_a_zero_constant_names_the_node() {
 
 #[test]
 fn batch_normalization_is_folded() {
-    let mut rng = Rng::new(60);
+    let mut rng = SplitMix64::new(60);
     let p = bn_params(&mut rng, 3);
     let w = rng.f32s(24);
     let mut inits = bn_inits(&p, "bn_");

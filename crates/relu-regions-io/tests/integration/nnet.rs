@@ -2,51 +2,21 @@
 //! ONNX twins. Uses the bundled ACAS Xu 1_1 always, and `../shared/networks` where it
 //! exists (mandatory when `RELU_REGIONS_REQUIRE_SHARED=1`, as in CI).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use relu_regions_io::{LoadOptions, load_model};
-use serde::Deserialize;
-
-#[path = "../../../tests-support/shared.rs"]
-mod support;
-use support::shared_networks as shared_dir;
-
-#[derive(Deserialize)]
-struct Reference {
-    input: Vec<f64>,
-    output: Vec<f64>,
-}
-
-fn bundled_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/networks")
-}
-
-fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_with_extension(&path, ext, out);
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
-        }
-    }
-}
+use relu_regions_testkit::{
+    Lcg, bundled_data, files_with_extension, load_network, reference_points, shared_networks,
+};
 
 /// Checks a model against `MODEL.reference.jsonl`; returns the number of points checked
 /// and the largest relative deviation.
 fn check_references(model: &Path) -> (usize, f64) {
-    let loaded = load_model(model, LoadOptions::default()).unwrap();
-    let reference = PathBuf::from(format!("{}.reference.jsonl", model.display()));
-    let text = std::fs::read_to_string(&reference).unwrap();
+    let net = load_network(model);
     let mut worst: f64 = 0.0;
     let mut n = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let r: Reference = serde_json::from_str(line).unwrap();
-        let y = loaded.network.forward(&r.input).unwrap();
+    for r in reference_points(model) {
+        let y = net.forward(&r.input).unwrap();
         assert_eq!(y.len(), r.output.len(), "{}", model.display());
         for (a, b) in y.iter().zip(&r.output) {
             let dev = (a - b).abs() / b.abs().max(1.0);
@@ -64,10 +34,10 @@ fn check_references(model: &Path) -> (usize, f64) {
 
 #[test]
 fn bundled_acasxu_matches_reference() {
-    let model = bundled_dir().join("acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
+    let model = bundled_data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
     let (n, _) = check_references(&model);
     assert!(n >= 6);
-    let net = load_model(&model, LoadOptions::default()).unwrap().network;
+    let net = load_network(&model);
     assert_eq!(net.layer_widths(), vec![50, 50, 50, 50, 50, 50, 5]);
     assert_eq!(net.relu_count(), 300);
     assert_eq!(net.param_count(), 13_305);
@@ -76,9 +46,8 @@ fn bundled_acasxu_matches_reference() {
 
 #[test]
 fn shared_nnet_files_match_references() {
-    let Some(dir) = shared_dir() else { return };
-    let mut files = Vec::new();
-    files_with_extension(&dir, "nnet", &mut files);
+    let Some(dir) = shared_networks() else { return };
+    let files = files_with_extension(&dir, "nnet");
     assert_eq!(files.len(), 49, "45 ACAS Xu + 4 Marabou MNIST .nnet files");
     for f in &files {
         let (n, worst) = check_references(f);
@@ -92,23 +61,21 @@ fn shared_nnet_files_match_references() {
 
 /// Pseudo-random points in the normalised ACAS Xu box (a fixed LCG: no test randomness).
 fn acas_points(n: usize) -> Vec<Vec<f64>> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = Lcg::new(0x9e37_79b9_7f4a_7c15);
     let lo = [-0.3284, -0.5, -0.5, -0.5, -0.5];
     let hi = [0.6799, 0.5, 0.5, 0.5, 0.5];
     (0..n)
-        .map(|_| (0..5).map(|i| lo[i] + (hi[i] - lo[i]) * next()).collect())
+        .map(|_| {
+            (0..5)
+                .map(|i| lo[i] + (hi[i] - lo[i]) * rng.uniform())
+                .collect()
+        })
         .collect()
 }
 
 fn nnet_equals_onnx(nnet: &Path, onnx: &Path) {
-    let a = load_model(nnet, LoadOptions::default()).unwrap().network;
-    let b = load_model(onnx, LoadOptions::default()).unwrap().network;
+    let a = load_network(nnet);
+    let b = load_network(onnx);
     assert_eq!(a.layer_widths(), b.layer_widths(), "{}", onnx.display());
     assert_eq!(a.output_relu(), b.output_relu());
     // The ONNX weights are the .nnet weights rounded to float32.
@@ -144,7 +111,7 @@ fn nnet_equals_onnx(nnet: &Path, onnx: &Path) {
 
 #[test]
 fn bundled_acasxu_nnet_equals_onnx() {
-    let dir = bundled_dir().join("acasxu");
+    let dir = bundled_data("networks/acasxu");
     nnet_equals_onnx(
         &dir.join("ACASXU_run2a_1_1_batch_2000.nnet"),
         &dir.join("ACASXU_run2a_1_1_batch_2000.onnx"),
@@ -153,7 +120,7 @@ fn bundled_acasxu_nnet_equals_onnx() {
 
 #[test]
 fn all_45_acasxu_nnet_equal_onnx_twins() {
-    let Some(dir) = shared_dir() else { return };
+    let Some(dir) = shared_networks() else { return };
     let mut count = 0;
     for i in 1..=5 {
         for j in 1..=9 {
@@ -170,8 +137,8 @@ fn all_45_acasxu_nnet_equal_onnx_twins() {
 
 #[test]
 fn raw_input_option_folds_normalisation() {
-    let model = bundled_dir().join("acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
-    let norm = load_model(&model, LoadOptions::default()).unwrap().network;
+    let model = bundled_data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet");
+    let norm = load_network(&model);
     let raw = load_model(
         &model,
         LoadOptions {

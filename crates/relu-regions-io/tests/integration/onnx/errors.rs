@@ -5,8 +5,8 @@ use prost::Message;
 use relu_regions_io::onnx::proto::TensorProto;
 use relu_regions_io::onnx::{OnnxError, load_onnx};
 
-use crate::builder::*;
-use crate::{conv_node, load_err};
+use super::builder::*;
+use super::{conv_node, load_err};
 
 fn one_gemm(input: &[i64], w_dims: &[i64], w: &[f32]) -> Vec<u8> {
     model(

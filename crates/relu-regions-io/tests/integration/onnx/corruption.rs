@@ -4,12 +4,12 @@
 use prost::Message;
 use relu_regions_io::onnx::load_onnx;
 
-use crate::builder::*;
-use crate::{bn_inits, bn_params, conv_node, load};
+use super::builder::*;
+use super::{bn_inits, bn_params, conv_node, load};
 
 /// A small model exercising most code paths, for the corruption tests.
 fn fuzz_seed_model() -> Vec<u8> {
-    let mut rng = Rng::new(120);
+    let mut rng = SplitMix64::new(120);
     let mut inits = vec![
         tensor_f32("mean", &[1, 1, 1, 1], &[0.1]),
         tensor_f32("W1", &[2, 1, 3, 3], &rng.f32s(18)),
@@ -82,7 +82,7 @@ fn every_prefix_of_a_valid_file_is_an_error_or_a_model_never_a_panic() {
 #[test]
 fn random_byte_flips_never_panic() {
     let bytes = fuzz_seed_model();
-    let mut rng = Rng::new(121);
+    let mut rng = SplitMix64::new(121);
     let mut errors = 0;
     for _ in 0..400 {
         let mut b = bytes.clone();
@@ -156,7 +156,7 @@ fn structured_mutations_never_panic() {
         i64::MIN,
         -(1 << 40),
     ];
-    let mut rng = Rng::new(4242);
+    let mut rng = SplitMix64::new(4242);
     let (mut ok, mut err) = (0, 0);
     for _ in 0..2000 {
         let mut m = base.clone();

@@ -4,84 +4,29 @@
 //! `RELU_REGIONS_REQUIRE_SHARED=1` to make those mandatory).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use relu_regions::slice::plane::{
-    Plane, PlaneOptions, PlanePartition, Shape, patterns_at, plane_partition,
+use relu_regions::slice::plane::{Plane, Shape};
+use relu_regions_io::read_points;
+use relu_regions_testkit::{
+    bundled_data as data, check_plane_partition, load_network, shared_mnist_images,
+    shared_networks, temp_dir,
 };
-use relu_regions::{ActivationPattern, Network};
-use relu_regions_io::{LoadOptions, load_model, read_points};
 use serde_json::Value;
 
-#[path = "../../../tests-support/shared.rs"]
-mod support;
-use support::{bundled_data as data, shared_networks as shared_dir};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_relu-regions"))
-}
+use crate::cli;
 
 const ACAS: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet";
 const POINTS: &str = "networks/acasxu/points_1_1.csv";
 
-fn load(path: &Path) -> Network {
-    load_model(path, LoadOptions::default()).unwrap().network
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rr-slice-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run_json(args: &[&str]) -> Value {
-    let out = bin().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The partition's invariants and the comparison with an `n x n` grid.
-fn check(net: &Network, plane: &Plane, shape: Shape, n: usize, what: &str) -> PlanePartition {
-    let part = plane_partition(net, plane, shape, PlaneOptions::default()).unwrap();
-    assert_eq!(part.unverified, 0, "{what}");
-    let rel = (part.area_total - part.shape_area).abs() / part.shape_area;
-    assert!(rel < 1e-9, "{what}: relative area difference {rel}");
-    let patterns: HashSet<&ActivationPattern> = part.regions.iter().map(|r| &r.pattern).collect();
-    assert_eq!(
-        patterns.len(),
-        part.region_count(),
-        "{what}: a pattern twice"
-    );
-    assert!(part.pieces <= part.region_count());
-    let grid = shape.grid(n);
-    let sampled = patterns_at(net, plane, &grid).unwrap();
-    let distinct: HashSet<&ActivationPattern> = sampled.iter().collect();
-    assert!(
-        part.region_count() >= distinct.len(),
-        "{what}: {} regions but {} grid patterns",
-        part.region_count(),
-        distinct.len()
-    );
-    for p in &distinct {
-        assert!(patterns.contains(p), "{what}: a grid pattern in no region");
-    }
-    part
-}
-
 #[test]
 fn slice_json_keys_pictures_and_region_lines() {
-    let dir = temp_dir("keys");
+    let dir = temp_dir("slice-keys");
     let (png, svg, lines) = (
         dir.join("s.png"),
         dir.join("s.svg"),
         dir.join("regions.jsonl"),
     );
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "slice",
         data(ACAS).to_str().unwrap(),
         "--center-file",
@@ -175,7 +120,7 @@ fn slice_json_keys_pictures_and_region_lines() {
 /// pattern as `eval` computes it; `--normalize` changes the coordinates, not the plane.
 #[test]
 fn slice_through_points_agrees_with_eval() {
-    let dir = temp_dir("through");
+    let dir = temp_dir("slice-through");
     let lines = dir.join("regions.jsonl");
     let (c, a, b) = (
         "0.2,-0.1,0,-0.3,0.4",
@@ -183,7 +128,7 @@ fn slice_through_points_agrees_with_eval() {
         "0.2,-0.05,0,-0.28,0.4",
     );
     let through = format!("{a};{b}");
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "slice",
         data(ACAS).to_str().unwrap(),
         "--center",
@@ -200,7 +145,7 @@ fn slice_through_points_agrees_with_eval() {
     ]);
     assert_eq!(v["unverified"], 0);
     assert_eq!(v["shape_area"].as_f64().unwrap(), 9.0);
-    let e = run_json(&[
+    let e = cli().run_json(&[
         "eval",
         data(ACAS).to_str().unwrap(),
         "--point",
@@ -234,7 +179,7 @@ fn slice_through_points_agrees_with_eval() {
     }
     // Orthonormalised: the same plane in Euclidean coordinates, so a disc of radius |A - C|
     // contains the segment from C to A and meets its regions.
-    let n = run_json(&[
+    let n = cli().run_json(&[
         "slice",
         data(ACAS).to_str().unwrap(),
         "--center",
@@ -254,32 +199,29 @@ fn slice_through_points_agrees_with_eval() {
 
 #[test]
 fn slice_colour_modes_and_text_output() {
-    let dir = temp_dir("modes");
+    let dir = temp_dir("slice-modes");
     for mode in ["region", "class", "slope"] {
         let png = dir.join(format!("{mode}.png"));
-        let out = bin()
-            .args([
-                "slice",
-                data(ACAS).to_str().unwrap(),
-                "--center-file",
-                data(POINTS).to_str().unwrap(),
-                "--row",
-                "0",
-                "--random-dirs",
-                "0",
-                "--radius",
-                "0.2",
-                "--shape",
-                "square",
-                "--color-by",
-                mode,
-                "--size",
-                "400",
-                "--png",
-                png.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
+        let out = cli().output([
+            "slice",
+            data(ACAS).to_str().unwrap(),
+            "--center-file",
+            data(POINTS).to_str().unwrap(),
+            "--row",
+            "0",
+            "--random-dirs",
+            "0",
+            "--radius",
+            "0.2",
+            "--shape",
+            "square",
+            "--color-by",
+            mode,
+            "--size",
+            "400",
+            "--png",
+            png.to_str().unwrap(),
+        ]);
         assert!(
             out.status.success(),
             "{}",
@@ -356,7 +298,7 @@ fn slice_bad_input_gives_clear_errors() {
         ),
     ];
     for (args, needle) in cases {
-        let out = bin().args(&args).output().unwrap();
+        let out = cli().output(&args);
         assert!(!out.status.success(), "{args:?} succeeded");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -367,19 +309,19 @@ fn slice_bad_input_gives_clear_errors() {
 /// polygon's regions are among the circumscribed one's.
 #[test]
 fn slice_acasxu_at_reluplex_points() {
-    let net = load(&data(ACAS));
+    let net = load_network(&data(ACAS));
     let points = read_points(&data(POINTS)).unwrap();
     for (k, x) in points.iter().enumerate() {
         for seed in 0..2 {
             let plane = Plane::random_orthonormal(x.clone(), seed).unwrap();
-            let inner = check(
+            let inner = check_plane_partition(
                 &net,
                 &plane,
                 Shape::disc(0.08),
                 150,
                 &format!("point {k}, seed {seed}"),
             );
-            let outer = check(
+            let outer = check_plane_partition(
                 &net,
                 &plane,
                 Shape::Disc {
@@ -398,7 +340,7 @@ fn slice_acasxu_at_reluplex_points() {
                     .all(|r| outer_patterns.contains(&r.pattern))
             );
             assert!(inner.region_count() <= outer.region_count());
-            check(
+            check_plane_partition(
                 &net,
                 &plane,
                 Shape::square(0.05),
@@ -409,25 +351,17 @@ fn slice_acasxu_at_reluplex_points() {
     }
 }
 
-fn mnist_rows(dir: &Path) -> Vec<Vec<f64>> {
-    read_points(&dir.join("mnist_test_images/mnist_test_first100.csv"))
-        .unwrap()
-        .iter()
-        .map(|r| r[1..].iter().map(|v| v / 255.0).collect())
-        .collect()
-}
-
 /// mnistfc through MNIST images: planes through three images and random planes.
 #[test]
 fn slice_mnistfc_through_images() {
-    let Some(dir) = shared_dir() else { return };
-    let rows = mnist_rows(&dir);
+    let Some(dir) = shared_networks() else { return };
+    let rows = shared_mnist_images(&dir);
     for (name, radius) in [("mnist-net_256x2", 0.5), ("mnist-net_256x6", 0.25)] {
-        let net = load(&dir.join(format!("mnistfc/{name}.onnx")));
+        let net = load_network(&dir.join(format!("mnistfc/{name}.onnx")));
         for k in 0..2 {
             let plane =
                 Plane::through(rows[3 * k].clone(), &rows[3 * k + 1], &rows[3 * k + 2]).unwrap();
-            let part = check(
+            let part = check_plane_partition(
                 &net,
                 &plane,
                 Shape::square(radius),
@@ -437,7 +371,7 @@ fn slice_mnistfc_through_images() {
             assert!(part.region_count() > 20, "{name}: {}", part.region_count());
             assert!(part.max_output_error < 1e-8);
             let random = Plane::random_orthonormal(rows[k].clone(), k as u64).unwrap();
-            check(
+            check_plane_partition(
                 &net,
                 &random,
                 Shape::disc(2.0),
@@ -451,10 +385,10 @@ fn slice_mnistfc_through_images() {
 /// The CLI on an MNIST image with label and pixel columns.
 #[test]
 fn slice_cli_on_mnist_rows() {
-    let Some(dir) = shared_dir() else { return };
-    let out = temp_dir("mnist");
+    let Some(dir) = shared_networks() else { return };
+    let out = temp_dir("slice-mnist");
     let png = out.join("m.png");
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "slice",
         dir.join("mnistfc/mnist-net_256x2.onnx").to_str().unwrap(),
         "--center-file",

@@ -2,35 +2,12 @@
 //! mnistfc and the hand-made VNN-COMP test nets. Lives in the CLI crate because it needs
 //! both the loaders and the mathematics.
 
-use std::path::Path;
-
 use relu_regions::slice::line::{SegmentOptions, segment_partition};
 use relu_regions::{Network, Norm, boundary_distance};
-use relu_regions_io::{LoadOptions, load_model, read_points};
-
-#[path = "../../../tests-support/shared.rs"]
-mod support;
-use support::{bundled_data as data, shared_networks as shared_dir};
-
-fn load(path: &Path) -> Network {
-    load_model(path, LoadOptions::default()).unwrap().network
-}
-
-/// A deterministic pseudo-random stream in [0, 1).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.next().max(1e-300), self.next());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
+use relu_regions_io::read_points;
+use relu_regions_testkit::{
+    Lcg, bundled_data as data, load_network, shared_mnist_images, shared_networks,
+};
 
 /// Samples inside `0.999 r*` keep the pattern; the point just past the nearest boundary
 /// point does not.
@@ -44,11 +21,11 @@ fn check_distance_at(net: &Network, x: &[f64], samples: usize, rng: &mut Lcg) {
                 Norm::L2 => (0..x.len()).map(|_| rng.normal()).collect(),
                 // A random vertex-ish direction of the L-inf ball: the hardest case.
                 Norm::LInf => (0..x.len())
-                    .map(|_| if rng.next() < 0.5 { -1.0 } else { 1.0 })
+                    .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
                     .collect(),
             };
             let n = norm.of(&u);
-            let s = 0.999 * r.distance * rng.next().sqrt();
+            let s = 0.999 * r.distance * rng.uniform().sqrt();
             let y: Vec<f64> = x.iter().zip(&u).map(|(a, b)| a + s * b / n).collect();
             assert_eq!(
                 net.pattern(&y).unwrap(),
@@ -72,9 +49,9 @@ fn check_distance_at(net: &Network, x: &[f64], samples: usize, rng: &mut Lcg) {
 
 #[test]
 fn acasxu_distances_at_reluplex_points() {
-    let net = load(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
+    let net = load_network(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
     let points = read_points(&data("networks/acasxu/points_1_1.csv")).unwrap();
-    let mut rng = Lcg(1);
+    let mut rng = Lcg::new(1);
     for x in &points {
         check_distance_at(&net, x, 2000, &mut rng);
     }
@@ -82,7 +59,7 @@ fn acasxu_distances_at_reluplex_points() {
 
 #[test]
 fn acasxu_segments_dominate_sampling() {
-    let net = load(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
+    let net = load_network(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
     let points = read_points(&data("networks/acasxu/points_1_1.csv")).unwrap();
     for w in points.windows(2) {
         let part = segment_partition(&net, &w[0], &w[1], SegmentOptions::default()).unwrap();
@@ -104,9 +81,9 @@ fn acasxu_segments_dominate_sampling() {
 
 #[test]
 fn vnncomp_tiny_nets_have_known_piece_counts() {
-    let Some(dir) = shared_dir() else { return };
+    let Some(dir) = shared_networks() else { return };
     for (name, pieces) in [("test_nano", 2), ("test_tiny", 2), ("test_small", 1)] {
-        let net = load(&dir.join(format!("vnncomp_test_tiny/{name}.onnx")));
+        let net = load_network(&dir.join(format!("vnncomp_test_tiny/{name}.onnx")));
         let part = segment_partition(&net, &[-1.0], &[1.0], SegmentOptions::default()).unwrap();
         assert_eq!(part.affine_pieces, pieces, "{name}");
         assert_eq!(part.unverified, 0);
@@ -115,29 +92,27 @@ fn vnncomp_tiny_nets_have_known_piece_counts() {
 
 #[test]
 fn mnistfc_distances_at_mnist_points() {
-    let Some(dir) = shared_dir() else { return };
-    let rows = read_points(&dir.join("mnist_test_images/mnist_test_first100.csv")).unwrap();
-    let mut rng = Lcg(2);
+    let Some(dir) = shared_networks() else { return };
+    let images = shared_mnist_images(&dir);
+    let mut rng = Lcg::new(2);
     for name in ["mnist-net_256x2", "mnist-net_256x6"] {
-        let net = load(&dir.join(format!("mnistfc/{name}.onnx")));
-        for row in rows.iter().take(4) {
-            let x: Vec<f64> = row[1..].iter().map(|v| v / 255.0).collect();
-            check_distance_at(&net, &x, 200, &mut rng);
+        let net = load_network(&dir.join(format!("mnistfc/{name}.onnx")));
+        for x in images.iter().take(4) {
+            check_distance_at(&net, x, 200, &mut rng);
         }
     }
 }
 
 #[test]
 fn mnistfc_segment_between_two_images() {
-    let Some(dir) = shared_dir() else { return };
-    let rows = read_points(&dir.join("mnist_test_images/mnist_test_first100.csv")).unwrap();
-    let net = load(&dir.join("mnistfc/mnist-net_256x2.onnx"));
-    let a: Vec<f64> = rows[0][1..].iter().map(|v| v / 255.0).collect();
-    let b: Vec<f64> = rows[1][1..].iter().map(|v| v / 255.0).collect();
-    let part = segment_partition(&net, &a, &b, SegmentOptions::default()).unwrap();
+    let Some(dir) = shared_networks() else { return };
+    let images = shared_mnist_images(&dir);
+    let net = load_network(&dir.join("mnistfc/mnist-net_256x2.onnx"));
+    let (a, b) = (&images[0], &images[1]);
+    let part = segment_partition(&net, a, b, SegmentOptions::default()).unwrap();
     assert_eq!(part.unverified, 0);
     let n = 5000;
-    let samples = relu_regions::slice::line::sample_segment_patterns(&net, &a, &b, n).unwrap();
+    let samples = relu_regions::slice::line::sample_segment_patterns(&net, a, b, n).unwrap();
     let runs = 1 + samples.windows(2).filter(|p| p[0] != p[1]).count();
     assert!(
         part.regions() >= runs && runs > 10,
@@ -187,7 +162,7 @@ fn check_sandwich(
 
 #[test]
 fn acasxu_bounds_at_reluplex_points() {
-    let net = load(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
+    let net = load_network(&data("networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"));
     let points = read_points(&data("networks/acasxu/points_1_1.csv")).unwrap();
     for (k, x) in points.iter().enumerate() {
         for delta in [0.01, 0.025, 0.05, 0.1] {
@@ -199,13 +174,12 @@ fn acasxu_bounds_at_reluplex_points() {
 
 #[test]
 fn shared_networks_bounds_at_their_data_points() {
-    let Some(dir) = shared_dir() else { return };
+    let Some(dir) = shared_networks() else { return };
     // mnistfc at MNIST test images, L-inf eps 0.02 and L2 radius 0.5 (pixel/255 units).
-    let rows = read_points(&dir.join("mnist_test_images/mnist_test_first100.csv")).unwrap();
+    let images = shared_mnist_images(&dir);
     for name in ["mnist-net_256x2", "mnist-net_256x4"] {
-        let net = load(&dir.join(format!("mnistfc/{name}.onnx")));
-        for row in rows.iter().take(2) {
-            let x: Vec<f64> = row[1..].iter().map(|v| v / 255.0).collect();
+        let net = load_network(&dir.join(format!("mnistfc/{name}.onnx")));
+        for x in images.iter().take(2) {
             check_sandwich(
                 &net,
                 &relu_regions::Domain::ball(x.clone(), 0.02, Norm::LInf).unwrap(),
@@ -214,7 +188,7 @@ fn shared_networks_bounds_at_their_data_points() {
             );
             check_sandwich(
                 &net,
-                &relu_regions::Domain::ball(x, 0.5, Norm::L2).unwrap(),
+                &relu_regions::Domain::ball(x.clone(), 0.5, Norm::L2).unwrap(),
                 1000,
                 2,
             );
@@ -226,7 +200,7 @@ fn shared_networks_bounds_at_their_data_points() {
         ("lunarlander", "lunarlander"),
         ("dubinsrejoin", "dubinsrejoin"),
     ] {
-        let net = load(&dir.join(format!("vnncomp2022_rl/onnx/{net_name}.onnx")));
+        let net = load_network(&dir.join(format!("vnncomp2022_rl/onnx/{net_name}.onnx")));
         let mut specs: Vec<_> = std::fs::read_dir(dir.join("vnncomp2022_rl/vnnlib"))
             .unwrap()
             .map(|e| e.unwrap().path())

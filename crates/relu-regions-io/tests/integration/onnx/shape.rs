@@ -4,9 +4,9 @@
 use relu_regions_io::onnx::proto::TensorProto;
 use relu_regions_io::onnx::{OnnxError, load_onnx};
 
-use crate::builder::*;
-use crate::reference::*;
-use crate::{check, has_note, load_err};
+use super::builder::*;
+use super::reference::*;
+use super::{check, has_note, load_err};
 
 // ---------------------------------------------------------------------------------------
 // Shape-only ops
@@ -14,7 +14,7 @@ use crate::{check, has_note, load_err};
 
 #[test]
 fn flatten_axis() {
-    let mut rng = Rng::new(40);
+    let mut rng = SplitMix64::new(40);
     // axis=2 on [1, 2, 3, 4]: [2, 12], then MatMul by [12, 5] row by row.
     let w = rng.f32s(60);
     let bytes = model(
@@ -72,7 +72,7 @@ fn flatten_axis() {
 
 #[test]
 fn reshape_with_minus_one_and_zero() {
-    let mut rng = Rng::new(44);
+    let mut rng = SplitMix64::new(44);
     let w = rng.f32s(12);
     let gemm = || {
         node(
@@ -153,7 +153,7 @@ fn reshape_with_minus_one_and_zero() {
 
 #[test]
 fn squeeze_and_unsqueeze_are_shape_only() {
-    let mut rng = Rng::new(48);
+    let mut rng = SplitMix64::new(48);
     let w = rng.f32s(8);
     let bytes = model(
         &dims(&[1, 4]),
@@ -188,7 +188,7 @@ fn squeeze_and_unsqueeze_are_shape_only() {
 
 #[test]
 fn identity_and_dropout_are_removed() {
-    let mut rng = Rng::new(50);
+    let mut rng = SplitMix64::new(50);
     let w = rng.f32s(8);
     let bytes = model(
         &dims(&[1, 4]),
@@ -263,7 +263,7 @@ fn identity_and_dropout_are_removed() {
 
 #[test]
 fn constant_nodes_in_every_form() {
-    let mut rng = Rng::new(52);
+    let mut rng = SplitMix64::new(52);
     let w = rng.f32s(8);
     let floats = [0.5f32, -1.0, 2.0, 0.0];
     let sub = [0.1f32, 0.2, 0.3, 0.4];

@@ -1,9 +1,9 @@
 //! Where the walk cuts the chain into layers: Relu placement, and consecutive affine ops
 //! composed into one layer (`src/onnx/mod.rs`, `src/onnx/ops/pending.rs`).
 
-use crate::builder::*;
-use crate::reference::*;
-use crate::{check, has_note};
+use super::builder::*;
+use super::reference::*;
+use super::{check, has_note};
 
 // ---------------------------------------------------------------------------------------
 // Relu placement
@@ -11,7 +11,7 @@ use crate::{check, has_note};
 
 #[test]
 fn relu_at_the_end_sets_output_relu() {
-    let mut rng = Rng::new(30);
+    let mut rng = SplitMix64::new(30);
     let (w, b) = (rng.f32s(8), rng.f32s(2));
     let bytes = model(
         &dims(&[1, 4]),
@@ -36,7 +36,7 @@ fn relu_at_the_end_sets_output_relu() {
 
 #[test]
 fn two_relus_in_a_row_are_one() {
-    let mut rng = Rng::new(32);
+    let mut rng = SplitMix64::new(32);
     let (w1, w2) = (rng.f32s(12), rng.f32s(6));
     let bytes = model(
         &dims(&[1, 4]),
@@ -75,7 +75,7 @@ fn two_relus_in_a_row_are_one() {
 
 #[test]
 fn relu_before_any_affine_op_makes_an_identity_or_elementwise_layer() {
-    let mut rng = Rng::new(34);
+    let mut rng = SplitMix64::new(34);
     let w = rng.f32s(6);
     // Relu directly on the input.
     let bytes = model(
@@ -150,7 +150,7 @@ fn relu_before_any_affine_op_makes_an_identity_or_elementwise_layer() {
 
 #[test]
 fn consecutive_affine_ops_are_composed_into_one_layer() {
-    let mut rng = Rng::new(90);
+    let mut rng = SplitMix64::new(90);
     let (w1, b1, w2, b2, w3, w4, b4) = (
         rng.f32s(20),
         rng.f32s(4),

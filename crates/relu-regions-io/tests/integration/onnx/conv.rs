@@ -1,9 +1,9 @@
 //! Conv lowered to a dense matrix (`src/onnx/ops/conv.rs`), alone and in a small CNN with
 //! BatchNormalization, ReLU, Reshape and Gemm.
 
-use crate::builder::*;
-use crate::reference::*;
-use crate::{bn_inits, bn_params, check, conv_node, has_note};
+use super::builder::*;
+use super::reference::*;
+use super::{bn_inits, bn_params, check, conv_node, has_note};
 
 #[test]
 fn conv_padding_strides_dilations_and_bias() {
@@ -96,7 +96,7 @@ fn conv_padding_strides_dilations_and_bias() {
             bias: false,
         },
     ];
-    let mut rng = Rng::new(70);
+    let mut rng = SplitMix64::new(70);
     for (i, case) in cases.into_iter().enumerate() {
         let wt = rng.f32s(m * c * kh * kw);
         let b = rng.f32s(m);
@@ -159,7 +159,7 @@ fn conv_padding_strides_dilations_and_bias() {
 
 #[test]
 fn small_cnn_conv_bn_relu_conv_relu_reshape_gemm() {
-    let mut rng = Rng::new(80);
+    let mut rng = SplitMix64::new(80);
     let w1 = rng.f32s(2 * 9);
     let b1 = rng.f32s(2);
     let p = bn_params(&mut rng, 2);

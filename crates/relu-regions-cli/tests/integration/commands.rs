@@ -1,35 +1,18 @@
 //! The `relu-regions` binary on the bundled network: commands run, JSON has its keys,
 //! numbers agree with the library, bad input gives a clear error and a failing exit code.
 
-use std::process::Command;
-
+use relu_regions_testkit::{bundled_data as data, reference_points, temp_dir};
 use serde_json::Value;
 
-#[path = "../../../tests-support/shared.rs"]
-mod support;
-use support::bundled_data as data;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_relu-regions"))
-}
+use crate::cli;
 
 const ACAS: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet";
 const ACAS_ONNX: &str = "networks/acasxu/ACASXU_run2a_1_1_batch_2000.onnx";
 
-fn run_json(args: &[&str]) -> Value {
-    let out = bin().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn inspect_json_has_the_documented_keys() {
     for model in [ACAS, ACAS_ONNX] {
-        let v = run_json(&["inspect", data(model).to_str().unwrap(), "--json"]);
+        let v = cli().run_json(&["inspect", data(model).to_str().unwrap(), "--json"]);
         assert_eq!(v["input_dim"], 5);
         assert_eq!(
             v["layer_widths"],
@@ -43,10 +26,7 @@ fn inspect_json_has_the_documented_keys() {
 
 #[test]
 fn inspect_text_runs() {
-    let out = bin()
-        .args(["inspect", data(ACAS).to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = cli().output(["inspect", data(ACAS).to_str().unwrap()]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("5 -> 50 -> 50"), "{text}");
@@ -54,18 +34,12 @@ fn inspect_text_runs() {
 
 #[test]
 fn eval_matches_reference_outputs() {
-    let reference = std::fs::read_to_string(data(&format!("{ACAS}.reference.jsonl"))).unwrap();
-    let rows: Vec<Value> = reference
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let inputs: Vec<Value> = rows.iter().map(|r| r["input"].clone()).collect();
-    let dir = std::env::temp_dir().join(format!("rr-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let rows = reference_points(&data(ACAS));
+    let inputs: Vec<&Vec<f64>> = rows.iter().map(|r| &r.input).collect();
+    let dir = temp_dir("cli");
     let points = dir.join("points.json");
     std::fs::write(&points, serde_json::to_string(&inputs).unwrap()).unwrap();
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "eval",
         data(ACAS).to_str().unwrap(),
         "--points",
@@ -75,13 +49,8 @@ fn eval_matches_reference_outputs() {
     let outputs = v["outputs"].as_array().unwrap();
     assert_eq!(outputs.len(), rows.len());
     for (got, row) in outputs.iter().zip(&rows) {
-        for (a, b) in got
-            .as_array()
-            .unwrap()
-            .iter()
-            .zip(row["output"].as_array().unwrap())
-        {
-            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        for (a, &b) in got.as_array().unwrap().iter().zip(&row.output) {
+            let a = a.as_f64().unwrap();
             assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
         }
     }
@@ -97,7 +66,7 @@ fn eval_matches_reference_outputs() {
 
 #[test]
 fn eval_csv_points_and_full_pattern() {
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "eval",
         data(ACAS).to_str().unwrap(),
         "--points",
@@ -118,8 +87,7 @@ fn eval_csv_points_and_full_pattern() {
 
 #[test]
 fn bad_input_gives_clear_errors() {
-    let dir = std::env::temp_dir().join(format!("rr-cli-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("cli-bad");
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec![
@@ -147,7 +115,7 @@ fn bad_input_gives_clear_errors() {
     ];
     std::fs::write(dir.join("model.xyz"), b"x").unwrap();
     for (args, needle) in cases {
-        let out = bin().args(&args).output().unwrap();
+        let out = cli().output(&args);
         assert!(!out.status.success(), "{args:?} should fail");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -155,10 +123,7 @@ fn bad_input_gives_clear_errors() {
     let truncated = dir.join("cut.nnet");
     let bytes = std::fs::read(data(ACAS)).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let out = bin()
-        .args(["inspect", truncated.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = cli().output(["inspect", truncated.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cut.nnet") && err.contains("line"), "{err}");
@@ -168,7 +133,7 @@ fn bad_input_gives_clear_errors() {
 fn distance_json_and_certified_ball() {
     let model = data(ACAS);
     for norm in ["l2", "linf"] {
-        let v = run_json(&[
+        let v = cli().run_json(&[
             "distance",
             model.to_str().unwrap(),
             "--points",
@@ -191,7 +156,7 @@ fn distance_json_and_certified_ball() {
 
 #[test]
 fn line_json_keys() {
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "line",
         data(ACAS).to_str().unwrap(),
         "--from=-0.3,-0.5,-0.5,-0.5,-0.5",
@@ -208,19 +173,15 @@ fn line_json_keys() {
 
 #[test]
 fn demo_runs() {
-    let dir = std::env::temp_dir().join(format!("rr-cli-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("cli-demo");
     let picture = dir.join("slice.png");
-    let out = bin()
-        .args([
-            "demo",
-            "--data",
-            data("").to_str().unwrap(),
-            "--picture",
-            picture.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = cli().output([
+        "demo",
+        "--data",
+        data("").to_str().unwrap(),
+        "--picture",
+        picture.to_str().unwrap(),
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -233,7 +194,7 @@ fn demo_runs() {
 
 #[test]
 fn distance_inradius_is_at_least_the_distance() {
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "distance",
         data(ACAS).to_str().unwrap(),
         "--points",
@@ -253,7 +214,7 @@ fn distance_inradius_is_at_least_the_distance() {
 #[test]
 fn bound_json_sandwich() {
     for method in ["ibp", "crown"] {
-        let v = run_json(&[
+        let v = cli().run_json(&[
             "bound",
             data(ACAS).to_str().unwrap(),
             "--center-file",
@@ -289,8 +250,7 @@ fn bound_json_sandwich() {
 
 #[test]
 fn bound_on_a_vnnlib_box_and_errors() {
-    let dir = std::env::temp_dir().join(format!("rr-cli-vnnlib-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("cli-vnnlib");
     let spec = dir.join("box.vnnlib");
     let mut text = String::new();
     for i in 0..5 {
@@ -299,7 +259,7 @@ fn bound_on_a_vnnlib_box_and_errors() {
         );
     }
     std::fs::write(&spec, &text).unwrap();
-    let v = run_json(&[
+    let v = cli().run_json(&[
         "bound",
         data(ACAS).to_str().unwrap(),
         "--vnnlib",
@@ -312,15 +272,12 @@ fn bound_on_a_vnnlib_box_and_errors() {
     assert!(v["lower_bound"].as_u64().unwrap() >= 1);
     let bad = dir.join("two.vnnlib");
     std::fs::write(&bad, "(declare-const X_0 Real)\n(assert (or (and (>= X_0 0) (<= X_0 1)) (and (>= X_0 2) (<= X_0 3))))").unwrap();
-    let out = bin()
-        .args([
-            "bound",
-            data(ACAS).to_str().unwrap(),
-            "--vnnlib",
-            bad.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = cli().output([
+        "bound",
+        data(ACAS).to_str().unwrap(),
+        "--vnnlib",
+        bad.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("disjunction of 2"));
 }
@@ -345,7 +302,7 @@ fn count_json_exact_partial_and_anytime() {
         args.extend(center);
         args.extend(["--radius", "0.02", "--norm", "linf", "--json"]);
         args.extend(extra);
-        run_json(&args)
+        cli().run_json(&args)
     };
     let exact = base(&["--affine-maps"]);
     let regions = exact["regions"].as_u64().unwrap();
@@ -357,7 +314,7 @@ fn count_json_exact_partial_and_anytime() {
     assert!(exact.get("upper_bound").is_none());
     assert!(exact["local_bound_log2"].as_f64().unwrap() >= (regions as f64).log2());
     // Sampling never finds more patterns than the exact count.
-    let sampled = run_json(&[
+    let sampled = cli().run_json(&[
         "bound",
         data(ACAS).to_str().unwrap(),
         center[0],
@@ -380,8 +337,7 @@ fn count_json_exact_partial_and_anytime() {
     let anytime = base(&["--exact-layers", "2"]);
     let upper: f64 = anytime["upper_bound"].as_str().unwrap().parse().unwrap();
     assert!(upper >= regions as f64);
-    let dir = std::env::temp_dir().join(format!("rr-cli-count-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("cli-count");
     let out = dir.join("regions.jsonl");
     base(&["--regions-out", out.to_str().unwrap()]);
     let lines: Vec<Value> = std::fs::read_to_string(&out)

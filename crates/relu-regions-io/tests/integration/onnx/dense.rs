@@ -1,9 +1,9 @@
 //! Gemm and MatMul (`src/onnx/ops/dense.rs`), including a MatMul followed by an Add (its
 //! bias) and stacks of rows (block-diagonal maps).
 
-use crate::builder::*;
-use crate::reference::*;
-use crate::{check, has_note};
+use super::builder::*;
+use super::reference::*;
+use super::{check, has_note};
 
 // ---------------------------------------------------------------------------------------
 // Gemm
@@ -11,7 +11,7 @@ use crate::{check, has_note};
 
 #[test]
 fn gemm_alpha_beta_trans_b_and_bias_shapes() {
-    let mut rng = Rng::new(1);
+    let mut rng = SplitMix64::new(1);
     for trans_b in [false, true] {
         let c_shapes: [Option<Vec<usize>>; 4] =
             [None, Some(vec![]), Some(vec![3]), Some(vec![1, 3])];
@@ -70,7 +70,7 @@ fn gemm_alpha_beta_trans_b_and_bias_shapes() {
 
 #[test]
 fn gemm_trans_a_and_activation_as_b() {
-    let mut rng = Rng::new(3);
+    let mut rng = SplitMix64::new(3);
     // transA=1 on a [4, 1] column: A' = [1, 4].
     let w = rng.f32s(12);
     let c = rng.f32s(3);
@@ -172,7 +172,7 @@ fn gemm_trans_a_and_activation_as_b() {
 
 #[test]
 fn matmul_x_at_w_with_bias_in_both_orders() {
-    let mut rng = Rng::new(7);
+    let mut rng = SplitMix64::new(7);
     let (w1, b1, w2, b2) = (rng.f32s(15), rng.f32s(3), rng.f32s(6), rng.f32s(2));
     for bias_first in [false, true] {
         let add1 = if bias_first {
@@ -211,7 +211,7 @@ fn matmul_x_at_w_with_bias_in_both_orders() {
 #[test]
 fn matmul_w_at_x_with_1d_input() {
     // The test_small layout: a 1-D input, weights on the left.
-    let mut rng = Rng::new(9);
+    let mut rng = SplitMix64::new(9);
     let (w0, b0, w1, b1) = (rng.f32s(6), rng.f32s(3), rng.f32s(3), rng.f32s(1));
     let bytes = model(
         &dims(&[2]),
@@ -254,7 +254,7 @@ fn matmul_w_at_x_with_1d_input() {
 
 #[test]
 fn matmul_w_at_x_with_column_input_and_vector_weights() {
-    let mut rng = Rng::new(12);
+    let mut rng = SplitMix64::new(12);
     let (w, b) = (rng.f32s(6), rng.f32s(2));
     // x [3, batch] (a column), W [2, 3] on the left, bias [2, 1].
     let bytes = model(
@@ -290,7 +290,7 @@ fn matmul_w_at_x_with_column_input_and_vector_weights() {
 
 #[test]
 fn matmul_on_a_stack_of_rows_is_block_diagonal() {
-    let mut rng = Rng::new(16);
+    let mut rng = SplitMix64::new(16);
     let w = rng.f32s(12);
     // [1, 2, 3] @ [3, 4] -> [1, 2, 4]: each of the two rows multiplied.
     let bytes = model(

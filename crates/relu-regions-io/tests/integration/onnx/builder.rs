@@ -243,9 +243,9 @@ pub fn model(
 }
 
 /// SplitMix64: a small seeded generator, enough for test data.
-pub struct Rng(u64);
+pub struct SplitMix64(u64);
 
-impl Rng {
+impl SplitMix64 {
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }

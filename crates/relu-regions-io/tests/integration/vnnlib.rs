@@ -1,34 +1,13 @@
 //! Every VNN-LIB file in `../shared/networks` gives its input box, except the one
 //! disjunction of boxes (ACAS Xu property 6), which is a clear error.
 
-use std::path::{Path, PathBuf};
-
 use relu_regions_io::{VnnlibError, parse_vnnlib_box};
-
-#[path = "../../../tests-support/shared.rs"]
-mod support;
-use support::shared_networks as shared_dir;
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|e| e == "vnnlib") {
-            out.push(p);
-        }
-    }
-}
+use relu_regions_testkit::{files_with_extension, shared_networks};
 
 #[test]
 fn shared_vnnlib_boxes() {
-    let Some(dir) = shared_dir() else { return };
-    let mut files = Vec::new();
-    walk(&dir, &mut files);
+    let Some(dir) = shared_networks() else { return };
+    let files = files_with_extension(&dir, "vnnlib");
     assert!(files.len() >= 411, "{} files", files.len());
     let mut ok = 0;
     for f in &files {

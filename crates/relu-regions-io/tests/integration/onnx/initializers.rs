@@ -3,13 +3,13 @@
 
 use prost::Message;
 
-use crate::builder::*;
-use crate::check;
-use crate::reference::*;
+use super::builder::*;
+use super::check;
+use super::reference::*;
 
 #[test]
 fn float64_and_typed_initializers() {
-    let mut rng = Rng::new(100);
+    let mut rng = SplitMix64::new(100);
     let w1 = rng.f64s(12);
     let b1 = rng.f64s(3);
     let w2 = rng.f32s(6);
@@ -53,7 +53,7 @@ fn float64_and_typed_initializers() {
 #[test]
 fn initializers_listed_as_graph_inputs_are_not_inputs() {
     // The ACAS Xu (IR 3) layout: every initializer also appears in graph.input.
-    let mut rng = Rng::new(110);
+    let mut rng = SplitMix64::new(110);
     let w = rng.f32s(6);
     let mut m = model_proto(
         vec![node("MatMul", "mm", &["x", "W"], &["y"], vec![])],
