@@ -41,7 +41,7 @@
 //!    the sibling subtree explored next, when the proof's active rows are among those
 //!    the two share (the rows before their split) and the neuron's map is the same (same
 //!    layer): the optimum over those rows alone already bounds the radius
-//!    ([`lp::RadiusBound`], [`EmptySide`]). Serial subtrees share; the parallel top of the
+//!    (`lp::RadiusBound`, `sharing::EmptySide`). Serial subtrees share; the parallel top of the
 //!    tree does not. The counts are unchanged (tested against runs without sharing); on
 //!    d6 16x2 a third of the programs go.
 //!

@@ -648,7 +648,7 @@ fn row_space_reduction_changes_no_count() {
         };
         let base = random_network(&widths, init, false, &mut rng);
         let net = if trial % 4 == 0 {
-            degenerate(&base, &mut rng)
+            degenerate_variant(&base, &mut rng)
         } else {
             base
         };
