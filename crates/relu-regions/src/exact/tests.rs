@@ -703,3 +703,49 @@ fn row_space_reduction_changes_no_count() {
         }
     }
 }
+
+/// The network of docs/math.md §3.6 that shows the naive substitution `n_l -> u_l` in
+/// Serra's formula is not a bound: eight lines tangent to a small circle in the lower half
+/// of the unit disc, mirrored into the upper half by a ReLU of `x_2`. Stability counts
+/// `a = (20, 0)`, `u = (1, 8)`; the exact count is `2 * (1 + 8 + 28) = 74`, the local
+/// bound attains it, and the naive formula claims 10.
+#[test]
+fn the_naive_substitution_counterexample_of_the_docs_has_74_regions() {
+    // Layer 1: x_1 + 2, x_2 + 2, 18 more copies of x_1 + 2 (stably active on the disc),
+    // and x_2 (unstable).
+    let mut w1 = vec![0.0; 21 * 2];
+    let mut b1 = vec![2.0; 21];
+    for i in 0..21 {
+        let column = usize::from(i == 1 || i == 20);
+        w1[i * 2 + column] = 1.0;
+    }
+    b1[20] = 0.0;
+    // Layer 2: z_k = cos(phi_k) (h_1 - 2) + sin(phi_k) (h_2 - 2 + 1/2) - 1/20
+    //              - 2 sin(phi_k) h_21,   phi_k = k pi / 8.
+    let mut w2 = vec![0.0; 8 * 21];
+    let mut b2 = vec![0.0; 8];
+    for k in 0..8 {
+        let (s, c) = (k as f64 * std::f64::consts::PI / 8.0).sin_cos();
+        w2[k * 21] = c;
+        w2[k * 21 + 1] = s;
+        w2[k * 21 + 20] = -2.0 * s;
+        b2[k] = -2.0 * c - 1.5 * s - 0.05;
+    }
+    let net = Network::new(
+        vec![
+            Affine::from_row_major(21, 2, &w1, b1).unwrap(),
+            Affine::from_row_major(8, 21, &w2, b2).unwrap(),
+            Affine::from_row_major(1, 8, &[1.0; 8], vec![0.0]).unwrap(),
+        ],
+        false,
+    )
+    .unwrap();
+    let disc = Domain::ball(vec![0.0, 0.0], 1.0, Norm::L2).unwrap();
+    let e = enumerate_regions(&net, &disc, serial(), None, None).unwrap();
+    assert!(e.complete);
+    assert_eq!(e.regions, 74);
+    assert_eq!(e.unverified, 0);
+    let bound = local_region_bound(&BoundPropagator::new(&net), &disc, Method::Crown).unwrap();
+    assert_eq!(bound.local, RegionCount::from(74u64));
+    assert_eq!(bound.naive_unsound, RegionCount::from(10u64));
+}
