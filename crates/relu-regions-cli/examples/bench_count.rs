@@ -9,6 +9,11 @@
 //! `--case NAME` runs only the rows whose network name contains `NAME` (`d5 20x3`,
 //! `ACAS`), without the anytime table.
 //!
+//! `--highdim` runs the image-sized cases instead (needs `../shared/networks`):
+//! mnist-net_256x2 at MNIST test images 10-12 (pixels / 255; the first ten are kept for
+//! acceptance), L-inf and L2 balls, one run each with a 60 s limit per ball (a ball that
+//! hits it reports the interval, and its time per region is then a lower bound).
+//!
 //! Random MLPs (PyTorch-default init, fixed seeds, one output) in the box `[-1, 1]^d` with
 //! the architectures of the nnenum measurements in `docs/peers.md` (our random draws
 //! differ from nnenum's, so counts differ; compare time per region), and ACAS Xu 1_1 on
@@ -21,7 +26,7 @@ use relu_regions::exact::{EnumerationOptions, enumerate_regions};
 use relu_regions::random::{Init, seeded_network};
 use relu_regions::{Domain, Network, Norm};
 use relu_regions_io::read_points;
-use relu_regions_testkit::{bundled_data, load_network};
+use relu_regions_testkit::{bundled_data, load_network, shared_mnist_images, shared_networks};
 
 fn count(net: &Network, domain: &Domain, exact_layers: Option<usize>) -> (u64, f64, f64, u64) {
     let options = EnumerationOptions {
@@ -43,8 +48,48 @@ fn count(net: &Network, domain: &Domain, exact_layers: Option<usize>) -> (u64, f
     (e.regions, best, e.upper_bound.log2(), e.solves)
 }
 
+/// The image-sized cases (`--highdim`).
+fn highdim() {
+    let Some(shared) = shared_networks() else {
+        return;
+    };
+    let net = load_network(&shared.join("mnistfc/mnist-net_256x2.onnx"));
+    let images = shared_mnist_images(&shared);
+    println!("| network | domain | regions | complete | seconds | ms per region | solves |");
+    println!("|---|---|---|---|---|---|---|");
+    for (norm, radius) in [(Norm::LInf, 0.003), (Norm::LInf, 0.006), (Norm::L2, 0.1)] {
+        for row in 10..13 {
+            let domain = Domain::ball(images[row].clone(), radius, norm).unwrap();
+            let options = EnumerationOptions {
+                parallel: false,
+                time_limit: Some(std::time::Duration::from_secs(60)),
+                ..EnumerationOptions::default()
+            };
+            let start = Instant::now();
+            let e = enumerate_regions(&net, &domain, options, None, None).unwrap();
+            let secs = start.elapsed().as_secs_f64();
+            assert_eq!(e.unverified, 0);
+            let regions = if e.complete {
+                e.regions.to_string()
+            } else {
+                format!("{} to {}", e.regions, e.upper_bound)
+            };
+            println!(
+                "| mnist-net_256x2 | {norm:?} {radius} at test image {row} | {regions} | {} | {secs:.2} | {:.1} | {} |",
+                e.complete,
+                1e3 * secs / e.regions.max(1) as f64,
+                e.solves
+            );
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--highdim") {
+        highdim();
+        return;
+    }
     let large = args.iter().any(|a| a == "--large");
     let case = args
         .iter()

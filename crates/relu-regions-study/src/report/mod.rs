@@ -19,7 +19,7 @@
 //! A verdict is "holds in this run", "does not hold in this run" (significant in the
 //! opposite direction) or "inconclusive"; the numbers always come with it.
 //!
-//! [`markdown`] writes the whole human report, `report.md`, from a study and the list of
+//! [`markdown()`] writes the whole human report, `report.md`, from a study and the list of
 //! the figures drawn beside it ([`Figures`]).
 
 use serde::Serialize;

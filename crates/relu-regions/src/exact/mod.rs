@@ -100,7 +100,6 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::bound::{RegionCount, local_region_bound};
-use crate::domain::Norm;
 use crate::domain::{Domain, DomainError};
 use crate::geometry::HalfSpaces;
 use crate::network::Network;
@@ -236,38 +235,20 @@ fn enumerate_regions_with(
     strategy: Strategy,
 ) -> Result<Enumeration, EnumerationError> {
     domain.check_dim(net.input_dim())?;
-    if strategy.reduce_row_space
-        && let Some(reduced) = RowSpace::of(net, domain)?
-    {
-        // The regions and their interior points in the input space: the reduced tree's
-        // points lifted, with their inner radius measured in the original network.
-        let lifted = |record: RegionRecord| {
-            if let Some(sink) = sink {
-                let interior_point = reduced.lift(&record.interior_point);
-                let inner_radius = crate::boundary_distance(net, &interior_point, Norm::L2)
-                    .map(|d| d.distance)
-                    .unwrap_or(0.0);
-                sink(RegionRecord {
-                    pattern: record.pattern,
-                    interior_point,
-                    inner_radius,
-                });
-            }
-        };
-        let strategy = Strategy {
-            reduce_row_space: false,
-            ..strategy
-        };
-        let sink: Option<&(dyn Fn(RegionRecord) + Sync)> = sink.map(|_| &lifted as _);
-        return enumerate_regions_with(
-            &reduced.net,
-            &reduced.domain,
-            options,
-            sink,
-            progress,
-            strategy,
-        );
-    }
+    // An L2 ball may be counted in the first layer's row space ([`reduce`]): the tree then
+    // runs on the reduced network and ball, and leaves are verified, and reported, at their
+    // points lifted back to the input space, in the original network.
+    let reduced = if strategy.reduce_row_space {
+        RowSpace::of(net, domain)?
+    } else {
+        None
+    };
+    let (original_net, original_domain) = (net, domain);
+    let (net, domain) = match &reduced {
+        Some(r) => (&r.net, &r.domain),
+        None => (net, domain),
+    };
+    let lift = reduced.as_ref().map(|r| (original_net, r));
     let share_empty_sides = strategy.share_empty_sides;
     // The time limit counts from here (the root's bounds included).
     let start = Instant::now();
@@ -302,7 +283,8 @@ fn enumerate_regions_with(
         relu_layers,
         stop_layer,
         start,
-        deadline: options.time_limit.map(|t| start + t),
+        deadline: options.time_limit.and_then(|t| start.checked_add(t)),
+        lift,
         stop: AtomicBool::new(false),
         regions: AtomicU64::new(0),
         degenerate: AtomicU64::new(0),
@@ -358,9 +340,13 @@ fn enumerate_regions_with(
         // Both the enumerated part plus the subtree bounds and the plain local bound over
         // the whole domain are valid; report the smaller.
         let summed = extra + BigUint::from(if partial_layers { 0 } else { regions });
-        let plain = local_region_bound(&BoundPropagator::new(net), domain, Method::Crown)?
-            .local
-            .0;
+        let plain = local_region_bound(
+            &BoundPropagator::new(original_net),
+            original_domain,
+            Method::Crown,
+        )?
+        .local
+        .0;
         RegionCount(summed.min(plain))
     };
     Ok(Enumeration {

@@ -22,12 +22,22 @@
 //! which spans every row of `W_1` whatever its rank; `W_1 Q Q^T` differs from `W_1` by
 //! rounding only (about `1e-16` of `||W_1||`), far below the tolerance of a region.
 //! An L-inf ball or a box does not project onto a ball or a box, so they are not reduced.
+//!
+//! The tree then runs on `f'` and `B(0, r)`; its leaves are verified at `c + Q y` in the
+//! original network, and reported there. Distinct affine maps of the output
+//! (`affine_maps`) are compared in the reduced coordinates: `M W_1 Q` determines `M W_1`
+//! (`M W_1 = M W_1 Q Q^T`), so equal maps stay equal and distinct ones distinct; only maps
+//! within the comparison's rounding (`1e-9` relative) may group differently than in the
+//! input space. The anytime bounds of unexplored nodes are local bounds of sub-networks of
+//! `f'` over `B(0, r)` (valid: the same regions), and the reported upper bound is the
+//! smaller of their sum and the local bound of `f` over `B(c, r)`.
 
 use faer::Mat;
 
+use super::EnumerationError;
+use crate::Norm;
 use crate::domain::Domain;
 use crate::network::{Affine, Network};
-use crate::{NetworkError, Norm};
 
 /// The reduced problem: the network `f'` on `R^k`, the ball `B(0, r)` of `R^k`, and the map
 /// back to the input space.
@@ -42,7 +52,7 @@ pub(super) struct RowSpace {
 impl RowSpace {
     /// The reduction of an L2 ball `domain` for `net`, when the first layer is narrower than
     /// the input (otherwise `None`: nothing to gain).
-    pub(super) fn of(net: &Network, domain: &Domain) -> Result<Option<Self>, NetworkError> {
+    pub(super) fn of(net: &Network, domain: &Domain) -> Result<Option<Self>, EnumerationError> {
         let Domain::Ball(ball) = domain else {
             return Ok(None);
         };
@@ -60,8 +70,7 @@ impl RowSpace {
         let mut layers = vec![Affine::new(wq, bias)?];
         layers.extend(net.layers()[1..].iter().cloned());
         let reduced = Network::new(layers, net.output_relu())?;
-        let domain = Domain::ball(vec![0.0; k], ball.radius, Norm::L2)
-            .expect("a valid ball projects onto a valid ball");
+        let domain = Domain::ball(vec![0.0; k], ball.radius, Norm::L2)?;
         Ok(Some(Self {
             net: reduced,
             domain,

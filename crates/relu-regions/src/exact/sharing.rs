@@ -10,7 +10,7 @@
 //! without sharing).
 
 /// A side of a neuron proven empty (Chebyshev radius below `-2 tolerance size`) by a
-/// radius bound ([`lp::RadiusBound`]) that rests on a node's first `rows_used` rows: it
+/// radius bound ([`super::lp::RadiusBound`]) that rests on a node's first `rows_used` rows: it
 /// holds on every node that shares those rows and the layer's maps (the neuron's
 /// hyperplane), so a sibling subtree explored later decides that neuron without a program.
 /// The maps are identified by address while an ancestor holds them (see

@@ -123,6 +123,23 @@ fn random_2d_network(rng: &mut StdRng, trial: usize) -> Network {
     random_network(&widths, init, false, rng)
 }
 
+/// A network of the given widths for trial `trial` of a randomised test: PyTorch-default
+/// initialisation on even trials, He on odd ones, and a degenerate variant on every
+/// fourth.
+fn trial_network(widths: &[usize], trial: usize, rng: &mut StdRng) -> Network {
+    let init = if trial % 2 == 0 {
+        Init::PytorchDefault
+    } else {
+        Init::He
+    };
+    let base = random_network(widths, init, false, rng);
+    if trial % 4 == 0 {
+        degenerate_variant(&base, rng)
+    } else {
+        base
+    }
+}
+
 fn serial() -> EnumerationOptions {
     EnumerationOptions {
         parallel: false,
@@ -344,17 +361,7 @@ fn shared_empty_sides_change_no_count() {
             widths.push(rng.random_range(5..=10));
         }
         widths.push(1);
-        let init = if trial % 2 == 0 {
-            Init::PytorchDefault
-        } else {
-            Init::He
-        };
-        let base = random_network(&widths, init, false, &mut rng);
-        let net = if trial % 4 == 0 {
-            degenerate_variant(&base, &mut rng)
-        } else {
-            base
-        };
+        let net = trial_network(&widths, trial, &mut rng);
         let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
         let r = [0.2, 0.4, 0.6][trial % 4 % 3];
         let domain = match trial % 3 {
@@ -591,7 +598,8 @@ fn box_tightening_and_polygon_clipping_keep_the_feasible_points() {
 /// The time limit holds inside long programs: in 784-D an L2 ball's Chebyshev programs
 /// (about 1 600 rows, cutting planes) take seconds each, and the limit is checked while
 /// they run. The answer comes within `max(10%, 1 s)` of the limit, as an honest interval:
-/// `regions <= upper_bound`, and the upper bound is the plain local bound or below.
+/// `regions <= upper_bound`, and the upper bound is the plain local bound or below. Run in
+/// the input space (the programs in 784-D) and in the first layer's row space (64-D).
 #[test]
 #[ignore = "long: run with --release -- --include-ignored"]
 fn time_limit_holds_inside_long_programs_in_784_dimensions() {
@@ -604,111 +612,35 @@ fn time_limit_holds_inside_long_programs_in_784_dimensions() {
         time_limit: Some(limit),
         ..EnumerationOptions::default()
     };
-    let started = std::time::Instant::now();
-    let e = enumerate_regions(&net, &domain, options, None, None).unwrap();
-    let took = started.elapsed();
     let plain = local_region_bound(&BoundPropagator::new(&net), &domain, Method::Crown)
         .unwrap()
         .local;
-    eprintln!(
-        "784-D L2 ball, limit {limit:?}: {took:?}, {} regions, complete {}, bound 2^{:.1}, solves {}",
-        e.regions,
-        e.complete,
-        e.upper_bound.log2(),
-        e.solves
-    );
-    assert!(
-        took <= limit + std::time::Duration::from_secs(1).max(limit / 10),
-        "took {took:?} for a limit of {limit:?}"
-    );
-    assert!(!e.complete, "this ball is not counted in 3 s");
-    assert!(RegionCount::from(e.regions) <= e.upper_bound);
-    assert!(e.upper_bound <= plain);
-}
-
-/// Counting an L2 ball in the first layer's row space changes no count: regions and
-/// affine maps equal those of the count in the input space, on random and degenerate
-/// networks whose first layer is narrower than the input; every region's interior point,
-/// lifted back, lies in the ball, has the region's pattern in the original network, and a
-/// positive inner radius there.
-#[test]
-fn row_space_reduction_changes_no_count() {
-    let mut rng = StdRng::seed_from_u64(52);
-    for trial in 0..120 {
-        let d = rng.random_range(3..=8);
-        let mut widths = vec![d, rng.random_range(1..d)];
-        for _ in 0..rng.random_range(0..=2) {
-            widths.push(rng.random_range(3..=8));
-        }
-        widths.push(rng.random_range(1..=3));
-        let init = if trial % 2 == 0 {
-            Init::PytorchDefault
-        } else {
-            Init::He
+    for reduce_row_space in [false, true] {
+        let strategy = Strategy {
+            reduce_row_space,
+            ..Strategy::default()
         };
-        let base = random_network(&widths, init, false, &mut rng);
-        let net = if trial % 4 == 0 {
-            degenerate_variant(&base, &mut rng)
-        } else {
-            base
-        };
-        let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let r = [0.3, 0.8, 1.5][trial % 3];
-        let domain = Domain::ball(c.clone(), r, Norm::L2).unwrap();
+        let started = std::time::Instant::now();
+        let e = enumerate_regions_with(&net, &domain, options, None, None, strategy).unwrap();
+        let took = started.elapsed();
+        eprintln!(
+            "784-D L2 ball (row space {reduce_row_space}), limit {limit:?}: {took:?}, {} regions, complete {}, bound 2^{:.1}, solves {}",
+            e.regions,
+            e.complete,
+            e.upper_bound.log2(),
+            e.solves
+        );
         assert!(
-            RowSpace::of(&net, &domain).unwrap().is_some(),
-            "trial {trial}"
+            took <= limit + std::time::Duration::from_secs(1).max(limit / 10),
+            "took {took:?} for a limit of {limit:?}"
         );
-        let options = EnumerationOptions {
-            affine_maps: true,
-            ..serial()
-        };
-        let records = Mutex::new(Vec::new());
-        let sink = |record: RegionRecord| records.lock().unwrap().push(record);
-        let run = |reduce: bool, sink: Option<&(dyn Fn(RegionRecord) + Sync)>| {
-            enumerate_regions_with(
-                &net,
-                &domain,
-                options,
-                sink,
-                None,
-                Strategy {
-                    share_empty_sides: true,
-                    reduce_row_space: reduce,
-                },
-            )
-            .unwrap()
-        };
-        let (with, without) = (run(true, Some(&sink)), run(false, None));
-        assert_eq!(with.regions, without.regions, "trial {trial}");
-        assert_eq!(with.affine_maps, without.affine_maps, "trial {trial}");
-        assert_eq!(
-            (with.unverified, without.unverified),
-            (0, 0),
-            "trial {trial}"
-        );
-        let records = records.into_inner().unwrap();
-        assert_eq!(records.len() as u64, with.regions, "trial {trial}");
-        for record in &records {
-            let x = &record.interior_point;
-            assert_eq!(x.len(), d, "trial {trial}");
-            let dist: f64 = x
-                .iter()
-                .zip(&c)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>();
-            assert!(dist.sqrt() < r, "trial {trial}: outside the ball");
-            assert_eq!(net.pattern(x).unwrap(), record.pattern, "trial {trial}");
-            assert!(record.inner_radius > 0.0, "trial {trial}");
-        }
+        assert!(!e.complete, "this ball is not counted in 3 s");
+        assert_eq!(e.unverified, 0);
+        assert!(RegionCount::from(e.regions) <= e.upper_bound);
+        assert!(e.upper_bound <= plain);
     }
 }
 
-/// The network of docs/math.md §3.6 that shows the naive substitution `n_l -> u_l` in
-/// Serra's formula is not a bound: eight lines tangent to a small circle in the lower half
-/// of the unit disc, mirrored into the upper half by a ReLU of `x_2`. Stability counts
-/// `a = (20, 0)`, `u = (1, 8)`; the exact count is `2 * (1 + 8 + 28) = 74`, the local
-/// bound attains it, and the naive formula claims 10.
 #[test]
 fn the_naive_substitution_counterexample_of_the_docs_has_74_regions() {
     // Layer 1: x_1 + 2, x_2 + 2, 18 more copies of x_1 + 2 (stably active on the disc),

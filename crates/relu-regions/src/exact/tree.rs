@@ -11,6 +11,7 @@ use num_bigint::BigUint;
 
 use super::lp::{self, ChebyshevOutcome, chebyshev_center};
 use super::prefilter::{MAX_BBOX_DIM, box_sign, polygon_sign, tighten_box};
+use super::reduce::RowSpace;
 use super::sharing::{EmptySide, Known};
 use super::{EnumerationOptions, RegionRecord};
 use crate::domain::Domain;
@@ -101,6 +102,9 @@ pub(super) struct Search<'a> {
     /// Set with `error`: a cheap check for every step of the search.
     pub(super) failed: AtomicBool,
     pub(super) sink: Option<&'a (dyn Fn(RegionRecord) + Sync)>,
+    /// When the tree runs in the first layer's row space ([`super::reduce`]): the original
+    /// network and the map back, for verifying and reporting leaves in the input space.
+    pub(super) lift: Option<(&'a Network, &'a RowSpace)>,
     pub(super) progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
@@ -524,9 +528,15 @@ impl Search<'_> {
             let inner_radius = crate::boundary_distance(self.net, &witness, crate::Norm::L2)
                 .map(|d| d.distance)
                 .unwrap_or(0.0);
+            // In the row space the region is a cylinder over the reduced one: the same
+            // distance to its boundary, from the lifted point.
+            let interior_point = match self.lift {
+                Some((_, row_space)) => row_space.lift(&witness),
+                None => witness,
+            };
             sink(RegionRecord {
                 pattern,
-                interior_point: witness,
+                interior_point,
                 inner_radius,
             });
         }
@@ -534,14 +544,25 @@ impl Search<'_> {
 
     /// Checks leaves: the network's own pattern at each witness (one forward pass of
     /// matrix products for the batch) must be the leaf's; mismatches are counted in
-    /// [`Enumeration::unverified`].
+    /// [`super::Enumeration::unverified`].
     pub(super) fn verify(&self, batch: Vec<(Vec<f64>, ActivationPattern)>) {
         if batch.is_empty() {
             return;
         }
+        // In the row space, the witness `y` is checked as `c + Q y` in the original network.
+        let (net, batch) = match self.lift {
+            Some((original, row_space)) => (
+                original,
+                batch
+                    .into_iter()
+                    .map(|(y, pattern)| (row_space.lift(&y), pattern))
+                    .collect(),
+            ),
+            None => (self.net, batch),
+        };
         let d = batch[0].0.len();
         let x = Mat::from_fn(batch.len(), d, |i, j| batch[i].0[j]);
-        let bad = match self.net.patterns_batch(x.as_ref(), faer::Par::Seq) {
+        let bad = match net.patterns_batch(x.as_ref(), faer::Par::Seq) {
             Ok(patterns) => patterns
                 .iter()
                 .zip(&batch)

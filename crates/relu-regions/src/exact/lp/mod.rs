@@ -6,9 +6,13 @@
 //!   hyperplane has interior, and gives a deep interior point);
 //! - [`maximize`]: a linear objective (the node bounding boxes).
 //!
-//! Both are solved by clarabel's interior-point method; optima are accurate to about
-//! `1e-8` relative, which sets the tolerance of the enumeration
-//! ([`super::EnumerationOptions::tolerance`]).
+//! Each has a fast path for the tree's programs (`chebyshev_center_fast`,
+//! `bounding_box_fast`: the dense active-set method of `simplex.rs`, started from a feasible
+//! point, exact on polyhedral domains, with cutting planes for an L2 ball) and the
+//! interior-point solver clarabel (`conic.rs`) as the fallback and the tests' reference;
+//! clarabel's optima are accurate to about `1e-8` relative, which sets the tolerance of
+//! the enumeration ([`super::EnumerationOptions::tolerance`]). Every program takes the
+//! enumeration's deadline and stops there (`Interrupted`).
 
 pub(crate) mod conic;
 pub(crate) mod simplex;
@@ -358,10 +362,10 @@ fn feasible_program(rows: &HalfSpaces, domain: &Domain, start: &[f64]) -> Option
     feasible.then_some(program)
 }
 
-/// `max e.x` over `program` from `y` (left at the optimum). For an L2 ball, while the optimiser lies outside it by more
-/// than `1e-3 r`, the tangent plane there is added as a cut (valid for the ball) and the
-/// run restarts on the segment from `start` (inside every cut) to the optimiser, at
-/// most 8 times. The value is then an upper bound on the true maximum, equal to it once
+/// `max e.x` over `program` from `y` (left at the optimum). For an L2 ball, while the
+/// optimiser lies outside it by more than `1e-3 r`, the tangent plane there is added as a
+/// cut (valid for the ball) and the run restarts on the segment from `start` (inside every
+/// cut) to the optimiser, at most 8 times. The value is then an upper bound on the true maximum, equal to it once
 /// the optimiser lies in the ball. `None` when a run does not end optimal.
 fn maximize_with_cuts(
     e: &[f64],
@@ -404,8 +408,9 @@ fn maximize_with_cuts(
 }
 
 /// The bounding box of `rows ∩ domain` (`max +-x_j`, upper bounds for an L2 ball) by `2d`
-/// runs of [`maximize_with_cuts`] on one program, each from `start`; cuts are shared. `None` asks for the
-/// interior-point solver, or, when `deadline` has passed, means the runs were interrupted.
+/// runs of [`maximize_with_cuts`] on one program, each from `start`; cuts are shared.
+/// `None` asks for the interior-point solver, or, when `deadline` has passed, means the
+/// runs were interrupted.
 pub(crate) fn bounding_box_fast(
     rows: &HalfSpaces,
     domain: &Domain,

@@ -239,7 +239,7 @@ pub(super) fn grow<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
     }
 }
 
-/// The buffers of one [`Run::process`] frame, reused by the frames that follow on the same
+/// The buffers of one [`super::partition::Run::process`] frame, reused by the frames that follow on the same
 /// thread: a frame takes one from the thread's stack on entry and puts it back on exit, so
 /// nested frames (the recursion, and rayon tasks run while a frame waits) never share one,
 /// and a thread holds about one per layer.
