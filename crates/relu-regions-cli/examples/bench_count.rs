@@ -57,7 +57,7 @@ fn highdim() {
     let images = shared_mnist_images(&shared);
     println!("| network | domain | regions | complete | seconds | ms per region | solves |");
     println!("|---|---|---|---|---|---|---|");
-    for (norm, radius) in [(Norm::LInf, 0.003), (Norm::LInf, 0.006), (Norm::L2, 0.1)] {
+    for (norm, radius) in [(Norm::LInf, 0.003), (Norm::LInf, 0.006), (Norm::L2, 0.3)] {
         for row in 10..13 {
             let domain = Domain::ball(images[row].clone(), radius, norm).unwrap();
             let options = EnumerationOptions {
