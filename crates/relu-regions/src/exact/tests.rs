@@ -681,3 +681,47 @@ fn the_naive_substitution_counterexample_of_the_docs_has_74_regions() {
     assert_eq!(bound.local, RegionCount::from(74u64));
     assert_eq!(bound.naive_unsound, RegionCount::from(10u64));
 }
+
+/// L2 balls above the fast path's dimension ([`lp::MAX_FAST_L2_DIM`]) go to clarabel; on
+/// networks whose first layer is narrow, the same balls counted in the row space go to
+/// the fast path: two solvers in two coordinate systems must find the same regions (and
+/// affine maps), and never fewer than the distinct patterns of samples in the ball.
+#[test]
+fn high_dimensional_l2_balls_agree_across_solvers_and_coordinates() {
+    let mut rng = StdRng::seed_from_u64(61);
+    for trial in 0..40 {
+        let d = rng.random_range(lp::MAX_FAST_L2_DIM + 1..=24);
+        let widths = [
+            d,
+            rng.random_range(3..=8),
+            rng.random_range(3..=8),
+            rng.random_range(1..=3),
+        ];
+        let net = trial_network(&widths, trial, &mut rng);
+        let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let r = [0.5, 1.0][trial % 2];
+        let domain = Domain::ball(c, r, Norm::L2).unwrap();
+        let options = EnumerationOptions {
+            affine_maps: true,
+            ..serial()
+        };
+        let run = |reduce_row_space: bool| {
+            let strategy = Strategy {
+                reduce_row_space,
+                ..Strategy::default()
+            };
+            enumerate_regions_with(&net, &domain, options, None, None, strategy).unwrap()
+        };
+        let (clarabel, fast) = (run(false), run(true));
+        assert!(clarabel.complete && fast.complete, "trial {trial}");
+        assert_eq!(clarabel.regions, fast.regions, "trial {trial}");
+        assert_eq!(clarabel.affine_maps, fast.affine_maps, "trial {trial}");
+        assert_eq!(
+            (clarabel.unverified, fast.unverified),
+            (0, 0),
+            "trial {trial}"
+        );
+        let sampled = distinct_sampled_patterns(&net, &domain, 2000, &mut rng).unwrap();
+        assert!(sampled as u64 <= clarabel.regions, "trial {trial}");
+    }
+}
