@@ -131,14 +131,14 @@ impl Search<'_> {
         if let Some((mut lo, mut hi)) = node
             .witnesses
             .first()
-            .and_then(|w| lp::bounding_box_fast(&node.rows, self.domain, w, self.deadline))
+            .and_then(|w| lp::bounding_box_fast(&node.rows, self.domain, w, self.halting()))
         {
             self.solves.fetch_add(2 * d as u64, Ordering::Relaxed);
             lo.iter_mut().for_each(|v| *v -= slack);
             hi.iter_mut().for_each(|v| *v += slack);
             return Ok((lo, hi));
         }
-        if self.past_deadline() {
+        if self.halting().now() {
             return Err(Halt::Interrupted);
         }
         let mut lo = vec![0.0; d];

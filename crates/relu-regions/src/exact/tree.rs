@@ -115,9 +115,13 @@ impl Search<'_> {
         self.failed.store(true, Ordering::Relaxed);
     }
 
-    /// Whether the time limit has passed (the programs check it too, while they run).
-    pub(super) fn past_deadline(&self) -> bool {
-        self.deadline.is_some_and(|t| Instant::now() >= t)
+    /// When the programs must stop: at the time limit, or when the search stops (a limit
+    /// reached elsewhere in the tree); they check it while they run.
+    pub(super) fn halting(&self) -> lp::Halting<'_> {
+        lp::Halting {
+            deadline: self.deadline,
+            flag: Some(&self.stop),
+        }
     }
 
     pub(super) fn should_stop(&self) -> bool {
@@ -459,7 +463,7 @@ impl Search<'_> {
             self.domain,
             hint,
             thin,
-            self.deadline,
+            self.halting(),
         )
         .unwrap_or_else(|| {
             let mut rows = node.rows.clone();

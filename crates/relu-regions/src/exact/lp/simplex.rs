@@ -20,6 +20,7 @@
 //! reports [`Solve::Stalled`] (the caller then falls back to the interior-point solver).
 //! Rows should be normalised to unit norm: the tolerances are absolute.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use pulp::{Simd, WithSimd};
@@ -43,13 +44,32 @@ pub(crate) enum Solve {
     Unbounded,
     /// No progress within the iteration cap.
     Stalled,
-    /// The deadline passed during the solve (checked every [`DEADLINE_STRIDE`] iterations).
+    /// Told to stop during the solve ([`Halting`], checked every [`DEADLINE_STRIDE`]
+    /// iterations).
     Interrupted,
 }
 
-/// Iterations between two looks at the clock (an iteration costs `O(m n)`; in 784-D with
-/// a thousand rows about a millisecond, so the deadline is overrun by a few at most).
+/// Iterations between two looks at the clock and the stop flag (an iteration costs
+/// `O(m n)`; in 784-D with a thousand rows about a millisecond, so a limit is overrun by a
+/// few milliseconds at most).
 const DEADLINE_STRIDE: usize = 16;
+
+/// When a program must stop before it ends: at a deadline (the enumeration's time limit),
+/// or when another part of the search raises a flag (a region limit reached by another
+/// thread, or an earlier interruption).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Halting<'a> {
+    pub deadline: Option<Instant>,
+    pub flag: Option<&'a AtomicBool>,
+}
+
+impl Halting<'_> {
+    /// Whether the program must stop now.
+    pub fn now(&self) -> bool {
+        self.flag.is_some_and(|f| f.load(Ordering::Relaxed))
+            || self.deadline.is_some_and(|t| Instant::now() >= t)
+    }
+}
 
 /// Relative size below which a direction or a row's component is zero.
 const TINY: f64 = 1e-11;
@@ -153,17 +173,12 @@ impl Basis {
 /// `max c.y` over `rows`, from the feasible point `y` (rows may be violated by rounding
 /// only).
 ///
-/// Past `deadline` the solve stops with [`Solve::Interrupted`].
-pub(crate) fn maximize_from(
-    c: &[f64],
-    rows: &HalfSpaces,
-    y: Vec<f64>,
-    deadline: Option<Instant>,
-) -> Solve {
+/// When `halt` says so the solve stops with [`Solve::Interrupted`].
+pub(crate) fn maximize_from(c: &[f64], rows: &HalfSpaces, y: Vec<f64>, halt: Halting) -> Solve {
     WORKSPACE.with(|w| {
         let mut w = w.borrow_mut();
         w.reset(rows.dim(), rows.len());
-        solve_in(&mut w, c, rows, y, deadline)
+        solve_in(&mut w, c, rows, y, halt)
     })
 }
 
@@ -314,7 +329,7 @@ fn solve_in(
     c: &[f64],
     rows: &HalfSpaces,
     mut y: Vec<f64>,
-    deadline: Option<Instant>,
+    halt: Halting,
 ) -> Solve {
     let n = rows.dim();
     let m = rows.len();
@@ -349,9 +364,7 @@ fn solve_in(
     let cap = 50 * (n + 2) + 4 * m;
     let bland_after = 4 * (n + 2);
     for iter in 0..cap {
-        if iter % DEADLINE_STRIDE == DEADLINE_STRIDE - 1
-            && deadline.is_some_and(|t| Instant::now() >= t)
-        {
+        if iter % DEADLINE_STRIDE == DEADLINE_STRIDE - 1 && halt.now() {
             return Solve::Interrupted;
         }
         let bland = iter >= bland_after;
@@ -446,7 +459,7 @@ mod tests {
         rows.push(&unit(vec![1.0, 1.0]), 2.0_f64.sqrt());
         rows.push(&[-1.0, 0.0], 0.0);
         rows.push(&[0.0, -1.0], 0.0);
-        match maximize_from(&[1.0, 1.0], &rows, vec![0.2, 0.3], None) {
+        match maximize_from(&[1.0, 1.0], &rows, vec![0.2, 0.3], Halting::default()) {
             Solve::Optimal { y, value, .. } => {
                 assert!((value - 2.0).abs() < 1e-12, "{value}");
                 assert!((y[0] - 1.0).abs() < 1e-12 && (y[1] - 1.0).abs() < 1e-12);
@@ -458,7 +471,7 @@ mod tests {
         open.push(&[-1.0, 0.0], 0.0);
         open.push(&[0.0, -1.0], 0.0);
         assert_eq!(
-            maximize_from(&[1.0, 1.0], &open, vec![0.0, 0.0], None),
+            maximize_from(&[1.0, 1.0], &open, vec![0.0, 0.0], Halting::default()),
             Solve::Unbounded
         );
     }
@@ -491,7 +504,8 @@ mod tests {
                 rows.push(&a, b);
             }
             let c: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
-            let Solve::Optimal { value, y, .. } = maximize_from(&c, &rows, vec![0.0; n], None)
+            let Solve::Optimal { value, y, .. } =
+                maximize_from(&c, &rows, vec![0.0; n], Halting::default())
             else {
                 panic!("trial {trial}: not optimal");
             };
@@ -621,7 +635,7 @@ mod tests {
     /// A deadline that has passed stops a solve that needs more than one stride of
     /// iterations, and none stops a solve that ends sooner.
     #[test]
-    fn a_passed_deadline_interrupts_long_solves_only() {
+    fn a_passed_deadline_or_a_raised_flag_interrupts_long_solves_only() {
         // max sum y over the cube [-1, 1]^40 from its centre: one pivot per coordinate.
         let n = 40;
         let mut cube = HalfSpaces::new(n);
@@ -634,15 +648,30 @@ mod tests {
             e[j] = 0.0;
         }
         let c = vec![1.0; n];
-        let past = Some(Instant::now());
+        let past = Halting {
+            deadline: Some(Instant::now()),
+            flag: None,
+        };
         assert_eq!(
             maximize_from(&c, &cube, vec![0.0; n], past),
             Solve::Interrupted
         );
-        let Solve::Optimal { value, .. } = maximize_from(&c, &cube, vec![0.0; n], None) else {
+        let Solve::Optimal { value, .. } =
+            maximize_from(&c, &cube, vec![0.0; n], Halting::default())
+        else {
             panic!("not optimal");
         };
         assert!((value - n as f64).abs() < 1e-9);
+        // A raised flag stops it too.
+        let raised = AtomicBool::new(true);
+        let flagged = Halting {
+            deadline: None,
+            flag: Some(&raised),
+        };
+        assert_eq!(
+            maximize_from(&c, &cube, vec![0.0; n], flagged),
+            Solve::Interrupted
+        );
         // Two coordinates take fewer iterations than a stride: the deadline is not read.
         let mut square = HalfSpaces::new(2);
         for row in [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]] {
