@@ -132,10 +132,7 @@ impl Search<'_> {
             .options
             .max_regions
             .is_some_and(|m| self.regions.load(Ordering::Relaxed) >= m);
-        let over_time = self
-            .options
-            .time_limit
-            .is_some_and(|t| self.start.elapsed() >= t);
+        let over_time = self.deadline.is_some_and(|t| Instant::now() >= t);
         if over_count || over_time {
             self.stop.store(true, Ordering::Relaxed);
         }
