@@ -83,6 +83,7 @@
 //! - [`lp`]: the programs (the dense active-set method first, clarabel as the fallback).
 
 mod anytime;
+mod boxed;
 pub mod lp;
 mod prefilter;
 mod reduce;
@@ -214,6 +215,9 @@ struct Strategy {
     share_empty_sides: bool,
     /// An L2 ball is counted in the first layer's row space ([`reduce`]).
     reduce_row_space: bool,
+    /// A box domain in [`boxed::MIN_BOX_PROGRAM_DIM`] or more dimensions has its sides
+    /// decided by programs over the box ([`boxed`]) rather than Chebyshev programs.
+    box_programs: bool,
 }
 
 impl Default for Strategy {
@@ -221,6 +225,7 @@ impl Default for Strategy {
         Self {
             share_empty_sides: true,
             reduce_row_space: true,
+            box_programs: true,
         }
     }
 }
@@ -272,8 +277,18 @@ fn enumerate_regions_with(
     witnesses.extend(
         (0..samples.nrows()).map(|i| (0..samples.ncols()).map(|j| samples[(i, j)]).collect()),
     );
+    let box_programs = match domain {
+        _ if !strategy.box_programs || domain.dim() < boxed::MIN_BOX_PROGRAM_DIM => None,
+        Domain::Box(b) => Some((b.lo.clone(), b.hi.clone())),
+        Domain::Ball(b) if b.norm == crate::Norm::LInf => Some((
+            b.center.iter().map(|c| c - b.radius).collect(),
+            b.center.iter().map(|c| c + b.radius).collect(),
+        )),
+        Domain::Ball(_) => None,
+    };
     let first = &net.layers()[0];
     let shared = Search {
+        box_programs,
         net,
         domain,
         root,

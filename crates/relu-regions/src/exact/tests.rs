@@ -386,7 +386,7 @@ fn shared_empty_sides_change_no_count() {
                 None,
                 Strategy {
                     share_empty_sides: share,
-                    reduce_row_space: true,
+                    ..Strategy::default()
                 },
             )
             .unwrap()
@@ -724,4 +724,67 @@ fn high_dimensional_l2_balls_agree_across_solvers_and_coordinates() {
         let sampled = distinct_sampled_patterns(&net, &domain, 2000, &mut rng).unwrap();
         assert!(sampled as u64 <= clarabel.regions, "trial {trial}");
     }
+}
+
+/// L-inf balls and boxes from [`boxed::MIN_BOX_PROGRAM_DIM`] dimensions on have their
+/// sides decided by programs over the box (the bounded-variable dual simplex, witnesses
+/// on segments to its vertices); the Chebyshev programs of the low-dimensional path must
+/// find the same regions and affine maps, on random and degenerate networks, never fewer
+/// than the distinct patterns of samples.
+#[test]
+fn box_programs_agree_with_chebyshev_programs() {
+    let mut rng = StdRng::seed_from_u64(62);
+    let mut solved = 0;
+    for trial in 0..24 {
+        let d = rng.random_range(boxed::MIN_BOX_PROGRAM_DIM..=80);
+        let widths = [
+            d,
+            rng.random_range(4..=10),
+            rng.random_range(4..=10),
+            rng.random_range(1..=3),
+        ];
+        let net = trial_network(&widths, trial, &mut rng);
+        let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let r = [0.05, 0.15, 0.25][trial % 3];
+        let domain = if trial % 2 == 0 {
+            Domain::ball(c, r, Norm::LInf).unwrap()
+        } else {
+            Domain::boxed(
+                c.iter().map(|v| v - r).collect(),
+                c.iter()
+                    .enumerate()
+                    .map(|(j, v)| v + r * (0.2 + (j % 5) as f64 * 0.2))
+                    .collect(),
+            )
+            .unwrap()
+        };
+        let options = EnumerationOptions {
+            affine_maps: true,
+            ..serial()
+        };
+        let run = |box_programs: bool| {
+            let strategy = Strategy {
+                box_programs,
+                ..Strategy::default()
+            };
+            enumerate_regions_with(&net, &domain, options, None, None, strategy).unwrap()
+        };
+        let (boxed, chebyshev) = (run(true), run(false));
+        eprintln!(
+            "trial {trial}: d {d}, {} regions, {} and {} programs, {:?} and {:?}",
+            boxed.regions, boxed.solves, chebyshev.solves, boxed.elapsed, chebyshev.elapsed
+        );
+        assert!(boxed.complete && chebyshev.complete, "trial {trial}");
+        assert_eq!(boxed.regions, chebyshev.regions, "trial {trial}");
+        assert_eq!(boxed.affine_maps, chebyshev.affine_maps, "trial {trial}");
+        assert_eq!(
+            (boxed.unverified, chebyshev.unverified),
+            (0, 0),
+            "trial {trial}"
+        );
+        let sampled = distinct_sampled_patterns(&net, &domain, 2000, &mut rng).unwrap();
+        assert!(sampled as u64 <= boxed.regions, "trial {trial}");
+        solved += boxed.solves;
+    }
+    assert!(solved > 100, "{solved} programs");
 }

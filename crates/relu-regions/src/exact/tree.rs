@@ -106,6 +106,10 @@ pub(super) struct Search<'a> {
     /// network and the map back, for verifying and reporting leaves in the input space.
     pub(super) lift: Option<(&'a Network, &'a RowSpace)>,
     pub(super) progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// The box `[lo, hi]` of a box domain (a box or an L-inf ball) whose sides are
+    /// decided by programs over the box ([`super::boxed`]); `None` for the Chebyshev
+    /// programs.
+    pub(super) box_programs: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Search<'_> {
@@ -386,22 +390,28 @@ impl Search<'_> {
             let outcome = if proven {
                 Ok(None)
             } else {
-                self.side_center(node, g, c0, s).map(|(center, bound)| {
-                    // A side clearly empty (beyond rounding and the degenerate band) on
-                    // rows the node shares with others: recorded for them.
-                    if center.is_none()
-                        && let Some(bound) = bound
-                        && bound.value <= -2.0 * self.options.tolerance * self.size
-                    {
-                        found.push(EmptySide {
-                            maps: maps_id,
-                            neuron: i,
-                            side,
-                            rows_used: bound.rows_used,
-                        });
-                    }
-                    center
-                })
+                let over_box = self
+                    .box_programs
+                    .as_ref()
+                    .and_then(|(lo, hi)| self.side_over_box(node, g, c0, gnorm, s, lo, hi));
+                over_box
+                    .unwrap_or_else(|| self.side_center(node, g, c0, s))
+                    .map(|(center, bound)| {
+                        // A side clearly empty (beyond rounding and the degenerate band) on
+                        // rows the node shares with others: recorded for them.
+                        if center.is_none()
+                            && let Some(bound) = bound
+                            && bound.value <= -2.0 * self.options.tolerance * self.size
+                        {
+                            found.push(EmptySide {
+                                maps: maps_id,
+                                neuron: i,
+                                side,
+                                rows_used: bound.rows_used,
+                            });
+                        }
+                        center
+                    })
             };
             match outcome {
                 Ok(Some(w)) => {
