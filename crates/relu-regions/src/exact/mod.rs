@@ -83,11 +83,11 @@
 //! - [`lp`]: the programs (the dense active-set method first, clarabel as the fallback).
 
 mod anytime;
-mod boxed;
 pub mod lp;
 mod prefilter;
 mod reduce;
 mod sharing;
+mod sides;
 mod tree;
 
 use std::collections::HashSet;
@@ -215,9 +215,9 @@ struct Strategy {
     share_empty_sides: bool,
     /// An L2 ball is counted in the first layer's row space ([`reduce`]).
     reduce_row_space: bool,
-    /// A box domain in [`boxed::MIN_BOX_PROGRAM_DIM`] or more dimensions has its sides
-    /// decided by programs over the box ([`boxed`]) rather than Chebyshev programs.
-    box_programs: bool,
+    /// In high dimension, sides are decided by one program over the domain and a witness
+    /// on the segment to its optimum ([`sides`]) rather than by Chebyshev programs.
+    side_programs: bool,
 }
 
 impl Default for Strategy {
@@ -225,7 +225,7 @@ impl Default for Strategy {
         Self {
             share_empty_sides: true,
             reduce_row_space: true,
-            box_programs: true,
+            side_programs: true,
         }
     }
 }
@@ -277,18 +277,14 @@ fn enumerate_regions_with(
     witnesses.extend(
         (0..samples.nrows()).map(|i| (0..samples.ncols()).map(|j| samples[(i, j)]).collect()),
     );
-    let box_programs = match domain {
-        _ if !strategy.box_programs || domain.dim() < boxed::MIN_BOX_PROGRAM_DIM => None,
-        Domain::Box(b) => Some((b.lo.clone(), b.hi.clone())),
-        Domain::Ball(b) if b.norm == crate::Norm::LInf => Some((
-            b.center.iter().map(|c| c - b.radius).collect(),
-            b.center.iter().map(|c| c + b.radius).collect(),
-        )),
-        Domain::Ball(_) => None,
+    let side_programs = if strategy.side_programs {
+        sides::SideDomain::of(domain)
+    } else {
+        None
     };
     let first = &net.layers()[0];
     let shared = Search {
-        box_programs,
+        side_programs,
         net,
         domain,
         root,

@@ -726,17 +726,24 @@ fn high_dimensional_l2_balls_agree_across_solvers_and_coordinates() {
     }
 }
 
-/// L-inf balls and boxes from [`boxed::MIN_BOX_PROGRAM_DIM`] dimensions on have their
-/// sides decided by programs over the box (the bounded-variable dual simplex, witnesses
-/// on segments to its vertices); the Chebyshev programs of the low-dimensional path must
-/// find the same regions and affine maps, on random and degenerate networks, never fewer
-/// than the distinct patterns of samples.
+/// In high dimension sides are decided by one program over the domain and a witness on
+/// the segment to its optimum ([`sides`]): over a box or an L-inf ball from
+/// [`sides::MIN_BOX_PROGRAM_DIM`] dimensions (the bounded-variable dual simplex), over
+/// an L2 ball above [`lp::MAX_FAST_L2_DIM`] (its `m`-dimensional dual). The Chebyshev
+/// programs of the low-dimensional path (clarabel's for the L2 balls) must find the same
+/// regions and affine maps, on random and degenerate networks, never fewer than the
+/// distinct patterns of samples.
 #[test]
-fn box_programs_agree_with_chebyshev_programs() {
+fn side_programs_agree_with_chebyshev_programs() {
     let mut rng = StdRng::seed_from_u64(62);
     let mut solved = 0;
-    for trial in 0..24 {
-        let d = rng.random_range(boxed::MIN_BOX_PROGRAM_DIM..=80);
+    for trial in 0..36 {
+        let kind = trial % 3;
+        let d = if kind == 2 {
+            rng.random_range(lp::MAX_FAST_L2_DIM + 1..=40)
+        } else {
+            rng.random_range(sides::MIN_BOX_PROGRAM_DIM..=80)
+        };
         let widths = [
             d,
             rng.random_range(4..=10),
@@ -745,46 +752,42 @@ fn box_programs_agree_with_chebyshev_programs() {
         ];
         let net = trial_network(&widths, trial, &mut rng);
         let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let r = [0.05, 0.15, 0.25][trial % 3];
-        let domain = if trial % 2 == 0 {
-            Domain::ball(c, r, Norm::LInf).unwrap()
-        } else {
-            Domain::boxed(
+        let r = [0.05, 0.15, 0.25][(trial / 3) % 3];
+        let domain = match kind {
+            0 => Domain::ball(c, r, Norm::LInf).unwrap(),
+            1 => Domain::boxed(
                 c.iter().map(|v| v - r).collect(),
                 c.iter()
                     .enumerate()
                     .map(|(j, v)| v + r * (0.2 + (j % 5) as f64 * 0.2))
                     .collect(),
             )
-            .unwrap()
+            .unwrap(),
+            _ => Domain::ball(c, 4.0 * r, Norm::L2).unwrap(),
         };
         let options = EnumerationOptions {
             affine_maps: true,
             ..serial()
         };
-        let run = |box_programs: bool| {
+        let run = |side_programs: bool| {
             let strategy = Strategy {
-                box_programs,
+                side_programs,
                 ..Strategy::default()
             };
             enumerate_regions_with(&net, &domain, options, None, None, strategy).unwrap()
         };
-        let (boxed, chebyshev) = (run(true), run(false));
-        eprintln!(
-            "trial {trial}: d {d}, {} regions, {} and {} programs, {:?} and {:?}",
-            boxed.regions, boxed.solves, chebyshev.solves, boxed.elapsed, chebyshev.elapsed
-        );
-        assert!(boxed.complete && chebyshev.complete, "trial {trial}");
-        assert_eq!(boxed.regions, chebyshev.regions, "trial {trial}");
-        assert_eq!(boxed.affine_maps, chebyshev.affine_maps, "trial {trial}");
+        let (programs, chebyshev) = (run(true), run(false));
+        assert!(programs.complete && chebyshev.complete, "trial {trial}");
+        assert_eq!(programs.regions, chebyshev.regions, "trial {trial}");
+        assert_eq!(programs.affine_maps, chebyshev.affine_maps, "trial {trial}");
         assert_eq!(
-            (boxed.unverified, chebyshev.unverified),
+            (programs.unverified, chebyshev.unverified),
             (0, 0),
             "trial {trial}"
         );
         let sampled = distinct_sampled_patterns(&net, &domain, 2000, &mut rng).unwrap();
-        assert!(sampled as u64 <= boxed.regions, "trial {trial}");
-        solved += boxed.solves;
+        assert!(sampled as u64 <= programs.regions, "trial {trial}");
+        solved += programs.solves;
     }
     assert!(solved > 100, "{solved} programs");
 }

@@ -106,10 +106,9 @@ pub(super) struct Search<'a> {
     /// network and the map back, for verifying and reporting leaves in the input space.
     pub(super) lift: Option<(&'a Network, &'a RowSpace)>,
     pub(super) progress: Option<&'a (dyn Fn(u64) + Sync)>,
-    /// The box `[lo, hi]` of a box domain (a box or an L-inf ball) whose sides are
-    /// decided by programs over the box ([`super::boxed`]); `None` for the Chebyshev
-    /// programs.
-    pub(super) box_programs: Option<(Vec<f64>, Vec<f64>)>,
+    /// The domain of the side programs ([`super::sides`]) when they decide sides;
+    /// `None` for the Chebyshev programs.
+    pub(super) side_programs: Option<super::sides::SideDomain>,
 }
 
 impl Search<'_> {
@@ -390,11 +389,11 @@ impl Search<'_> {
             let outcome = if proven {
                 Ok(None)
             } else {
-                let over_box = self
-                    .box_programs
+                let by_program = self
+                    .side_programs
                     .as_ref()
-                    .and_then(|(lo, hi)| self.side_over_box(node, g, c0, gnorm, s, lo, hi));
-                over_box
+                    .and_then(|domain| self.side_by_program(node, g, c0, gnorm, s, domain));
+                by_program
                     .unwrap_or_else(|| self.side_center(node, g, c0, s))
                     .map(|(center, bound)| {
                         // A side clearly empty (beyond rounding and the degenerate band) on

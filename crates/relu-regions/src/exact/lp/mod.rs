@@ -14,6 +14,7 @@
 //! the enumeration ([`super::EnumerationOptions::tolerance`]). Every program takes the
 //! enumeration's deadline and stops there (`Interrupted`).
 
+pub(crate) mod ball_dual;
 pub(crate) mod bounded;
 pub(crate) mod conic;
 pub(crate) mod simplex;

@@ -1,0 +1,216 @@
+//! Deciding a side of a hyperplane in high dimension by one program whose work grows
+//! with the node's rows, not with the input dimension: over a box (a box or an L-inf
+//! ball) by the bounded-variable dual simplex method ([`super::lp::bounded`]), over an L2
+//! ball by its `m`-dimensional dual ([`super::lp::ball_dual`]).
+//!
+//! The low-dimensional path computes the Chebyshev radius `rho*` of the side `s z >= 0`
+//! of the neuron `z = g . x + c0` within the node's polyhedron `P` (rows `A x <= b` of
+//! unit norm, and the domain). Here, instead, one program gives `p* = max s g . x` over
+//! `P`, with a proven upper bound `p+ >= p*` (weak duality):
+//!
+//! - Every ball `B(y, rho)` inside the side has `s z(y) >= rho ||g||`, so
+//!   `rho* <= (p* + s c0) / ||g|| <= (p+ + s c0) / ||g||`. When that is at most
+//!   `thin = tolerance * size`, the side is not a region, exactly as when the Chebyshev
+//!   radius is at most `thin` (and it is degenerate when above `-thin`, as there).
+//! - Otherwise the program's optimal point `v` (on the side, on `P`'s boundary) and an
+//!   interior witness `w` of `P` give points `y(t) = w + t (v - w)`, `0 <= t < 1`, inside
+//!   `P`: every row's slack at `y(t)` is `(1 - t)` times `w`'s plus `t` times `v`'s (affine
+//!   in `t`; a box face's distance too), the ball's slack `r - ||y(t) - x0||` is concave
+//!   in `t`, and so is the side's margin `s z(y(t)) / ||g||` (affine). The `t` that
+//!   maximises the smallest of them (a concave function: ternary search) gives a witness
+//!   whose inscribed ball, of radius that smallest slack (rows have unit norm), lies in
+//!   the side. The radius is recomputed at the point itself; if it exceeds `thin`, the
+//!   side is a region by the same rule as a Chebyshev centre's (`rho* >=` that radius
+//!   `> thin`).
+//! - If neither holds (a thin witness although `p*` says the side is wide, or a program
+//!   that did not end), the caller falls back to the Chebyshev program.
+//!
+//! The multipliers behind `p+` rest on the rows with positive `lambda_k` only (and the
+//! domain): a side clearly empty by them is shared with sibling subtrees as the Chebyshev
+//! path's [`RadiusBound`] is ([`super::sharing`]).
+
+use std::sync::atomic::Ordering;
+
+use super::lp::RadiusBound;
+use super::lp::ball_dual::{BallSolve, maximize_over_ball};
+use super::lp::bounded::{BoxSolve, maximize_over_box};
+use super::tree::{Halt, Node, Search};
+use crate::domain::{Domain, Norm};
+use crate::linalg::dot;
+
+/// Input dimension from which L-inf balls and boxes are decided by programs over the box
+/// rather than by Chebyshev programs. Measured with `bench_count` (see `DESIGN.md`).
+pub(super) const MIN_BOX_PROGRAM_DIM: usize = 32;
+
+/// Witnesses of the node tried as the interior end of the segment to the optimal point.
+const WITNESS_TRIES: usize = 4;
+
+/// The domain of the side programs.
+pub(super) enum SideDomain {
+    /// The box `[lo, hi]` (a box, or an L-inf ball).
+    Box { lo: Vec<f64>, hi: Vec<f64> },
+    /// The L2 ball `B(center, radius)`.
+    Ball { center: Vec<f64>, radius: f64 },
+}
+
+impl SideDomain {
+    /// The side programs' domain for `domain`, when they apply: a box or an L-inf ball in
+    /// [`MIN_BOX_PROGRAM_DIM`] or more dimensions, an L2 ball above
+    /// [`super::lp::MAX_FAST_L2_DIM`] (where the Chebyshev programs go to clarabel).
+    pub(super) fn of(domain: &Domain) -> Option<Self> {
+        let d = domain.dim();
+        match domain {
+            Domain::Box(b) if d >= MIN_BOX_PROGRAM_DIM => Some(Self::Box {
+                lo: b.lo.clone(),
+                hi: b.hi.clone(),
+            }),
+            Domain::Ball(b) if b.norm == Norm::LInf && d >= MIN_BOX_PROGRAM_DIM => {
+                Some(Self::Box {
+                    lo: b.center.iter().map(|c| c - b.radius).collect(),
+                    hi: b.center.iter().map(|c| c + b.radius).collect(),
+                })
+            }
+            Domain::Ball(b) if b.norm == Norm::L2 && d > super::lp::MAX_FAST_L2_DIM => {
+                Some(Self::Ball {
+                    center: b.center.clone(),
+                    radius: b.radius,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The radius of the largest L2 ball about `y` inside the domain.
+    fn inradius(&self, y: &[f64]) -> f64 {
+        match self {
+            Self::Box { lo, hi } => y
+                .iter()
+                .zip(lo.iter().zip(hi))
+                .map(|(v, (l, h))| (v - l).min(h - v))
+                .fold(f64::INFINITY, f64::min),
+            Self::Ball { center, radius } => {
+                let e: f64 = y
+                    .iter()
+                    .zip(center)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>();
+                radius - e.sqrt()
+            }
+        }
+    }
+}
+
+impl Search<'_> {
+    /// The side `s z >= 0` of `z = g . x + c0` on `node` (the module docs): `Some` with
+    /// the side's witness, or none with the bound that proved it; `None` when the caller
+    /// must solve the Chebyshev program instead.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn side_by_program(
+        &self,
+        node: &Node,
+        g: &[f64],
+        c0: f64,
+        gnorm: f64,
+        s: f64,
+        domain: &SideDomain,
+    ) -> Option<Result<(Option<Vec<f64>>, Option<RadiusBound>), Halt>> {
+        let thin = self.options.tolerance * self.size;
+        let objective: Vec<f64> = g.iter().map(|v| s * v).collect();
+        self.solves.fetch_add(1, Ordering::Relaxed);
+        let (x, value, bound, multipliers) = match domain {
+            SideDomain::Box { lo, hi } => {
+                match maximize_over_box(&objective, &node.rows, lo, hi, self.halting()) {
+                    BoxSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers),
+                    BoxSolve::Interrupted => return Some(Err(Halt::Interrupted)),
+                    BoxSolve::Infeasible | BoxSolve::Stalled => return None,
+                }
+            }
+            SideDomain::Ball { center, radius } => {
+                match maximize_over_ball(&objective, &node.rows, center, *radius, self.halting()) {
+                    BallSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers),
+                    BallSolve::Interrupted => return Some(Err(Halt::Interrupted)),
+                    BallSolve::Undecided => return None,
+                }
+            }
+        };
+        // A box's vertex is feasible: its value above the proven bound means the pivots
+        // lost accuracy. (An L2 ball's point may lie beyond the rows, by the dual's
+        // residual, and its value above the bound.)
+        if matches!(domain, SideDomain::Box { .. }) && value > bound + 1e-9 * (1.0 + bound.abs()) {
+            return None;
+        }
+        let top = (bound + s * c0) / gnorm;
+        if top <= thin {
+            if top > -thin {
+                self.degenerate.fetch_add(1, Ordering::Relaxed);
+            }
+            let rows_used = multipliers
+                .iter()
+                .rposition(|&l| l > 0.0)
+                .map_or(0, |k| k + 1);
+            return Some(Ok((
+                None,
+                Some(RadiusBound {
+                    value: top,
+                    rows_used,
+                }),
+            )));
+        }
+        let side = |y: &[f64]| s * (dot(g, y) + c0) / gnorm;
+        let witness = node
+            .witnesses
+            .iter()
+            .take(WITNESS_TRIES)
+            .map(|w| {
+                let t = best_mix(node, domain, w, &x, &side);
+                let y: Vec<f64> = w.iter().zip(&x).map(|(a, b)| a + t * (b - a)).collect();
+                let radius = inradius(node, domain, &y).min(side(&y));
+                (radius, y)
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+        (witness.0 > thin).then_some(Ok((Some(witness.1), None)))
+    }
+}
+
+/// The radius of the largest L2 ball about `y` inside the node's rows and the domain.
+fn inradius(node: &Node, domain: &SideDomain, y: &[f64]) -> f64 {
+    (0..node.rows.len())
+        .map(|k| node.rows.slack(k, y))
+        .fold(domain.inradius(y), f64::min)
+}
+
+/// The `t` in `[0, 1]` that maximises the smallest slack (rows, domain, side) at
+/// `w + t (v - w)`: each is concave in `t`, so their minimum is too (ternary search).
+fn best_mix(
+    node: &Node,
+    domain: &SideDomain,
+    w: &[f64],
+    v: &[f64],
+    side: &dyn Fn(&[f64]) -> f64,
+) -> f64 {
+    // The rows' and the side's slacks are affine in t: (value at 0, value at 1).
+    let mut ends: Vec<(f64, f64)> = (0..node.rows.len())
+        .map(|k| (node.rows.slack(k, w), node.rows.slack(k, v)))
+        .collect();
+    ends.push((side(w), side(v)));
+    let mut y = vec![0.0; w.len()];
+    let mut smallest = |t: f64| {
+        for ((o, a), b) in y.iter_mut().zip(w).zip(v) {
+            *o = a + t * (b - a);
+        }
+        ends.iter()
+            .map(|(a, b)| a + t * (b - a))
+            .fold(domain.inradius(&y), f64::min)
+    };
+    let (mut a, mut b) = (0.0_f64, 1.0_f64);
+    for _ in 0..60 {
+        let m1 = a + (b - a) / 3.0;
+        let m2 = b - (b - a) / 3.0;
+        if smallest(m1) < smallest(m2) {
+            a = m1;
+        } else {
+            b = m2;
+        }
+    }
+    0.5 * (a + b)
+}
