@@ -117,17 +117,19 @@ impl Search<'_> {
         let thin = self.options.tolerance * self.size;
         let objective: Vec<f64> = g.iter().map(|v| s * v).collect();
         self.solves.fetch_add(1, Ordering::Relaxed);
-        let (x, value, bound, multipliers) = match domain {
+        // `accurate`: the optimal point is worth a witness (a loose bound from dual
+        // iterations that did not converge may still prove a side empty).
+        let (x, value, bound, multipliers, accurate) = match domain {
             SideDomain::Box { lo, hi } => {
                 match maximize_over_box(&objective, &node.rows, lo, hi, self.halting()) {
-                    BoxSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers),
+                    BoxSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers, true),
                     BoxSolve::Interrupted => return Some(Err(Halt::Interrupted)),
                     BoxSolve::Infeasible | BoxSolve::Stalled => return None,
                 }
             }
             SideDomain::Ball { center, radius } => {
                 match maximize_over_ball(&objective, &node.rows, center, *radius, self.halting()) {
-                    BallSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers),
+                    BallSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers, o.converged),
                     BallSolve::Interrupted => return Some(Err(Halt::Interrupted)),
                     BallSolve::Undecided => return None,
                 }
@@ -155,6 +157,9 @@ impl Search<'_> {
                     rows_used,
                 }),
             )));
+        }
+        if !accurate {
+            return None;
         }
         let side = |y: &[f64]| s * (dot(g, y) + c0) / gnorm;
         let witness = node
