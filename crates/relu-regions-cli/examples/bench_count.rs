@@ -9,10 +9,11 @@
 //! `--case NAME` runs only the rows whose network name contains `NAME` (`d5 20x3`,
 //! `ACAS`), without the anytime table.
 //!
-//! `--highdim` runs the image-sized cases instead (needs `../shared/networks`):
-//! mnist-net_256x2 at MNIST test images 10-12 (pixels / 255; the first ten are kept for
-//! acceptance), L-inf and L2 balls, one run each with a 60 s limit per ball (a ball that
-//! hits it reports the interval, and its time per region is then a lower bound).
+//! `--highdim` runs the image-sized cases instead (needs `../shared/networks`): the
+//! mnistfc nets and ERAN's 9x200 at MNIST test images 0-4 (pixels / 255; images 10 and
+//! up were used for tuning), L-inf and L2 balls, one run each with a 120 s limit per ball
+//! (a ball that hits it reports the interval, and its time per region is then a lower
+//! bound). `examples/highdim_vs_nnenum.py` runs nnenum beside `count` on the L-inf balls.
 //!
 //! Random MLPs (PyTorch-default init, fixed seeds, one output) in the box `[-1, 1]^d` with
 //! the architectures of the nnenum measurements in `docs/peers.md` (our random draws
@@ -48,38 +49,63 @@ fn count(net: &Network, domain: &Domain, exact_layers: Option<usize>) -> (u64, f
     (e.regions, best, e.upper_bound.log2(), e.solves)
 }
 
-/// The image-sized cases (`--highdim`).
+/// The image-sized cases (`--highdim`): L-inf and L2 balls at MNIST test images 0-4
+/// (the acceptance images; 10 and up were used for tuning), one thread, one run each
+/// with a 120 s limit (a ball that hits it reports the interval, and its time per region
+/// is then a lower bound). The L-inf radii are those of the side-by-side run with nnenum
+/// (`examples/highdim_vs_nnenum.py`); the L2 radii reach 10^4 regions.
 fn highdim() {
     let Some(shared) = shared_networks() else {
         return;
     };
-    let net = load_network(&shared.join("mnistfc/mnist-net_256x2.onnx"));
     let images = shared_mnist_images(&shared);
-    println!("| network | domain | regions | complete | seconds | ms per region | solves |");
-    println!("|---|---|---|---|---|---|---|");
-    for (norm, radius) in [(Norm::LInf, 0.003), (Norm::LInf, 0.006), (Norm::L2, 0.3)] {
-        for row in 10..13 {
-            let domain = Domain::ball(images[row].clone(), radius, norm).unwrap();
-            let options = EnumerationOptions {
-                parallel: false,
-                time_limit: Some(std::time::Duration::from_secs(60)),
-                ..EnumerationOptions::default()
-            };
-            let start = Instant::now();
-            let e = enumerate_regions(&net, &domain, options, None, None).unwrap();
-            let secs = start.elapsed().as_secs_f64();
-            assert_eq!(e.unverified, 0);
-            let regions = if e.complete {
-                e.regions.to_string()
-            } else {
-                format!("{} to {}", e.regions, e.upper_bound)
-            };
-            println!(
-                "| mnist-net_256x2 | {norm:?} {radius} at test image {row} | {regions} | {} | {secs:.2} | {:.1} | {} |",
-                e.complete,
-                1e3 * secs / e.regions.max(1) as f64,
-                e.solves
-            );
+    println!(
+        "| network | domain | image | regions | complete | seconds | ms per region | programs per region |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let cases: [(&str, Norm, &[f64]); 6] = [
+        ("mnistfc/mnist-net_256x2.onnx", Norm::LInf, &[0.01, 0.02]),
+        ("mnistfc/mnist-net_256x4.onnx", Norm::LInf, &[0.002]),
+        ("mnistfc/mnist-net_256x6.onnx", Norm::LInf, &[0.002]),
+        (
+            "eran_mnist_relu_9_200/mnist_relu_9_200.onnx",
+            Norm::LInf,
+            &[0.001],
+        ),
+        ("mnistfc/mnist-net_256x2.onnx", Norm::L2, &[0.3, 0.5]),
+        ("mnistfc/mnist-net_256x4.onnx", Norm::L2, &[0.1]),
+    ];
+    for (file, norm, radii) in cases {
+        let net = load_network(&shared.join(file));
+        let name = file
+            .rsplit('/')
+            .next()
+            .unwrap_or(file)
+            .trim_end_matches(".onnx");
+        for &radius in radii {
+            for (row, image) in images.iter().enumerate().take(5) {
+                let domain = Domain::ball(image.clone(), radius, norm).unwrap();
+                let options = EnumerationOptions {
+                    parallel: false,
+                    time_limit: Some(std::time::Duration::from_secs(120)),
+                    ..EnumerationOptions::default()
+                };
+                let start = Instant::now();
+                let e = enumerate_regions(&net, &domain, options, None, None).unwrap();
+                let secs = start.elapsed().as_secs_f64();
+                assert_eq!(e.unverified, 0);
+                let regions = if e.complete {
+                    e.regions.to_string()
+                } else {
+                    format!("{} to {}", e.regions, e.upper_bound)
+                };
+                println!(
+                    "| {name} | {norm:?} {radius} | {row} | {regions} | {} | {secs:.2} | {:.2} | {:.1} |",
+                    e.complete,
+                    1e3 * secs / e.regions.max(1) as f64,
+                    e.solves as f64 / e.regions.max(1) as f64
+                );
+            }
         }
     }
 }

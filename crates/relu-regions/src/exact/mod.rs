@@ -37,6 +37,13 @@
 //!    witness clear of the hyperplane on its side gets one the same way, or is dropped
 //!    (counted degenerate) when it is itself thinner than the tolerance.
 //!
+//!    In high dimension (a box or an L-inf ball in [`sides::MIN_BOX_PROGRAM_DIM`] or
+//!    more dimensions, an L2 ball in more than [`lp::MAX_FAST_L2_DIM`]) the program is
+//!    instead the side's maximum over the node, solved by a method whose work grows with
+//!    the node's rows, not the input dimension; its proven bound decides an empty side
+//!    and a point on the segment from a witness to its optimum witnesses a nonempty one,
+//!    by the same rule (`sides.rs`, `docs/math.md` §5.6).
+//!
 //!    A side proven clearly empty (radius at most `-2 tolerance size`) also proves it for
 //!    the sibling subtree explored next, when the proof's active rows are among those
 //!    the two share (the rows before their split) and the neuron's map is the same (same
@@ -80,7 +87,10 @@
 //! - `anytime.rs`: the local bound of what is not explored;
 //! - `reduce.rs`: an L2 ball counted in the first layer's row space (in `k` dimensions
 //!   when the first layer has `k` neurons on `n > k` inputs);
-//! - [`lp`]: the programs (the dense active-set method first, clarabel as the fallback).
+//! - `sides.rs`: sides decided by one program in high dimension;
+//! - [`lp`]: the programs (the dense active-set method first, clarabel as the fallback;
+//!   the bounded-variable dual simplex for boxes and the `m`-dimensional dual for L2
+//!   balls in high dimension).
 
 mod anytime;
 pub mod lp;

@@ -604,9 +604,21 @@ impl Search<'_> {
         let layer = &self.net.layers()[node.layer + 1];
         let w = layer.weight();
         let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
+        // G_next^T = G^T[:, A] W[:, A]^T, built column by column of G^T (contiguous).
         let gt = &node.maps.gt;
-        let ga = Mat::from_fn(active.len(), gt.nrows(), |k, j| gt[(j, active[k])]);
-        let g = &wa * &ga;
+        let mut gt_a = Mat::<f64>::zeros(gt.nrows(), active.len());
+        for (k, &a) in active.iter().enumerate() {
+            gt_a.col_mut(k).copy_from(gt.col(a));
+        }
+        let mut out = Mat::<f64>::zeros(gt.nrows(), w.nrows());
+        faer::linalg::matmul::matmul(
+            out.as_mut(),
+            faer::Accum::Replace,
+            gt_a.as_ref(),
+            wa.transpose(),
+            1.0,
+            faer::Par::Seq,
+        );
         let c = (0..w.nrows())
             .map(|i| {
                 layer.bias()[i]
@@ -617,7 +629,7 @@ impl Search<'_> {
                         .sum::<f64>()
             })
             .collect();
-        LayerMaps::new(g.as_ref(), c)
+        LayerMaps { gt: out, c }
     }
 
     /// By one product with the inactive columns zeroed (used for 2-D inputs).
