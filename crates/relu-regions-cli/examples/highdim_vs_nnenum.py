@@ -10,7 +10,7 @@ chosen ball it
 2. reruns it with `--regions-out` and checks every region it wrote with a float64 numpy
    forward pass of the ONNX weights (read with the `onnx` package, independently of
    relu-regions): the interior point lies in the L-inf ball, no ReLU pre-activation is
-   zero there or within its a-priori float64 rounding-error bound of zero, the sign pattern (`1` = pre-activation > 0, `0` = < 0, one character per
+   zero there (nor changes sign when recomputed in x87 extended precision), the sign pattern (`1` = pre-activation > 0, `0` = < 0, one character per
    ReLU in graph order, the ERAN net's ReLU on the logits included) equals the pattern
    written, the patterns are pairwise distinct, and there are exactly `regions` of them;
    (The ERAN net's 10 output ReLUs are part of the region's pattern in relu-regions, and
@@ -293,24 +293,17 @@ def nnenum_commit(nnenum_src):
 # ---------------------------------------------------------------- independent check
 
 
-def rounding_gamma(n):
-    """Higham's gamma_n = n u / (1 - n u) for float64 (u = 2^-53): the relative error
-    bound of a sum or dot product of n terms in any order."""
-    nu = n * 2.0**-53
-    return nu / (1.0 - nu)
-
-
 class OnnxReluNetwork:
-    """A float64 evaluator of a feed-forward ONNX graph of Flatten, Gemm, MatMul, Add,
-    Sub, Div, Constant and Relu nodes, recording every Relu's input (pre-activation)
-    together with an a-priori bound on its float64 rounding error."""
+    """An evaluator of a feed-forward ONNX graph of Flatten, Gemm, MatMul, Add, Sub, Div,
+    Constant and Relu nodes in a chosen floating-point type, recording every Relu's input
+    (pre-activation)."""
 
     SUPPORTED_OPS = {"Constant", "Flatten", "Gemm", "MatMul", "Add", "Sub", "Div", "Relu"}
 
     def __init__(self, path):
         model = onnx.load(str(path))
         graph = model.graph
-        self.constants = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in graph.initializer}
+        self.constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         inputs = [i for i in graph.input if i.name not in self.constants]
         if len(inputs) != 1 or len(graph.output) != 1:
             raise ValueError(f"{path}: expected one input and one output")
@@ -321,59 +314,45 @@ class OnnxReluNetwork:
         if unsupported:
             raise ValueError(f"{path}: unsupported ONNX ops {sorted(unsupported)}")
         self.relu_layer_count = sum(1 for n in self.nodes if n.op_type == "Relu")
-        self.constant_names = set(self.constants) | {n.output[0] for n in self.nodes if n.op_type == "Constant"}
 
-    def pre_activations(self, points):
-        """Every Relu's input at `points` (N x input_dim, float64, taken as exact).
-
-        Returns (values, error_bounds), two N x (total ReLUs) arrays in graph order
-        (graph order is topological, so layer order); |computed - exact| <= error_bounds
-        elementwise, by the standard gamma_n bounds propagated through the graph (weights
-        and constants are float32 values, exact in float64).
-        """
-        values = {name: (value, 0.0) for name, value in self.constants.items()}
-        values[self.input_name] = (points.reshape((points.shape[0], *self.input_shape[1:])), 0.0)
+    def pre_activations(self, points, dtype):
+        """Every Relu's input at `points` (N x input_dim), computed in `dtype` (weights
+        and constants converted exactly from float32), as one N x (total ReLUs) array in
+        graph order (graph order is topological, so layer order)."""
+        values = {name: value.astype(dtype) for name, value in self.constants.items()}
+        values[self.input_name] = points.astype(dtype).reshape((points.shape[0], *self.input_shape[1:]))
         recorded = []
         for node in self.nodes:
             attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
             operands = [values[name] for name in node.input]
-            if node.op_type in ("Gemm", "MatMul", "Div") and node.input[1] not in self.constant_names:
-                raise ValueError(f"{node.op_type} whose second operand is not a constant")
             if node.op_type == "Constant":
-                result = (numpy_helper.to_array(attributes["value"]).astype(np.float64), 0.0)
+                result = numpy_helper.to_array(attributes["value"]).astype(dtype)
             elif node.op_type == "Flatten":
                 if attributes.get("axis", 1) != 1:
                     raise ValueError(f"Flatten with axis {attributes['axis']}")
-                (x, error), = operands
-                result = (x.reshape(x.shape[0], -1), np.broadcast_to(error, x.shape).reshape(x.shape[0], -1))
-            elif node.op_type in ("Gemm", "MatMul"):
+                result = operands[0].reshape(operands[0].shape[0], -1)
+            elif node.op_type == "Gemm":
                 if attributes.get("transA", 0):
                     raise ValueError("Gemm with transA")
-                (x, error), (weight, _) = operands[:2]
-                weight = weight.T if attributes.get("transB", 0) else weight
-                alpha = attributes.get("alpha", 1.0)
-                value = alpha * (x @ weight)
-                magnitude = abs(alpha) * ((np.abs(x) + error) @ np.abs(weight))
+                weight = operands[1].T if attributes.get("transB", 0) else operands[1]
+                result = dtype(attributes.get("alpha", 1.0)) * (operands[0] @ weight)
                 if len(operands) > 2:
-                    beta, bias = attributes.get("beta", 1.0), operands[2][0]
-                    value = value + beta * bias
-                    magnitude = magnitude + abs(beta) * np.abs(bias)
-                propagated = abs(alpha) * (np.broadcast_to(error, x.shape) @ np.abs(weight))
-                result = (value, propagated + rounding_gamma(weight.shape[0] + 3) * magnitude)
-            elif node.op_type in ("Add", "Sub"):
-                (a, error_a), (b, error_b) = operands
-                value = a + b if node.op_type == "Add" else a - b
-                magnitude = np.abs(a) + np.abs(b) + error_a + error_b
-                result = (value, error_a + error_b + rounding_gamma(1) * magnitude)
+                    result = result + dtype(attributes.get("beta", 1.0)) * operands[2]
+            elif node.op_type == "MatMul":
+                if node.input[0] in self.constants:
+                    raise ValueError("MatMul with the weight as first operand")
+                result = operands[0] @ operands[1]
+            elif node.op_type == "Add":
+                result = operands[0] + operands[1]
+            elif node.op_type == "Sub":
+                result = operands[0] - operands[1]
             elif node.op_type == "Div":
-                (a, error_a), (divisor, _) = operands
-                result = (a / divisor, (error_a + rounding_gamma(1) * (np.abs(a) + error_a)) / np.abs(divisor))
-            else:  # Relu (1-Lipschitz, exact in floating point)
-                (x, error), = operands
-                recorded.append((x.reshape(x.shape[0], -1), np.broadcast_to(error, x.shape).reshape(x.shape[0], -1)))
-                result = (np.maximum(x, 0.0), error)
+                result = operands[0] / operands[1]
+            else:  # Relu
+                recorded.append(operands[0].reshape(operands[0].shape[0], -1))
+                result = np.maximum(operands[0], dtype(0))
             values[node.output[0]] = result
-        return (np.concatenate([v for v, _ in recorded], axis=1), np.concatenate([e for _, e in recorded], axis=1))
+        return np.concatenate(recorded, axis=1)
 
 
 def check_regions(regions_file, network, centre, radius, expected_regions):
@@ -381,10 +360,10 @@ def check_regions(regions_file, network, centre, radius, expected_regions):
 
     Returns a dict: lines, pattern_length, distinct_patterns, max_offset_linf (largest
     L-inf distance of an interior point from the centre, input units), min_abs_pre_activation
-    (smallest |pre-activation| over all points and ReLUs), max_rounding_error_bound and
-    min_abs_pre_activation_over_error_bound (each sign must exceed the float64 rounding
-    error bound of its pre-activation), min_inner_radius (L2, input units), and failures
-    (list of strings; empty = passed).
+    (smallest |pre-activation| over all points and ReLUs, float64), max_precision_gap
+    (largest |float64 - extended precision| pre-activation difference, a measure of the
+    rounding error; every sign must agree in both), min_inner_radius (L2, input units),
+    and failures (list of strings; empty = passed).
     """
     patterns, points, inner_radii = [], [], []
     with open(regions_file) as handle:
@@ -399,7 +378,9 @@ def check_regions(regions_file, network, centre, radius, expected_regions):
     if not patterns:
         return {"lines": 0, "failures": failures}
     points = np.array(points, dtype=np.float64)
-    pre, pre_error = network.pre_activations(points)
+    pre = network.pre_activations(points, np.float64)
+    pre_extended = network.pre_activations(points, np.longdouble)
+    precision_gap = np.abs(pre - pre_extended).astype(np.float64)
     pattern_lengths = {len(p) for p in patterns}
     if pattern_lengths != {pre.shape[1]}:
         failures.append(f"pattern lengths {sorted(pattern_lengths)}, network has {pre.shape[1]} ReLUs")
@@ -412,9 +393,9 @@ def check_regions(regions_file, network, centre, radius, expected_regions):
     zeros = int(np.count_nonzero(pre == 0.0))
     if zeros:
         failures.append(f"{zeros} pre-activations exactly 0")
-    uncertain = int(np.count_nonzero(np.abs(pre) <= pre_error))
-    if uncertain:
-        failures.append(f"{uncertain} pre-activations within their float64 rounding-error bound of 0")
+    sign_changes = int(np.count_nonzero((pre > 0) != (pre_extended > 0)) + np.count_nonzero(pre_extended == 0))
+    if sign_changes:
+        failures.append(f"{sign_changes} pre-activations change sign (or are 0) in extended precision")
     computed = [row.tobytes().decode() for row in np.where(pre > 0, ord("1"), ord("0")).astype(np.uint8)]
     mismatched = [i for i, (a, b) in enumerate(zip(computed, patterns)) if a != b]
     if mismatched:
@@ -435,8 +416,7 @@ def check_regions(regions_file, network, centre, radius, expected_regions):
         "distinct_patterns": distinct,
         "max_offset_linf": float(offsets.max()),
         "min_abs_pre_activation": float(np.abs(pre).min()),
-        "max_rounding_error_bound": float(pre_error.max()),
-        "min_abs_pre_activation_over_error_bound": float((np.abs(pre) / pre_error).min()),
+        "max_precision_gap": float(precision_gap.max()),
         "min_inner_radius": float(min(inner_radii)),
         "failures": failures,
     }
@@ -482,9 +462,11 @@ def walk_ladder(cli, model, image, radii):
         except RuntimeError as error:
             step["error"] = str(error)
         steps.append(step)
-        log(f"    radius {radius}: {step.get('regions')} regions, complete {step.get('complete')}, "
-            f"{step.get('cpu_s', 0):.2f} s CPU{', ERROR ' + step['error'] if 'error' in step else ''}")
-        if "error" in step or not step["complete"] or step["regions"] > MAX_CASE_REGIONS:
+        if "error" in step:
+            log(f"    radius {radius}: ERROR {step['error']}")
+            break
+        log(f"    radius {radius}: {step['regions']} regions, complete {step['complete']}, {step['cpu_s']:.2f} s CPU")
+        if not step["complete"] or step["regions"] > MAX_CASE_REGIONS:
             break
     small = [s for s in steps if s.get("complete") and s["regions"] <= MAX_CASE_REGIONS]
     if small:
@@ -595,15 +577,15 @@ def print_report(records):
     for record in records:
         print(table_row(record))
     print()
-    print("Checks of --regions-out (float64 forward pass of the ONNX weights):")
+    print("Checks of --regions-out (numpy forward pass of the ONNX weights at every interior point):")
     for record in records:
         check = record.get("check")
         if check and check.get("lines"):
             print(f"- {record['net']} image {record['image']} radius {record['radius']}: {check['lines']} lines, "
                   f"{check['distinct_patterns']} distinct patterns of {check['pattern_length']} ReLUs, "
                   f"max |x - c|_inf {check['max_offset_linf']:.6g}, min |pre-activation| "
-                  f"{check['min_abs_pre_activation']:.3g} (rounding-error bound <= "
-                  f"{check['max_rounding_error_bound']:.2g}, min ratio {check['min_abs_pre_activation_over_error_bound']:.2g}), "
+                  f"{check['min_abs_pre_activation']:.3g} (float64 vs extended precision: largest gap "
+                  f"{check['max_precision_gap']:.2g}), "
                   f"min inner radius {check['min_inner_radius']:.3g}, "
                   f"{'passed' if not check['failures'] else 'FAILED'}")
     degenerate = [r for r in records if r.get("ours", {}).get("degenerate")]
