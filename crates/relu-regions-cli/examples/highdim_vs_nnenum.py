@@ -53,7 +53,8 @@ Usage (from the repository root):
         [--out results.jsonl] [--nnenum-cache FILE] [--nnenum-timeout 300] [--skip-nnenum] \
         [--nets mnist-net_256x2,...]
 
-    --bin             relu-regions binary (a release build; default /work/helper-bin/relu-regions)
+    --bin             relu-regions binary (a release build; default target/release/relu-regions of this
+                      repository: `cargo build --release -p relu-regions-cli`)
     --nnenum-src      nnenum's `src` folder (default /tmp/nnenum/src)
     --shared          the shared networks folder (default ../shared/networks next to the repository)
     --images          MNIST test rows (0-99), e.g. `0-4` or `0,3,7-9` (default 0-4)
@@ -612,7 +613,12 @@ def print_report(records):
 def main():
     """Parse arguments, run every case sequentially, write results and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bin", type=Path, default=Path("/work/helper-bin/relu-regions"), help="relu-regions binary")
+    parser.add_argument(
+        "--bin",
+        type=Path,
+        default=Path(__file__).resolve().parents[3] / "target" / "release" / "relu-regions",
+        help="relu-regions binary",
+    )
     parser.add_argument("--nnenum-src", type=Path, default=Path("/tmp/nnenum/src"), help="nnenum's src folder")
     parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared" / "networks",
                         help="the shared networks folder")
