@@ -31,9 +31,9 @@
 
 use std::sync::atomic::Ordering;
 
-use super::lp::RadiusBound;
 use super::lp::ball_dual::{BallSolve, maximize_over_ball};
 use super::lp::bounded::{BoxSolve, maximize_over_box};
+use super::lp::{DualOptimum, RadiusBound};
 use super::tree::{Halt, Node, Search};
 use crate::domain::{Domain, Norm};
 use crate::linalg::dot;
@@ -122,24 +122,29 @@ impl Search<'_> {
         let thin = self.options.tolerance * self.size;
         let objective: Vec<f64> = g.iter().map(|v| s * v).collect();
         self.solves.fetch_add(1, Ordering::Relaxed);
-        // `accurate`: the optimal point is worth a witness (a loose bound from dual
-        // iterations that did not converge may still prove a side empty).
-        let (x, value, bound, multipliers, accurate) = match domain {
+        let optimum = match domain {
             SideDomain::Box { lo, hi } => {
                 match maximize_over_box(&objective, &node.rows, lo, hi, self.halting()) {
-                    BoxSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers, true),
+                    BoxSolve::Optimal(o) => o,
                     BoxSolve::Interrupted => return Some(Err(Halt::Interrupted)),
                     BoxSolve::Infeasible | BoxSolve::Stalled => return None,
                 }
             }
             SideDomain::Ball { center, radius } => {
                 match maximize_over_ball(&objective, &node.rows, center, *radius, self.halting()) {
-                    BallSolve::Optimal(o) => (o.x, o.value, o.bound, o.multipliers, o.converged),
+                    BallSolve::Optimal(o) => o,
                     BallSolve::Interrupted => return Some(Err(Halt::Interrupted)),
                     BallSolve::Undecided => return None,
                 }
             }
         };
+        let DualOptimum {
+            x,
+            value,
+            bound,
+            multipliers,
+            converged,
+        } = optimum;
         // A box's vertex is feasible: its value above the proven bound means the pivots
         // lost accuracy. (An L2 ball's point may lie beyond the rows, by the dual's
         // residual, and its value above the bound.)
@@ -163,7 +168,9 @@ impl Search<'_> {
                 }),
             )));
         }
-        if !accurate {
+        // A loose bound from dual iterations that did not converge may still prove a side
+        // empty (above), but their point is not worth a witness.
+        if !converged {
             return None;
         }
         let side = |y: &[f64]| s * (dot(g, y) + c0) / gnorm;

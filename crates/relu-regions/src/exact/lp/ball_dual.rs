@@ -22,10 +22,10 @@
 //! with a positive gradient are held there, a Newton step is taken in the others, and the
 //! step is projected back onto `lambda >= 0` with an Armijo backtracking search.
 //!
-//! [`BallOptimum::bound`] is `f(lambda)` at the last iterate, evaluated through the
+//! [`DualOptimum::bound`] is `f(lambda)` at the last iterate, evaluated through the
 //! `n`-vector `c - A^T lambda` (not through `G`, which cancels) plus a bound on its
 //! rounding error: an upper bound on `p*` whatever the accuracy of the iterations. The
-//! point [`BallOptimum::x`] is `x0 + z*` for the last iterate, on the sphere; callers that
+//! point [`DualOptimum::x`] is `x0 + z*` for the last iterate, on the sphere; callers that
 //! need a point inside check it themselves. When the norm vanishes at the optimum (the
 //! rows alone bound the objective, the ball is not active) the method reports
 //! [`BallSolve::Undecided`] and the caller uses another solver.
@@ -33,33 +33,16 @@
 use crate::geometry::HalfSpaces;
 use crate::linalg::dot;
 
-use super::Halting;
+use super::{DualOptimum, Halting, dual_residual};
 
 /// The outcome of [`maximize_over_ball`].
 #[derive(Debug, Clone)]
 pub(crate) enum BallSolve {
-    Optimal(BallOptimum),
+    Optimal(DualOptimum),
     /// No convergence (or a vanishing norm): another solver must decide.
     Undecided,
     /// Told to stop ([`Halting`]).
     Interrupted,
-}
-
-/// An optimum of [`maximize_over_ball`].
-#[derive(Debug, Clone)]
-pub(crate) struct BallOptimum {
-    /// The primal point of the last iterate, on the sphere (the rows hold only
-    /// approximately).
-    pub x: Vec<f64>,
-    /// `c.x` at `x`.
-    pub value: f64,
-    /// A proven upper bound on the maximum (module docs).
-    pub bound: f64,
-    /// The rows' multipliers `lambda_k >= 0` behind `bound`.
-    pub multipliers: Vec<f64>,
-    /// Whether the iterations met the optimality test (else `bound` is valid but may be
-    /// loose).
-    pub converged: bool,
 }
 
 /// Newton iterations before giving up.
@@ -188,17 +171,7 @@ pub(crate) fn maximize_over_ball(
     }
     // The certificate through the n-vector w = c - A^T lambda, with its rounding error
     // (as in `bounded::certified_bound`).
-    let mut w = c.to_vec();
-    let mut w_mag: Vec<f64> = c.iter().map(|v| v.abs()).collect();
-    for (k, &l) in lambda.iter().enumerate() {
-        if l == 0.0 {
-            continue;
-        }
-        for ((wj, mj), a) in w.iter_mut().zip(&mut w_mag).zip(rows.row(k)) {
-            *wj -= l * a;
-            *mj += (l * a).abs();
-        }
-    }
+    let (w, w_mag) = dual_residual(c, rows, &lambda);
     let wnorm = dot(&w, &w).sqrt();
     if wnorm <= 1e-9 * scale {
         return BallSolve::Undecided;
@@ -230,7 +203,7 @@ pub(crate) fn maximize_over_ball(
         .zip(&w)
         .map(|(a, wj)| a + r * wj / wnorm)
         .collect();
-    BallSolve::Optimal(BallOptimum {
+    BallSolve::Optimal(DualOptimum {
         value: dot(c, &x),
         x,
         bound,

@@ -49,10 +49,10 @@
 //!         <= lambda.b + sum_j max((c - A^T lambda)_j lo_j, (c - A^T lambda)_j hi_j)
 //! ```
 //!
-//! [`BoxOptimum::bound`] is this right-hand side, recomputed from the rows (not from the
+//! [`DualOptimum::bound`] is this right-hand side, recomputed from the rows (not from the
 //! solver's running values) plus a bound on its rounding error: an upper bound on the
 //! maximum that holds whatever the accuracy of the pivots. The vertex
-//! [`BoxOptimum::x`] is only a point of the box where the rows hold to about `1e-9`;
+//! [`DualOptimum::x`] is only a point of the box where the rows hold to about `1e-9`;
 //! callers that need a point inside check it themselves.
 
 use std::cmp::{Ordering, Reverse};
@@ -64,12 +64,12 @@ use crate::geometry::HalfSpaces;
 use crate::linalg::dot;
 use crate::simd::vectorized;
 
-use super::Halting;
+use super::{DualOptimum, Halting, dual_residual};
 
 /// The outcome of [`maximize_over_box`].
 #[derive(Debug, Clone)]
 pub(crate) enum BoxSolve {
-    Optimal(BoxOptimum),
+    Optimal(DualOptimum),
     /// The rows and the box have no common point (a row the box cannot satisfy given
     /// the others, found by the ratio test).
     Infeasible,
@@ -77,19 +77,6 @@ pub(crate) enum BoxSolve {
     Stalled,
     /// Told to stop during the solve ([`Halting`]).
     Interrupted,
-}
-
-/// An optimum of [`maximize_over_box`].
-#[derive(Debug, Clone)]
-pub(crate) struct BoxOptimum {
-    /// An optimal vertex (in the box; the rows hold to about `1e-9` of their scale).
-    pub x: Vec<f64>,
-    /// `c.x` at `x`.
-    pub value: f64,
-    /// A proven upper bound on the maximum (module docs), at least `value` up to rounding.
-    pub bound: f64,
-    /// The rows' multipliers `lambda_k >= 0` behind `bound`.
-    pub multipliers: Vec<f64>,
 }
 
 /// Degenerate pivots in a row after which Bland's rule takes over.
@@ -701,7 +688,7 @@ impl<'a> Dual<'a> {
         mid: &[f64],
         lo: &[f64],
         hi: &[f64],
-    ) -> BoxOptimum {
+    ) -> DualOptimum {
         let n = self.n;
         let x: Vec<f64> = (0..n)
             .map(|j| (mid[j] + self.x[j]).clamp(lo[j], hi[j]))
@@ -709,11 +696,12 @@ impl<'a> Dual<'a> {
         let value = dot(c, &x);
         let multipliers: Vec<f64> = self.prices().iter().map(|p| (-p).max(0.0)).collect();
         let bound = certified_bound(c, rows, &multipliers, lo, hi);
-        BoxOptimum {
+        DualOptimum {
             x,
             value,
             bound,
             multipliers,
+            converged: true,
         }
     }
 }
@@ -733,17 +721,7 @@ pub(crate) fn certified_bound(
 ) -> f64 {
     let n = c.len();
     let m = rows.len();
-    let mut w = c.to_vec();
-    let mut w_mag: Vec<f64> = c.iter().map(|v| v.abs()).collect();
-    for (k, &l) in lambda.iter().enumerate() {
-        if l == 0.0 {
-            continue;
-        }
-        for ((wj, mj), a) in w.iter_mut().zip(&mut w_mag).zip(rows.row(k)) {
-            *wj -= l * a;
-            *mj += (l * a).abs();
-        }
-    }
+    let (w, w_mag) = dual_residual(c, rows, lambda);
     let mut total = 0.0;
     let mut magnitude = 0.0;
     for k in 0..m {

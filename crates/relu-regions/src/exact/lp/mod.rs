@@ -30,6 +30,42 @@ use crate::geometry::HalfSpaces;
 use crate::linalg::dot;
 use conic::ConicProgram;
 
+/// An optimum of the high-dimensional side programs ([`bounded::maximize_over_box`],
+/// [`ball_dual::maximize_over_ball`]): a point, and an upper bound proven by weak
+/// duality from the rows' multipliers, valid whatever the accuracy of the iterations.
+#[derive(Debug, Clone)]
+pub(crate) struct DualOptimum {
+    /// The optimal point (a box's vertex: in the box, on the rows to about `1e-9`; a
+    /// ball's: on the sphere, on the rows up to the dual's residual).
+    pub x: Vec<f64>,
+    /// `c.x` at `x`.
+    pub value: f64,
+    /// A proven upper bound on the maximum.
+    pub bound: f64,
+    /// The rows' multipliers `lambda_k >= 0` behind `bound`.
+    pub multipliers: Vec<f64>,
+    /// Whether the iterations met their optimality test (else `bound` is valid but may be
+    /// loose, and `x` is not worth a witness).
+    pub converged: bool,
+}
+
+/// `w = c - A^T lambda` over the rows `A`, with `sum |terms|` per coordinate (for the
+/// rounding-error bounds of the certified values).
+pub(crate) fn dual_residual(c: &[f64], rows: &HalfSpaces, lambda: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut w = c.to_vec();
+    let mut magnitude: Vec<f64> = c.iter().map(|v| v.abs()).collect();
+    for (k, &l) in lambda.iter().enumerate() {
+        if l == 0.0 {
+            continue;
+        }
+        for ((wj, mj), a) in w.iter_mut().zip(&mut magnitude).zip(rows.row(k)) {
+            *wj -= l * a;
+            *mj += (l * a).abs();
+        }
+    }
+    (w, magnitude)
+}
+
 /// The outcome of [`maximize`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum LpOutcome {
