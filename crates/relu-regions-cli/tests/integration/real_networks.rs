@@ -215,3 +215,39 @@ fn shared_networks_bounds_at_their_data_points() {
         }
     }
 }
+
+/// Exact counts in 784-D L-inf balls (the side programs of `exact/sides.rs`) equal
+/// nnenum's, an independent enumeration: the counts it found on these balls (commit
+/// b18238f, exact settings, `examples/highdim_vs_nnenum.py`, README's high-dimensional
+/// table), one per network. Every region's witness is verified by a forward pass, and
+/// every count is at least the distinct patterns of samples in the ball.
+#[test]
+fn mnist_counts_in_linf_balls_equal_nnenums() {
+    use rand::SeedableRng;
+    use relu_regions::Domain;
+    use relu_regions::exact::{EnumerationOptions, enumerate_regions};
+    use relu_regions::sample::distinct_sampled_patterns;
+    let Some(dir) = shared_networks() else { return };
+    let images = shared_mnist_images(&dir);
+    for (file, image, radius, nnenum) in [
+        ("mnistfc/mnist-net_256x2.onnx", 0, 0.005, 105),
+        ("mnistfc/mnist-net_256x4.onnx", 1, 0.003, 27),
+        ("mnistfc/mnist-net_256x6.onnx", 3, 0.003, 24),
+        (
+            "eran_mnist_relu_9_200/mnist_relu_9_200.onnx",
+            4,
+            0.0005,
+            188,
+        ),
+    ] {
+        let net = load_network(&dir.join(file));
+        let ball = Domain::ball(images[image].clone(), radius, Norm::LInf).unwrap();
+        let e = enumerate_regions(&net, &ball, EnumerationOptions::default(), None, None).unwrap();
+        assert!(e.complete, "{file}");
+        assert_eq!(e.regions, nnenum, "{file} at image {image}, L-inf {radius}");
+        assert_eq!(e.unverified, 0, "{file}");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(image as u64);
+        let sampled = distinct_sampled_patterns(&net, &ball, 500, &mut rng).unwrap();
+        assert!(sampled as u64 <= e.regions, "{file}");
+    }
+}
