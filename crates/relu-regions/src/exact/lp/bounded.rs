@@ -64,6 +64,7 @@ use crate::geometry::HalfSpaces;
 use crate::linalg::dot;
 use crate::simd::vectorized;
 
+use super::simplex::RowProducts;
 use super::{DualOptimum, Halting, dual_residual};
 
 /// The outcome of [`maximize_over_box`].
@@ -186,31 +187,6 @@ fn perturbed(c: &[f64]) -> Vec<f64> {
             if v > 0.0 { v + xi } else { v - xi }
         })
         .collect()
-}
-
-/// `out = sum_k rho_k a_k` over the rows `a_k` of a row-major `m x n` matrix.
-struct PivotRow<'a> {
-    a: &'a [f64],
-    rho: &'a [f64],
-    out: &'a mut [f64],
-}
-
-impl WithSimd for PivotRow<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, _: S) {
-        let Self { a, rho, out } = self;
-        let n = out.len();
-        out.fill(0.0);
-        for (row, &r) in a.chunks_exact(n).zip(rho) {
-            if r != 0.0 {
-                for (o, &v) in out.iter_mut().zip(row) {
-                    *o += r * v;
-                }
-            }
-        }
-    }
 }
 
 /// The ratio test's ratios: with `e_j = dir_j sigma alpha_j`, a variable is a candidate
@@ -483,9 +459,9 @@ impl<'a> Dual<'a> {
         // The pivot row alpha = rho^T [A I], rho = row r of B^-1.
         let rho: Vec<f64> = self.binv[r * m..(r + 1) * m].to_vec();
         let (alpha_x, alpha_s) = self.alpha.split_at_mut(n);
-        vectorized(PivotRow {
-            a: self.a,
-            rho: &rho,
+        vectorized(RowProducts {
+            cols: self.a,
+            v: &rho,
             out: alpha_x,
         });
         alpha_s.copy_from_slice(&rho);

@@ -226,11 +226,14 @@ thread_local! {
 }
 
 /// `out[k] = a_k . v` for every row, from the rows by columns (`cols[j * m + k]`), summed
-/// over `j` in order (the same rounding as [`dot`] on the row).
-struct RowProducts<'a> {
-    cols: &'a [f64],
-    v: &'a [f64],
-    out: &'a mut [f64],
+/// over `j` in order (the same rounding as [`dot`] on the row, up to the sign of a zero:
+/// columns with `v_j = 0` are skipped). Equally `out = sum_j v_j c_j` over the chunks
+/// `c_j` of length `m` (the bounded-variable method's pivot row `rho^T A` from the rows of
+/// `A`).
+pub(super) struct RowProducts<'a> {
+    pub(super) cols: &'a [f64],
+    pub(super) v: &'a [f64],
+    pub(super) out: &'a mut [f64],
 }
 
 impl WithSimd for RowProducts<'_> {
@@ -245,8 +248,10 @@ impl WithSimd for RowProducts<'_> {
             return;
         }
         for (col, &vj) in cols.chunks_exact(m).zip(v) {
-            for (o, &a) in out.iter_mut().zip(col) {
-                *o += a * vj;
+            if vj != 0.0 {
+                for (o, &a) in out.iter_mut().zip(col) {
+                    *o += a * vj;
+                }
             }
         }
     }
