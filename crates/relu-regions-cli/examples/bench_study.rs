@@ -196,12 +196,33 @@ fn track_costs(
             });
             rows.push(row("slice disc count", Some(r), ms));
         }
-        if cfg.exact_ball {
-            let ms = per_point(points, |_, _, c| {
-                track::ball_regions(net, &ball(c, r)).unwrap();
-            });
-            rows.push(row("2-D ball count", Some(r), ms));
-        }
+    }
+    if let Some(budget) = cfg.exact_ball {
+        // As the study counts: all radii of a point, smallest first, in one budget.
+        let mut over = vec![0usize; cfg.radii.len()];
+        let ms = per_point(points, |_, _, c| {
+            let counts = track::ball_regions_at_radii(net, c, &cfg.radii, budget).unwrap();
+            for (o, b) in over.iter_mut().zip(counts) {
+                *o += usize::from(b.exact.is_none());
+            }
+        });
+        rows.push(row(
+            &format!(
+                "exact ball counts, all radii in {} s per point (over budget at r = {}: {} of {n})",
+                budget.seconds,
+                cfg.radii
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                over.iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            ),
+            None,
+            ms,
+        ));
     }
     let total = |cfg: &TrackConfig| {
         let t = Instant::now();
@@ -210,9 +231,9 @@ fn track_costs(
         }
         1e3 * t.elapsed().as_secs_f64() / n as f64
     };
-    if cfg.exact_ball {
+    if cfg.exact_ball.is_some() {
         let without = TrackConfig {
-            exact_ball: false,
+            exact_ball: None,
             ..cfg.clone()
         };
         rows.push(row("all metrics, no ball count", None, total(&without)));

@@ -29,7 +29,7 @@ use thiserror::Error;
 
 use datasets::{DataOptions, DatasetKind};
 use report::Findings;
-use track::{CheckpointMetrics, InputSquare, PointSet, PointSets, TrackConfig};
+use track::{BallBudget, CheckpointMetrics, InputSquare, PointSet, PointSets, TrackConfig};
 use train::{Mlp, Optimizer, TrainConfig, Trainer};
 
 /// Why a study could not run.
@@ -74,6 +74,12 @@ pub struct StudyConfig {
     /// Arbitrary points: `None` uniform in the training data's box, `Some(sigma)`
     /// training points plus Gaussian noise of standard deviation `sigma`.
     pub arbitrary_noise: Option<f64>,
+    /// Wall-clock seconds per point and checkpoint for its exact ball counts
+    /// ([`track::BallBudget`]); `None`: the default for the data's dimension
+    /// ([`track::BallBudget::default_for_dim`]); 0 turns the counts off.
+    pub ball_seconds: Option<f64>,
+    /// The most regions of one exact ball count.
+    pub ball_max_regions: u64,
 }
 
 impl StudyConfig {
@@ -93,6 +99,8 @@ impl StudyConfig {
             samples: 500,
             noise: 0.1,
             arbitrary_noise: None,
+            ball_seconds: None,
+            ball_max_regions: 100_000,
         }
     }
 }
@@ -117,6 +125,8 @@ pub struct StudyReport {
     /// Points per set actually tracked.
     pub points: usize,
     pub lc_directions: usize,
+    /// The budget of the exact ball counts per point and checkpoint; `null` when off.
+    pub ball_budget: Option<BallBudget>,
     /// How the local bounds' neuron bounds were computed (`crown` in JSON).
     #[serde(serialize_with = "serialize_method")]
     pub bound_method: Method,
@@ -282,6 +292,7 @@ fn finish(
         points: points.k(),
         tracked_points: points.sets.clone(),
         lc_directions: track_cfg.lc_directions,
+        ball_budget: track_cfg.exact_ball,
         bound_method: track::BOUND_METHOD,
         point_sets: PointSet::ALL,
         config,
@@ -303,6 +314,18 @@ pub fn load_dataset(config: &StudyConfig) -> Result<datasets::Dataset, StudyErro
     if config.radii.is_empty() || config.radii.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(StudyError::Config("radii must be positive numbers".into()));
     }
+    if let Some(s) = config.ball_seconds
+        && !(s.is_finite() && s >= 0.0)
+    {
+        return Err(StudyError::Config(format!(
+            "the exact ball counts' budget must be a number of seconds >= 0, not {s}"
+        )));
+    }
+    if config.ball_max_regions == 0 {
+        return Err(StudyError::Config(
+            "the exact ball counts' region limit must be at least 1".into(),
+        ));
+    }
     datasets::load(
         &config.dataset,
         &DataOptions {
@@ -322,14 +345,20 @@ pub fn default_arch(data: &datasets::Dataset) -> String {
 }
 
 /// What a study tracks at every checkpoint on `data`: LC with `min(16, d)` directions,
-/// slice discs when `d >= 2`, exact ball counts when `d = 2`.
+/// slice discs when `d >= 2`, exact ball counts within the configured budget (unless
+/// its seconds are 0).
 pub fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConfig {
     TrackConfig {
         radii: config.radii.clone(),
         lc_directions: 16.min(data.dim()),
         seed: config.seed,
         slice: data.dim() >= 2,
-        exact_ball: data.dim() == 2,
+        exact_ball: {
+            let mut budget = BallBudget::default_for_dim(data.dim());
+            budget.seconds = config.ball_seconds.unwrap_or(budget.seconds);
+            budget.max_regions = config.ball_max_regions;
+            (budget.seconds > 0.0).then_some(budget)
+        },
     }
 }
 

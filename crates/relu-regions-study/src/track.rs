@@ -5,8 +5,9 @@
 //! unstable-neuron count on `B(x, r)` by CROWN, and the LC proxy (neurons changing sign
 //! over a cross-polytope frame of `B(x, r)`). The LC frame of a point is seeded by the
 //! point's set, index and radius only, so it is the same at every checkpoint. Also the
-//! exact slice-disc count through each point, and for 2-D data the exact count of the ball;
-//! each metric is one public function, so benchmarks time exactly what the study computes.
+//! exact slice-disc count through each point, and the exact count of the ball itself
+//! within a budget per point and checkpoint ([`BallBudget`], [`ball_regions_at_radii`]:
+//! the counts that run out are marked, with a lower bound, never dropped); each metric is one public function, so benchmarks time exactly what the study computes.
 //!
 //! For 2-D data, [`input_partition`] gives the exact partition of the data's square
 //! ([`data_square`]) into activation regions, for pictures; [`input_square`] takes it at
@@ -129,8 +130,44 @@ pub struct TrackConfig {
     /// Count the exact regions of a random 2-D slice disc through each point (needs an
     /// input dimension of at least 2).
     pub slice: bool,
-    /// Count the exact regions meeting the L2 ball itself (sensible for 2-D inputs).
-    pub exact_ball: bool,
+    /// Count the exact regions meeting the L2 balls themselves, within this budget per
+    /// point and checkpoint ([`ball_regions_at_radii`]); `None`: off.
+    pub exact_ball: Option<BallBudget>,
+}
+
+/// The budget of one point's exact ball counts at one checkpoint: its radii are counted
+/// smallest first, sharing `seconds` of wall-clock time, each count stopping at
+/// `max_regions` regions. The first radius whose count does not finish, and every larger
+/// one, is over budget. A time budget makes *which* counts finish depend on the machine;
+/// the counts that finish are exact everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BallBudget {
+    pub seconds: f64,
+    pub max_regions: u64,
+}
+
+impl BallBudget {
+    /// The default budget: 10 s for 2-D data (where counts at the study's radii finish
+    /// in milliseconds), 0.25 s in higher dimension (where they grow fast with the
+    /// radius: `bench_study` measures how many run out); 100 000 regions.
+    pub fn default_for_dim(dim: usize) -> Self {
+        Self {
+            seconds: if dim == 2 { 10.0 } else { 0.25 },
+            max_regions: 100_000,
+        }
+    }
+}
+
+/// The exact count of the regions meeting one ball, or a lower bound when its budget ran
+/// out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BallCount {
+    /// The exact number of regions whose interior meets the ball; `None` over budget.
+    pub exact: Option<u64>,
+    /// A proven lower bound: the exact count, or the regions certified before the budget
+    /// ran out (for a radius skipped after a smaller one ran out, that one's lower bound:
+    /// the smaller ball lies inside the larger).
+    pub at_least: u64,
 }
 
 /// One point set's metrics at one checkpoint. Per-radius vectors are indexed
@@ -145,9 +182,22 @@ pub struct SetMetrics {
     /// Exact activation regions in the disc of radius `r` of a random plane through the
     /// point (the plane is seeded per point and fixed across checkpoints); empty when off.
     pub slice_regions: Vec<Vec<usize>>,
-    /// Exact activation regions meeting the L2 ball (`null` when the enumeration hit its
-    /// limits); empty when off (it is on for 2-D data).
+    /// Exact activation regions meeting the L2 ball (`null` when the point's budget ran
+    /// out, [`BallBudget`]); empty when off.
     pub ball_regions: Vec<Vec<Option<u64>>>,
+    /// A lower bound on the same ([`BallCount::at_least`]): equal to `ball_regions` where
+    /// that is exact; empty when off.
+    pub ball_regions_at_least: Vec<Vec<u64>>,
+}
+
+impl SetMetrics {
+    /// The points whose exact ball count at radius index `ri` is over budget (0 when the
+    /// counts are off).
+    pub fn balls_over_budget(&self, ri: usize) -> usize {
+        self.ball_regions
+            .get(ri)
+            .map_or(0, |v| v.iter().filter(|c| c.is_none()).count())
+    }
 }
 
 /// Everything tracked at one checkpoint.
@@ -230,14 +280,20 @@ pub fn slice_disc_regions(
 }
 
 /// The exact number of activation regions whose interior meets `ball` (region tree
-/// enumeration), `None` when the enumeration stops at 100 000 regions or 10 s.
-pub fn ball_regions(net: &Network, ball: &Domain) -> Result<Option<u64>, StudyError> {
+/// enumeration, one thread), or the regions found when it stops at `max_regions` or
+/// `time_limit`.
+pub fn ball_regions(
+    net: &Network,
+    ball: &Domain,
+    max_regions: u64,
+    time_limit: std::time::Duration,
+) -> Result<BallCount, StudyError> {
     let e = enumerate_regions(
         net,
         ball,
         EnumerationOptions {
-            max_regions: Some(100_000),
-            time_limit: Some(std::time::Duration::from_secs(10)),
+            max_regions: Some(max_regions),
+            time_limit: Some(time_limit),
             parallel: false,
             ..EnumerationOptions::default()
         },
@@ -245,7 +301,57 @@ pub fn ball_regions(net: &Network, ball: &Domain) -> Result<Option<u64>, StudyEr
         None,
     )
     .map_err(analysis)?;
-    Ok(e.complete.then_some(e.regions))
+    Ok(BallCount {
+        exact: e.complete.then_some(e.regions),
+        at_least: e.regions,
+    })
+}
+
+/// The exact ball counts of one point at every radius (L2 balls about `center`), in the
+/// order of `radii`, within one [`BallBudget`]: smallest radius first, each count given
+/// the time the earlier ones left. Once a count does not finish, the larger radii are not
+/// counted (the larger ball holds at least as many regions) and are over budget too,
+/// with that count's lower bound.
+pub fn ball_regions_at_radii(
+    net: &Network,
+    center: &[f64],
+    radii: &[f64],
+    budget: BallBudget,
+) -> Result<Vec<BallCount>, StudyError> {
+    let mut order: Vec<usize> = (0..radii.len()).collect();
+    order.sort_by(|&a, &b| radii[a].total_cmp(&radii[b]));
+    let mut out = vec![
+        BallCount {
+            exact: None,
+            at_least: 0,
+        };
+        radii.len()
+    ];
+    let start = std::time::Instant::now();
+    let mut ran_out: Option<u64> = None;
+    for ri in order {
+        out[ri] = match ran_out {
+            Some(at_least) => BallCount {
+                exact: None,
+                at_least,
+            },
+            None => {
+                let left = (budget.seconds - start.elapsed().as_secs_f64()).max(0.0);
+                let ball = Domain::ball(center.to_vec(), radii[ri], Norm::L2).map_err(analysis)?;
+                let c = ball_regions(
+                    net,
+                    &ball,
+                    budget.max_regions,
+                    std::time::Duration::from_secs_f64(left),
+                )?;
+                if c.exact.is_none() {
+                    ran_out = Some(c.at_least);
+                }
+                c
+            }
+        };
+    }
+    Ok(out)
 }
 
 /// The metrics of one point set on `net` (parallel over points).
@@ -262,10 +368,14 @@ pub fn track_set(
         .collect();
     let p = BoundPropagator::new(net);
     #[allow(clippy::type_complexity)]
-    let per_point: Vec<Vec<(f64, usize, usize, usize, Option<u64>)>> = (0..points.nrows())
+    let per_point: Vec<Vec<(f64, usize, usize, usize, Option<BallCount>)>> = (0..points.nrows())
         .into_par_iter()
         .map(|i| {
             let c: Vec<f64> = (0..points.ncols()).map(|j| points[(i, j)]).collect();
+            let balls = match config.exact_ball {
+                Some(budget) => Some(ball_regions_at_radii(net, &c, &config.radii, budget)?),
+                None => None,
+            };
             config
                 .radii
                 .iter()
@@ -284,17 +394,19 @@ pub fn track_set(
                     } else {
                         0
                     };
-                    let ball = if config.exact_ball {
-                        ball_regions(net, &dom)?
-                    } else {
-                        None
-                    };
-                    Ok((bound, unstable, lc, slice, ball))
+                    Ok((bound, unstable, lc, slice, balls.as_ref().map(|b| b[ri])))
                 })
                 .collect::<Result<Vec<_>, StudyError>>()
         })
         .collect::<Result<_, _>>()?;
     let nr = config.radii.len();
+    let balls: Vec<Vec<BallCount>> = if config.exact_ball.is_some() {
+        (0..nr)
+            .map(|r| per_point.iter().filter_map(|v| v[r].4).collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(SetMetrics {
         distance,
         bound_log2: (0..nr)
@@ -313,13 +425,14 @@ pub fn track_set(
         } else {
             Vec::new()
         },
-        ball_regions: if config.exact_ball {
-            (0..nr)
-                .map(|r| per_point.iter().map(|v| v[r].4).collect())
-                .collect()
-        } else {
-            Vec::new()
-        },
+        ball_regions: balls
+            .iter()
+            .map(|v| v.iter().map(|b| b.exact).collect())
+            .collect(),
+        ball_regions_at_least: balls
+            .iter()
+            .map(|v| v.iter().map(|b| b.at_least).collect())
+            .collect(),
     })
 }
 
@@ -506,7 +619,7 @@ mod tests {
             lc_directions: 2,
             seed: 0,
             slice: true,
-            exact_ball: true,
+            exact_ball: Some(BallBudget::default_for_dim(2)),
         };
         let m = track_set(&net, &pts.sets[2], 2, &cfg).unwrap();
         let again = track_set(&net, &pts.sets[2], 2, &cfg).unwrap();
@@ -539,6 +652,73 @@ mod tests {
                 assert!((e.regions as f64).log2() <= m.bound_log2[ri][i] + 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn ball_counts_share_one_budget_smallest_radius_first() {
+        let net = seeded_network(&[10, 8, 8, 3], Init::He, 7);
+        let c = vec![0.5; 10];
+        let radii = [1.5, 0.1, 0.5];
+        let exact = |r: f64| {
+            enumerate_regions(
+                &net,
+                &Domain::ball(c.clone(), r, Norm::L2).unwrap(),
+                EnumerationOptions::default(),
+                None,
+                None,
+            )
+            .unwrap()
+            .regions
+        };
+        let truth: Vec<u64> = radii.iter().map(|&r| exact(r)).collect();
+        assert!(truth[1] < truth[2] && truth[2] < truth[0], "{truth:?}");
+        // A generous budget: every count exact.
+        let generous = BallBudget {
+            seconds: 600.0,
+            max_regions: 1_000_000,
+        };
+        let all = ball_regions_at_radii(&net, &c, &radii, generous).unwrap();
+        for (b, &t) in all.iter().zip(&truth) {
+            assert_eq!(
+                *b,
+                BallCount {
+                    exact: Some(t),
+                    at_least: t
+                }
+            );
+        }
+        // A region budget between the two smaller counts: the middle radius runs out, and
+        // the largest is not counted but inherits its lower bound.
+        let budget = BallBudget {
+            seconds: 10.0,
+            max_regions: truth[1].max(truth[2] - 1),
+        };
+        let some = ball_regions_at_radii(&net, &c, &radii, budget).unwrap();
+        assert_eq!(some[1].exact, Some(truth[1]));
+        assert_eq!(some[2].exact, None);
+        assert!(some[2].at_least <= truth[2] && some[2].at_least >= truth[1]);
+        assert_eq!(
+            some[0],
+            BallCount {
+                exact: None,
+                at_least: some[2].at_least
+            }
+        );
+        // No time at all: nothing exact, nothing dropped.
+        let none = ball_regions_at_radii(
+            &net,
+            &c,
+            &radii,
+            BallBudget {
+                seconds: 0.0,
+                max_regions: 100_000,
+            },
+        )
+        .unwrap();
+        assert!(
+            none.iter()
+                .all(|b| b.exact.is_none() && b.at_least <= truth[1])
+        );
     }
 
     #[test]

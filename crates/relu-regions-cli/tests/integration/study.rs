@@ -294,3 +294,144 @@ fn tiny_study_writes_every_report_file() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Image data (64-D digits): exact ball counts within a budget of 30 regions, which some
+/// balls exceed. A finished count is the `count` command's; an unfinished one is `null`
+/// with its certified regions as the lower bound, and so is every larger radius at that
+/// point; the report's statistics leave such points out and say how many, in
+/// report.json, report.md, metrics.csv and the plots' titles.
+#[test]
+fn image_study_counts_balls_within_budget_and_marks_the_rest() {
+    let out = std::env::temp_dir().join(format!("rr-study-budget-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let file = cli().run_json(&[
+        "study",
+        "--dataset",
+        "digits",
+        "--arch",
+        "64-16-16-10",
+        "--epochs",
+        "1",
+        "--points",
+        "6",
+        "--radii",
+        "0.4,0.1",
+        "--ball-max-regions",
+        "30",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(file["ball_budget"]["max_regions"], 30);
+    assert_eq!(file["ball_budget"]["seconds"], 0.25);
+    let ckpt = out.join("checkpoints/epoch_000.safetensors");
+    let ckpt = ckpt.to_str().unwrap();
+    let cp0 = &file["checkpoints"][0];
+    let (mut exact, mut over) = (0, 0);
+    let mut over_per_radius = [0usize; 2];
+    for (s, set) in ["train", "test", "arbitrary"].into_iter().enumerate() {
+        let points = out.join(format!("points_{set}.csv"));
+        let m = &cp0["sets"][s];
+        for k in 0..6 {
+            let row = k.to_string();
+            // Radius index 1 (0.1) is counted first; 0 (0.4) only when it finished.
+            let small = &m["ball_regions"][1][k];
+            let large = &m["ball_regions"][0][k];
+            if small.is_null() {
+                assert!(
+                    large.is_null(),
+                    "{set} {k}: a larger radius after one ran out"
+                );
+                assert_eq!(
+                    m["ball_regions_at_least"][0][k],
+                    m["ball_regions_at_least"][1][k]
+                );
+            }
+            for (ri, radius) in [(0, "0.4"), (1, "0.1")] {
+                let value = &m["ball_regions"][ri][k];
+                let at_least = m["ball_regions_at_least"][ri][k].as_u64().unwrap();
+                let count = cli().run_json(&[
+                    "count",
+                    ckpt,
+                    "--center-file",
+                    points.to_str().unwrap(),
+                    "--row",
+                    &row,
+                    "--radius",
+                    radius,
+                    "--max-regions",
+                    "30",
+                    "--json",
+                ]);
+                if value.is_null() {
+                    over += 1;
+                    over_per_radius[ri] += 1;
+                    assert_eq!(count["complete"], false, "{set} {k} r {radius}");
+                    assert!(at_least <= count["regions"].as_u64().unwrap());
+                } else {
+                    exact += 1;
+                    assert_eq!(count["complete"], true, "{set} {k} r {radius}");
+                    assert_eq!(count["regions"], *value, "{set} {k} r {radius}");
+                    assert_eq!(value.as_u64().unwrap(), at_least);
+                }
+            }
+        }
+    }
+    assert!(exact > 0 && over > 0, "{exact} exact, {over} over budget");
+    // The comparisons count the points they leave out.
+    for c in file["findings"]["f2"]["comparisons"].as_array().unwrap() {
+        let missing = |set: usize| {
+            let ri = if c["radius"] == 0.4 { 0 } else { 1 };
+            let e = c["epoch"].as_u64().unwrap() as usize;
+            let v = &file["checkpoints"][e]["sets"][set]["ball_regions"][ri];
+            v.as_array().unwrap().iter().filter(|x| x.is_null()).count()
+        };
+        let against = if c["against"] == "test" { 1 } else { 2 };
+        let (mt, mo) = if c["metric"] == "ball_regions" {
+            (missing(0), missing(against))
+        } else {
+            (0, 0)
+        };
+        assert_eq!(c["missing_train"], mt, "{c}");
+        assert_eq!(c["missing_other"], mo, "{c}");
+        assert_eq!(c["test"]["n_a"].as_u64().unwrap() as usize, 6 - mt);
+    }
+    // report.md: the over-budget table, whose epoch-0 row holds the counts above.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let at = md
+        .find("### Exact ball counts over budget")
+        .expect("the table");
+    let row0 = md[at..]
+        .lines()
+        .find(|l| l.starts_with("| 0 |"))
+        .unwrap()
+        .to_string();
+    let cells: Vec<usize> = row0
+        .split('|')
+        .skip(2)
+        .take(2)
+        .map(|c| {
+            c.split('/')
+                .map(|n| n.trim().parse::<usize>().unwrap())
+                .sum()
+        })
+        .collect();
+    assert_eq!(cells, over_per_radius.to_vec(), "{row0}");
+    // metrics.csv: an empty value over budget, and always the lower bound.
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let empty = csv
+        .lines()
+        .filter(|l| l.starts_with("0,") && l.contains(",ball_regions,") && l.ends_with(','))
+        .count();
+    assert_eq!(empty, over);
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("0,") && l.contains(",ball_regions_at_least,"))
+            .count(),
+        36
+    );
+    // The plots say how many counts they leave out.
+    let svg = std::fs::read_to_string(out.join("ball_r0.4.svg")).unwrap();
+    assert!(svg.contains("over budget, left out"), "no mark in the plot");
+    let _ = std::fs::remove_dir_all(&out);
+}

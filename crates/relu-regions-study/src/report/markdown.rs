@@ -31,6 +31,64 @@ fn median_cell(v: f64) -> String {
     }
 }
 
+/// A note of the points a comparison left out (exact counts over budget): ` [n = 47 vs
+/// 50 of 50]`, or nothing when none was.
+fn left_out(c: &F2Comparison) -> String {
+    if c.missing_train + c.missing_other == 0 {
+        String::new()
+    } else {
+        format!(
+            " [n = {} vs {} of {}]",
+            c.test.n_a,
+            c.test.n_b,
+            c.test.n_a + c.missing_train
+        )
+    }
+}
+
+/// The table of exact ball counts over budget (Markdown): a row per checkpoint, a column
+/// per radius, cells `train / test / arbitrary` points over budget, and a total row.
+fn over_budget_table(run: &crate::StudyReport) -> String {
+    let radii = &run.config.radii;
+    let mut s = String::from("| epoch |");
+    for r in radii {
+        let _ = write!(s, " r = {r} |");
+    }
+    s.push_str("\n|---|");
+    for _ in radii {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    let mut total = vec![0usize; radii.len()];
+    for cp in &run.checkpoints {
+        let _ = write!(s, "| {} |", cp.epoch);
+        for (ri, t) in total.iter_mut().enumerate() {
+            let per_set: Vec<usize> = cp.sets.iter().map(|m| m.balls_over_budget(ri)).collect();
+            *t += per_set.iter().sum::<usize>();
+            let _ = write!(
+                s,
+                " {} |",
+                per_set
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            );
+        }
+        s.push('\n');
+    }
+    let _ = write!(s, "| all |");
+    for t in total {
+        let _ = write!(
+            s,
+            " {t} of {} |",
+            run.checkpoints.len() * run.points * PointSet::ALL.len()
+        );
+    }
+    s.push('\n');
+    s
+}
+
 /// The per-checkpoint F2 tables (Markdown): for each metric of [`F2_METRICS`] and each
 /// comparison, rows = checkpoints (epochs), columns = radii, and a last row counting the
 /// checkpoints where the training points are significantly larger.
@@ -74,11 +132,12 @@ pub fn f2_tables(f2: &F2, radii: &[f64]) -> String {
                             };
                             let _ = write!(
                                 s,
-                                " {} vs {}, {}, {:+.2}{mark} |",
+                                " {} vs {}, {}, {:+.2}{mark}{} |",
                                 median_cell(c.median_train),
                                 median_cell(c.median_other),
                                 pf(c.test.p),
-                                c.test.rank_biserial
+                                c.test.rank_biserial,
+                                left_out(c)
                             );
                         }
                         None => s.push_str(" - |"),
@@ -148,10 +207,12 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
         },
         c.radii,
         study.lc_directions,
-        if study.dataset.dim == 2 {
-            " and in the L2 ball itself (the data is 2-D)"
-        } else {
-            ""
+        match study.ball_budget {
+            Some(b) => format!(
+                " and in the L2 ball itself, within a budget of {} s and {} regions per count, per point and checkpoint (radii smallest first; a count that does not finish, and those at larger radii, are over budget: left out of the statistics, and counted in the tables below)",
+                b.seconds, b.max_regions
+            ),
+            None => String::new(),
         }
     );
     let _ = writeln!(s, "## Verdicts\n");
@@ -221,12 +282,12 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     );
     let _ = writeln!(
         s,
-        "| radius | against | metric | median train | median other | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|"
+        "| radius | against | metric | median train | median other | rank-biserial | p | verdict | left out (train, other) |\n|---|---|---|---|---|---|---|---|---|"
     );
     for cmp in f2.comparisons.iter().filter(|c| c.checkpoint == "last") {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} | {}, {} |",
             cmp.radius,
             cmp.against,
             cmp.metric,
@@ -234,13 +295,23 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
             cmp.median_other,
             cmp.test.rank_biserial,
             pf(cmp.test.p),
-            cmp.verdict.words()
+            cmp.verdict.words(),
+            cmp.missing_train,
+            cmp.missing_other
         );
+    }
+    if let Some(b) = study.ball_budget {
+        let _ = writeln!(
+            s,
+            "\n### Exact ball counts over budget\n\nPoints per set (`train / test / arbitrary`) whose exact count of B(x, r) did not finish within {} s and {} regions; they are left out of the `ball_regions` comparisons (each states its `n`), and `report.json` keeps the regions they certified as a lower bound (`ball_regions_at_least`).\n",
+            b.seconds, b.max_regions
+        );
+        s.push_str(&over_budget_table(study));
     }
     let _ = writeln!(s, "\n### Over training\n");
     let _ = writeln!(
         s,
-        "One table per metric and comparison: a row per checkpoint, a column per radius. A cell reads `median train vs median other, p, rank-biserial`; `*` marks p < {ALPHA} with the training points larger, `(-)` p < {ALPHA} with them smaller. Descriptive: only the last checkpoint's bound against arbitrary points enters the verdict, and the many tables are not corrected for multiplicity.\n"
+        "One table per metric and comparison: a row per checkpoint, a column per radius. A cell reads `median train vs median other, p, rank-biserial`, then `[n = train vs other of all]` when points were left out (exact counts over budget); `*` marks p < {ALPHA} with the training points larger, `(-)` p < {ALPHA} with them smaller. Descriptive: only the last checkpoint's bound against arbitrary points enters the verdict, and the many tables are not corrected for multiplicity.\n"
     );
     s.push_str(&f2_tables(f2, &c.radii));
     let _ = writeln!(

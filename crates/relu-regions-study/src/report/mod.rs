@@ -9,7 +9,8 @@
 //!   training against test points, at each radius, at **every** checkpoint, Mann-Whitney U
 //!   (with the rank-biserial effect size) on every per-radius metric tracked there
 //!   ([`F2_METRICS`]: the local bound (log2), unstable neurons, LC, exact slice-disc
-//!   counts, and for 2-D data exact ball counts). Verdict: *holds* only if at the last checkpoint the training
+//!   counts, and exact ball counts where they finished within their budget; the points
+//!   left out are counted in each comparison). Verdict: *holds* only if at the last checkpoint the training
 //!   points' bound is significantly larger (`p < 0.05`, positive effect) than the
 //!   arbitrary points' at **every** radius (an intersection-union rule, valid at level
 //!   0.05 without multiplicity correction). The other checkpoints and metrics show how
@@ -101,6 +102,10 @@ pub struct F2Comparison {
     pub median_other: f64,
     pub test: MannWhitney,
     pub verdict: Verdict,
+    /// Training and other points left out of the test for want of a value: exact ball
+    /// counts over budget ([`crate::track::BallBudget`]); 0 for the other metrics.
+    pub missing_train: usize,
+    pub missing_other: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,7 +150,10 @@ pub const F2_METRICS: [(&str, &str); 5] = [
         "slice_regions",
         "exact regions in the disc of radius r of a random plane through x",
     ),
-    ("ball_regions", "exact regions meeting B(x, r) (2-D data)"),
+    (
+        "ball_regions",
+        "exact regions meeting B(x, r) (points over budget left out, and counted)",
+    ),
 ];
 
 /// The comparisons' checkpoint labels: `last` for the last checkpoint (the verdict's),
@@ -259,6 +267,8 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
                         median_other: crate::stats::quantile(&b, 0.5).unwrap_or(f64::NAN),
                         test,
                         verdict: Verdict::from_test(test.z, test.p),
+                        missing_train: a.len() - test.n_a,
+                        missing_other: b.len() - test.n_b,
                     });
                 }
             }
@@ -336,6 +346,13 @@ mod tests {
                 ball_regions: if ball {
                     (0..2)
                         .map(|r| counts(r).into_iter().map(|c| Some(c as u64)).collect())
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                ball_regions_at_least: if ball {
+                    (0..2)
+                        .map(|r| counts(r).into_iter().map(|c| c as u64).collect())
                         .collect()
                 } else {
                     Vec::new()

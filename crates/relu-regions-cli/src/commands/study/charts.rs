@@ -57,6 +57,16 @@ fn band_chart(
     }
 }
 
+/// The title note of a chart of exact ball counts: `; 7 of 300 over budget, left out`,
+/// or nothing.
+fn over_budget_note(over: usize, of: usize) -> String {
+    if over == 0 {
+        String::new()
+    } else {
+        format!("; {over} of {of} over budget, left out")
+    }
+}
+
 /// Writes the plots; returns their file stems (relative to the output directory).
 pub fn write_plots(r: &StudyReport, out: &Path) -> Result<Vec<String>> {
     let mut stems = vec!["distance".to_string()];
@@ -111,18 +121,26 @@ pub fn write_plots(r: &StudyReport, out: &Path) -> Result<Vec<String>> {
             )?;
             stems.push(stem);
         }
-        // Exact ball counts (2-D data), where every checkpoint has them (a count that hit
-        // its limits is missing from the quartiles).
+        // Exact ball counts, where every checkpoint has them (a count over budget is
+        // missing from the quartiles, and the title says how many are).
         let has_balls = r
             .checkpoints
             .iter()
             .all(|cp| cp.sets.iter().all(|m| m.ball_regions.get(ri).is_some()));
         if has_balls {
             let stem = format!("ball_r{radius}");
+            let over: usize = r
+                .checkpoints
+                .iter()
+                .flat_map(|cp| cp.sets.iter().map(|m| m.balls_over_budget(ri)))
+                .sum();
             write_band_chart(
                 &band_chart(
                     r,
-                    format!("Exact regions meeting B(x, {radius}) (median, quartile band)"),
+                    format!(
+                        "Exact regions meeting B(x, {radius}) (median, quartile band){}",
+                        over_budget_note(over, r.checkpoints.len() * r.points * 3)
+                    ),
                     "regions",
                     |m| {
                         m.ball_regions[ri]
@@ -246,12 +264,38 @@ pub fn write_distribution_plots(r: &StudyReport, out: &Path) -> Result<Vec<(Stri
         ));
     }
     if last.sets.iter().all(|m| !m.ball_regions.is_empty()) {
+        let over: usize = (0..r.config.radii.len())
+            .flat_map(|ri| last.sets.iter().map(move |m| m.balls_over_budget(ri)))
+            .sum();
+        let per_radius: Vec<String> = (0..r.config.radii.len())
+            .map(|ri| {
+                format!(
+                    "{} at r = {}",
+                    last.sets
+                        .iter()
+                        .map(|m| m.balls_over_budget(ri).to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                    r.config.radii[ri]
+                )
+            })
+            .collect();
         charts.push((
             "dist_ball_regions",
-            "exact regions meeting the ball at each radius".into(),
+            if over == 0 {
+                "exact regions meeting the ball at each radius".into()
+            } else {
+                format!(
+                    "exact regions meeting the ball at each radius; points over budget (train / test / arbitrary), left out: {}",
+                    per_radius.join(", ")
+                )
+            },
             last_checkpoint_chart(
                 r,
-                format!("Exact regions meeting B(x, r) at epoch {epoch}"),
+                format!(
+                    "Exact regions meeting B(x, r) at epoch {epoch}{}",
+                    over_budget_note(over, r.config.radii.len() * r.points * 3)
+                ),
                 "regions",
                 radii,
                 |m, ri| {

@@ -48,8 +48,14 @@ pub fn metrics_csv(r: &StudyReport) -> String {
                             writeln!(s, "{},{set},{i},slice_regions,{radius},{}", cp.epoch, v[i]);
                     }
                     if let Some(v) = m.ball_regions.get(ri) {
+                        // Empty when over budget; the lower bound is always there.
                         let value = v[i].map_or(String::new(), |c| c.to_string());
-                        let _ = writeln!(s, "{},{set},{i},ball_regions,{radius},{value}", cp.epoch);
+                        let _ = writeln!(
+                            s,
+                            "{e},{set},{i},ball_regions,{radius},{value}\n{e},{set},{i},ball_regions_at_least,{radius},{}",
+                            m.ball_regions_at_least[ri][i],
+                            e = cp.epoch
+                        );
                     }
                 }
             }
