@@ -148,11 +148,11 @@ pub struct BallBudget {
 
 impl BallBudget {
     /// The default budget: 10 s for 2-D data (where counts at the study's radii finish
-    /// in milliseconds), 0.25 s in higher dimension (where they grow fast with the
+    /// in milliseconds), 0.1 s in higher dimension (where they grow fast with the
     /// radius: `bench_study` measures how many run out); 100 000 regions.
     pub fn default_for_dim(dim: usize) -> Self {
         Self {
-            seconds: if dim == 2 { 10.0 } else { 0.25 },
+            seconds: if dim == 2 { 10.0 } else { 0.1 },
             max_regions: 100_000,
         }
     }

@@ -65,7 +65,7 @@ pub struct StudyArgs {
     /// Wall-clock budget in seconds of each point's exact ball counts per checkpoint (all
     /// radii, smallest first; a count that does not finish, and those at larger radii, are
     /// reported over budget with the regions found as a lower bound, left out of the
-    /// statistics and counted in the report). Default: 10 for 2-D data, 0.25 otherwise; 0
+    /// statistics and counted in the report). Default: 10 for 2-D data, 0.1 otherwise; 0
     /// turns the exact ball counts off.
     #[arg(long, value_name = "SECONDS")]
     ball_seconds: Option<f64>,

@@ -323,7 +323,7 @@ fn image_study_counts_balls_within_budget_and_marks_the_rest() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(file["ball_budget"]["max_regions"], 30);
-    assert_eq!(file["ball_budget"]["seconds"], 0.25);
+    assert_eq!(file["ball_budget"]["seconds"], 0.1);
     let ckpt = out.join("checkpoints/epoch_000.safetensors");
     let ckpt = ckpt.to_str().unwrap();
     let cp0 = &file["checkpoints"][0];
