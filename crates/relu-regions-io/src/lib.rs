@@ -122,10 +122,16 @@ pub fn load_model(path: &Path, options: LoadOptions) -> Result<LoadedModel, Load
     })?;
     let path = path.to_path_buf();
     match format {
-        ModelFormat::Onnx => onnx::load_onnx(&bytes).map_err(|source| LoadError::Onnx {
-            path,
-            source: Box::new(source),
-        }),
+        ModelFormat::Onnx => {
+            let folder = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            onnx::load_onnx_beside(&bytes, Some(&folder)).map_err(|source| LoadError::Onnx {
+                path,
+                source: Box::new(source),
+            })
+        }
         ModelFormat::Nnet => nnet::load_nnet(
             &bytes,
             NnetOptions {

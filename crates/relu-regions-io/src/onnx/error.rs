@@ -85,15 +85,17 @@ pub enum OnnxError {
         message: String,
     },
     #[error(
-        "node {node} ({op}): tensor `{tensor}` keeps its data in an external file (data_location EXTERNAL); \
-         external data is not supported: save the model with its weights inside \
-         (onnx.save(model, path, save_as_external_data=False))"
+        "node {node} ({op}): tensor `{tensor}` keeps its data in an external file (data_location EXTERNAL), \
+         which only a model loaded from its file can read (the files beside it)"
     )]
-    ExternalData {
+    ExternalDataUnread {
         node: String,
         op: String,
         tensor: String,
     },
+    /// A tensor's external data could not be read: `message` says why, naming the file.
+    #[error("tensor `{tensor}`: external data: {message}")]
+    ExternalData { tensor: String, message: String },
     #[error(
         "node {node} ({op}): tensor `{tensor}` entry {index} is {value}; weights must be finite"
     )]

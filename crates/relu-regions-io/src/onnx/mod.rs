@@ -40,14 +40,16 @@
 //! | `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`, `Identity`, `Dropout` (inference) | shape only |
 //! | `Constant` | `value`, `value_float(s)`, `value_int(s)` |
 //!
-//! Initializers and constants may be FLOAT, DOUBLE, INT32 or INT64, from `raw_data` or
-//! the typed fields; external data is refused. Every float constant must be finite.
+//! Initializers and constants may be FLOAT, DOUBLE, INT32 or INT64, from `raw_data`, the
+//! typed fields, or a file beside the model (external data, as PyTorch's default exporter
+//! writes `model.onnx.data`: see [`external`]). Every float constant must be finite.
 //! Dense maps are capped at [`MAX_DENSE_ENTRIES`] entries and activations at
 //! [`MAX_TENSOR_ELEMENTS`] values, so a hostile file cannot exhaust memory; malformed
 //! input of any kind gives an [`OnnxError`] naming the node (`` `name` `` or `#index` when
 //! unnamed), the op, and the attribute, tensor or value at fault; it never panics.
 
 mod error;
+mod external;
 mod ops;
 mod tensor;
 mod write;
@@ -57,6 +59,7 @@ pub use error::OnnxError;
 pub use write::write_onnx;
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use prost::Message;
 use relu_regions::{Affine, Network};
@@ -89,10 +92,21 @@ pub const SUPPORTED_OPS: &str = "Gemm, MatMul, Add, Sub, Mul, Div, BatchNormaliz
      Relu, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Constant";
 
 /// Loads an ONNX model from its bytes (see the module documentation for what is
-/// supported).
+/// supported). A tensor stored in an external file is an error: see
+/// [`load_onnx_beside`].
 pub fn load_onnx(bytes: &[u8]) -> Result<LoadedModel, OnnxError> {
-    let model = proto::ModelProto::decode(bytes).map_err(|e| OnnxError::Decode(e.to_string()))?;
-    let graph = model.graph.as_ref().ok_or(OnnxError::NoGraph)?;
+    load_onnx_beside(bytes, None)
+}
+
+/// Loads an ONNX model from its bytes, reading tensors stored in external files from
+/// `folder` (the model file's folder), as [`external`] describes.
+pub fn load_onnx_beside(bytes: &[u8], folder: Option<&Path>) -> Result<LoadedModel, OnnxError> {
+    let mut model =
+        proto::ModelProto::decode(bytes).map_err(|e| OnnxError::Decode(e.to_string()))?;
+    let graph = model.graph.as_mut().ok_or(OnnxError::NoGraph)?;
+    if let Some(folder) = folder {
+        external::inline_external_data(graph, folder)?;
+    }
     lower(graph)
 }
 

@@ -51,7 +51,7 @@ pub(crate) enum TensorIssue {
 impl TensorIssue {
     pub(crate) fn into_error(self, ctx: &NodeCtx, tensor: &str) -> OnnxError {
         match self {
-            TensorIssue::External => OnnxError::ExternalData {
+            TensorIssue::External => OnnxError::ExternalDataUnread {
                 node: ctx.label.clone(),
                 op: ctx.op.clone(),
                 tensor: tensor.to_string(),
@@ -86,10 +86,11 @@ pub(crate) fn checked_product(dims: &[usize]) -> Option<usize> {
 }
 
 /// Decodes an initializer or a `Constant` value: FLOAT, DOUBLE, INT32 or INT64, from
-/// `raw_data` (little-endian) or the typed fields. External data is refused; float values
-/// must be finite.
+/// `raw_data` (little-endian) or the typed fields. External data must have been read into
+/// `raw_data` already ([`super::external::inline_external_data`]); float values must be
+/// finite.
 pub(crate) fn decode_tensor(t: &TensorProto, name: &str) -> Result<Constant, TensorIssue> {
-    if t.data_location == Some(1) || !t.external_data.is_empty() {
+    if super::external::is_external(t) {
         return Err(TensorIssue::External);
     }
     if t.segment.is_some() {

@@ -280,7 +280,7 @@ fn bad_tensor_storage() {
         "y",
     );
     let e = load_err(&bytes);
-    assert!(matches!(e, OnnxError::ExternalData { .. }), "{e}");
+    assert!(matches!(e, OnnxError::ExternalDataUnread { .. }), "{e}");
     assert!(e.to_string().contains("external"), "{e}");
 
     // Negative dims, typed data of the wrong length, unsupported type.

@@ -6,7 +6,7 @@
 //! Its modules follow the loader's op families (`src/onnx/ops/`):
 //! [`shape`], [`elementwise`], [`dense`], [`conv`]; then [`layers`] (where ReLUs cut the
 //! chain, composition of consecutive affine ops), [`initializers`] (tensor storage),
-//! [`errors`] (the messages of malformed models), [`corruption`] (damaged files never
+//! [`errors`] (the messages of malformed models), [`external`] (external data), [`corruption`] (damaged files never
 //! panic) and [`shared_networks`] (real models against their reference outputs).
 //! [`builder`] writes the ONNX protobufs, [`reference`] holds the reference implementations.
 
@@ -18,6 +18,7 @@ mod corruption;
 mod dense;
 mod elementwise;
 mod errors;
+mod external;
 mod initializers;
 mod layers;
 mod shape;
