@@ -64,13 +64,53 @@ pub(crate) fn run_args(argv: &[String]) -> anyhow::Result<()> {
     run(cli.command)
 }
 
+/// An error and its causes, outermost first, joined by `: `, each cause once: a cause
+/// whose text the message already holds (a library error that states its source, such as
+/// "cannot read FILE: No such file or directory") is not repeated.
+fn error_message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_message(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let load = relu_regions_io::LoadError::Io {
+            path: "net.onnx".into(),
+            source: io,
+        };
+        let e = anyhow::Error::new(load).context("loading the model");
+        assert_eq!(
+            error_message(&e),
+            "loading the model: cannot read net.onnx: No such file"
+        );
+        // Causes that are not repeated are all kept.
+        let e = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(error_message(&e), "outer: middle: inner");
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use relu_regions::{Domain, Norm};
 use relu_regions_io::points::parse_point_list;
-use relu_regions_io::{parse_vnnlib_box, read_points};
+use relu_regions_io::{parse_vnnlib_box, read_points_file};
 
 use crate::output::NormArg;
 
@@ -49,8 +49,18 @@ pub struct PointArgs {
     pub skip_columns: usize,
     /// Multiply every coordinate by this factor after reading (e.g. 0.00392156862745098 = 1/255
     /// for 0-255 pixels).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub scale: f64,
+}
+
+/// The points of a file; what the user should know about how it was read (a skipped
+/// header line) goes to stderr as a note.
+fn read_points_noted(path: &Path) -> Result<Vec<Vec<f64>>> {
+    let file = read_points_file(path)?;
+    for note in &file.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(file.points)
 }
 
 impl PointArgs {
@@ -58,7 +68,7 @@ impl PointArgs {
     pub fn read(&self, dim: usize) -> Result<Vec<Vec<f64>>> {
         let mut points = Vec::new();
         if let Some(path) = &self.points {
-            let rows = relu_regions_io::read_points(path)?;
+            let rows = read_points_noted(path)?;
             for (i, row) in rows.into_iter().enumerate() {
                 if row.len() < self.skip_columns {
                     bail!(
@@ -141,7 +151,7 @@ pub struct CenterArgs {
     pub skip_columns: usize,
     /// Multiply --center-file rows by this factor (e.g. 0.00392156862745098 = 1/255 for
     /// 0-255 pixels).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub scale: f64,
 }
 
@@ -149,7 +159,7 @@ impl CenterArgs {
     /// The rows of --center-file and its path, when given.
     pub fn file_rows(&self) -> Result<Option<(Points, &Path)>> {
         match &self.center_file {
-            Some(path) => Ok(Some((read_points(path)?, path.as_path()))),
+            Some(path) => Ok(Some((read_points_noted(path)?, path.as_path()))),
             None => Ok(None),
         }
     }
@@ -219,13 +229,36 @@ impl CenterArgs {
     }
 }
 
+/// Checks `--radius` by the rule every command shares: a positive, finite number.
+pub fn positive_radius(radius: f64) -> Result<f64> {
+    if radius.is_finite() && radius > 0.0 {
+        Ok(radius)
+    } else {
+        bail!("--radius must be a positive number (input units), not {radius}")
+    }
+}
+
+/// Checks `--time-limit`: a nonnegative, finite number of seconds.
+pub fn time_limit(seconds: Option<f64>) -> Result<Option<std::time::Duration>> {
+    match seconds {
+        Some(s) if !(s.is_finite() && s >= 0.0) => {
+            bail!("--time-limit must be a nonnegative number of seconds, not {s}")
+        }
+        s => Ok(s.map(std::time::Duration::from_secs_f64)),
+    }
+}
+
 /// A ball (centre and radius) or the input box of a VNN-LIB file.
 #[derive(Debug, clap::Args)]
 pub struct DomainArgs {
     #[command(flatten)]
     center: CenterArgs,
-    /// Ball radius (input units).
-    #[arg(long, required_unless_present = "vnnlib")]
+    /// Ball radius (input units), positive.
+    #[arg(
+        long,
+        required_unless_present = "vnnlib",
+        allow_negative_numbers = true
+    )]
     radius: Option<f64>,
     /// Ball norm.
     #[arg(long, value_enum, default_value_t = NormArg::L2)]
@@ -251,9 +284,10 @@ impl DomainArgs {
         let Some((center, _)) = self.center.center(dim)? else {
             bail!("give --center, --center-file with --row, or --vnnlib");
         };
-        let radius = self
-            .radius
-            .expect("clap requires --radius without --vnnlib");
+        let radius = positive_radius(
+            self.radius
+                .expect("clap requires --radius without --vnnlib"),
+        )?;
         let norm: Norm = self.norm.into();
         let domain = Domain::ball(center, radius, norm)?;
         Ok((domain, format!("{} ball of radius {radius}", norm.name())))

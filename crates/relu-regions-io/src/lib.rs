@@ -24,7 +24,10 @@ use thiserror::Error;
 
 pub use nnet::{NnetError, NnetOptions};
 pub use onnx::OnnxError;
-pub use points::{CsvError, CsvLayout, CsvTable, PointsError, parse_csv_table, read_points};
+pub use points::{
+    CsvError, CsvLayout, CsvTable, PointsError, PointsFile, parse_csv_table, read_points,
+    read_points_file,
+};
 pub use safetensors::{
     SafetensorsError, SafetensorsWriteError, to_safetensors_bytes, write_safetensors,
 };

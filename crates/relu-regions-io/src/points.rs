@@ -1,6 +1,9 @@
-//! Point files: CSV (one point a row, comma separated, no header; `#` comments and blank
-//! lines skipped) or JSON (a list of lists of numbers). The format is chosen by the
-//! `.json` extension or, failing that, by a leading `[`.
+//! Point files: CSV (one point a row, comma separated; `#` comments and blank lines
+//! skipped; a first line that is not numbers, with as many fields as the rows, is a
+//! header, skipped with a note) or JSON (a list of lists of numbers). The format is
+//! chosen by the `.json` extension or, failing that, by a leading `[`. Files may be
+//! gzipped (`.gz`, or gzip's magic bytes), start with a UTF-8 byte-order mark, and end
+//! their lines with CRLF.
 //!
 //! [`parse_csv_table`] is the one CSV reader of the project: point files use it, and so do
 //! labelled data sets (features then an integer label, perhaps under a header line).
@@ -35,6 +38,13 @@ pub enum PointsError {
     Json { path: PathBuf, message: String },
     #[error("{path}: no points")]
     Empty { path: PathBuf },
+    #[error("{path}: not gzip data: {source}")]
+    Gzip {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not UTF-8 text (byte {offset})")]
+    NotText { path: PathBuf, offset: usize },
 }
 
 /// What a CSV table may hold besides comma-separated numbers. Blank lines are always
@@ -58,6 +68,8 @@ pub struct CsvLayout {
 pub struct CsvTable {
     pub rows: Vec<Vec<f64>>,
     pub labels: Vec<usize>,
+    /// The header line skipped (1-based line number, its text), if any.
+    pub header: Option<(usize, String)>,
 }
 
 /// Why CSV text is not a table of numbers. `path` names the source; lines and columns are
@@ -117,7 +129,10 @@ pub fn parse_csv_table(text: &str, path: &Path, layout: CsvLayout) -> Result<Csv
             .collect::<Result<Vec<f64>, _>>();
         let mut row = match parsed {
             Ok(row) => row,
-            Err(_) if layout.header && table.rows.is_empty() => continue,
+            Err(_) if layout.header && table.rows.is_empty() && table.header.is_none() => {
+                table.header = Some((line_no, line.to_string()));
+                continue;
+            }
             Err(e) => return Err(e),
         };
         if layout.label {
@@ -152,30 +167,87 @@ pub fn parse_csv_table(text: &str, path: &Path, layout: CsvLayout) -> Result<Csv
     Ok(table)
 }
 
-/// Reads points from a CSV or JSON file.
+/// Reads points from a CSV or JSON file (see the module documentation).
 pub fn read_points(path: &Path) -> Result<Vec<Vec<f64>>, PointsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PointsError::Io {
+    Ok(read_points_file(path)?.points)
+}
+
+/// A points file as read, with what a user should be told about how it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointsFile {
+    pub points: Vec<Vec<f64>>,
+    /// Notes such as a skipped header line, each naming the file.
+    pub notes: Vec<String>,
+}
+
+/// Reads points from a CSV or JSON file (see the module documentation), with notes.
+pub fn read_points_file(path: &Path) -> Result<PointsFile, PointsError> {
+    let bytes = std::fs::read(path).map_err(|source| PointsError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let is_json = path
+    let gz = path
         .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+        || bytes.starts_with(&[0x1f, 0x8b]);
+    let bytes = if gz {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
+            .map_err(|source| PointsError::Gzip {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        out
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes).map_err(|e| PointsError::NotText {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // The name without `.gz` decides JSON.
+    let inner = if gz {
+        path.file_stem().map(Path::new)
+    } else {
+        Some(path)
+    };
+    let is_json = inner
+        .and_then(Path::extension)
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('[');
+    let mut notes = Vec::new();
     let points = if is_json {
-        parse_json_points(&text).map_err(|message| PointsError::Json {
+        parse_json_points(text).map_err(|message| PointsError::Json {
             path: path.to_path_buf(),
             message,
         })?
     } else {
-        parse_csv_points(&text, path)?
+        let (points, header) = parse_csv_points(text, path)?;
+        if let Some((line, text)) = header {
+            notes.push(format!(
+                "{}: line {line} is not numbers (`{}`): read as a header and skipped",
+                path.display(),
+                shorten(&text, 60)
+            ));
+        }
+        points
     };
     if points.is_empty() {
         return Err(PointsError::Empty {
             path: path.to_path_buf(),
         });
     }
-    Ok(points)
+    Ok(PointsFile { points, notes })
+}
+
+/// `text` cut to at most `n` characters, with `...` when cut.
+fn shorten(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_string()
+    } else {
+        format!("{}...", text.chars().take(n).collect::<String>())
+    }
 }
 
 /// Parses a JSON list of lists of numbers (rows may not differ in length).
@@ -198,13 +270,39 @@ pub fn parse_json_points(text: &str) -> Result<Vec<Vec<f64>>, String> {
     Ok(rows)
 }
 
-fn parse_csv_points(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, PointsError> {
+/// The points of a CSV text and the header line skipped, if any: a first line that is
+/// not all numbers is a header only when it has as many fields as the first row (else it
+/// is the error it would be without the header rule).
+#[allow(clippy::type_complexity)]
+fn parse_csv_points(
+    text: &str,
+    path: &Path,
+) -> Result<(Vec<Vec<f64>>, Option<(usize, String)>), PointsError> {
     let layout = CsvLayout {
         comments: true,
+        header: true,
         ..CsvLayout::default()
     };
-    match parse_csv_table(text, path, layout) {
-        Ok(table) => Ok(table.rows),
+    let plain = CsvLayout {
+        header: false,
+        ..layout
+    };
+    let parsed = match parse_csv_table(text, path, layout) {
+        Ok(table) => match &table.header {
+            Some((_, header))
+                if table
+                    .rows
+                    .first()
+                    .is_none_or(|r| r.len() != header.split(',').count()) =>
+            {
+                parse_csv_table(text, path, plain)
+            }
+            _ => Ok(table),
+        },
+        Err(e) => Err(e),
+    };
+    match parsed {
+        Ok(table) => Ok((table.rows, table.header)),
         Err(CsvError::Number {
             path,
             line,
@@ -280,6 +378,61 @@ mod tests {
         assert!(parse_point_list("1,,2").is_err());
     }
 
+    #[test]
+    fn headers_gzip_bom_and_crlf() {
+        let dir = std::env::temp_dir().join(format!("rr-points-more-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("h.csv");
+        let want = vec![vec![1.0, 2.0], vec![3.0, 4.5]];
+        // A header as pandas writes it, with a BOM and CRLF line ends: skipped, with a note.
+        std::fs::write(&csv, "\u{feff}x0,x1\r\n1,2\r\n3,4.5\r\n").unwrap();
+        let f = read_points_file(&csv).unwrap();
+        assert_eq!(f.points, want);
+        assert_eq!(f.notes.len(), 1);
+        assert!(
+            f.notes[0].contains("h.csv")
+                && f.notes[0].contains("line 1")
+                && f.notes[0].contains("x0,x1"),
+            "{:?}",
+            f.notes
+        );
+        // Without a header, no note.
+        std::fs::write(&csv, "1,2\n3,4.5\n").unwrap();
+        assert!(read_points_file(&csv).unwrap().notes.is_empty());
+        // A first line of another length is not a header but the error it always was.
+        std::fs::write(&csv, "x0,x1,x2\n1,2\n").unwrap();
+        let e = read_points(&csv).unwrap_err().to_string();
+        assert!(e.contains("line 1, column 1: `x0`"), "{e}");
+        // A second non-number line is an error.
+        std::fs::write(&csv, "x0,x1\n1,2\nfoo,3\n").unwrap();
+        let e = read_points(&csv).unwrap_err().to_string();
+        assert!(e.contains("line 3"), "{e}");
+        // Gzipped CSV and JSON, by extension or by magic bytes.
+        let gz = |text: &str| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+            enc.finish().unwrap()
+        };
+        for (name, text) in [
+            ("p.csv.gz", "# c\n1,2\n3,4.5\n"),
+            ("p.json.gz", "[[1, 2], [3, 4.5]]"),
+            ("p.dat", "1,2\n3,4.5\n"),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, gz(text)).unwrap();
+            assert_eq!(read_points(&path).unwrap(), want, "{name}");
+        }
+        let bad = dir.join("bad.csv.gz");
+        std::fs::write(&bad, b"1,2\n").unwrap();
+        let e = read_points(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad.csv.gz") && e.contains("gzip"), "{e}");
+        let latin = dir.join("latin.csv");
+        std::fs::write(&latin, b"1,2\n\xe9\n").unwrap();
+        let e = read_points(&latin).unwrap_err().to_string();
+        assert!(e.contains("not UTF-8"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     fn labelled(text: &str) -> Result<CsvTable, CsvError> {
         let layout = CsvLayout {
             header: true,
@@ -332,7 +485,13 @@ mod tests {
             ),
             "{e}"
         );
-        assert_eq!(labelled("h\n\n").unwrap(), CsvTable::default());
+        assert_eq!(
+            labelled("h\n\n").unwrap(),
+            CsvTable {
+                header: Some((1, "h".into())),
+                ..CsvTable::default()
+            }
+        );
         // Without comments, a `#` line is a header line or an error.
         assert_eq!(labelled("# c\n1,0\n").unwrap().labels, vec![0]);
         assert!(labelled("1,0\n# c\n").is_err());

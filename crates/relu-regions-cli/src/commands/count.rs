@@ -24,7 +24,7 @@ pub struct CountArgs {
     #[arg(long)]
     max_regions: Option<u64>,
     /// Stop after this many seconds; the answer is then an interval.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     time_limit: Option<f64>,
     /// Enumerate the first k ReLU layers exactly and bound the rest inside each of their
     /// regions (0: the plain local bound; the depth: the exact count).
@@ -89,7 +89,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
     let (domain, description) = args.domain.domain(net.input_dim())?;
     let options = EnumerationOptions {
         max_regions: args.max_regions,
-        time_limit: args.time_limit.map(Duration::from_secs_f64),
+        time_limit: crate::model::time_limit(args.time_limit)?,
         exact_layers: args.exact_layers,
         tolerance: args.tolerance,
         affine_maps: args.affine_maps,

@@ -54,8 +54,8 @@ pub struct SliceArgs {
     /// Like --through, with A and B the rows J and K of --center-file ("J;K").
     #[arg(long, requires = "center_file")]
     through_rows: Option<String>,
-    /// Radius R of the disc, or half width of the square, in (a, b) units.
-    #[arg(long)]
+    /// Radius R of the disc, or half width of the square, in (a, b) units; positive.
+    #[arg(long, allow_negative_numbers = true)]
     radius: f64,
     /// The shape of the slice.
     #[arg(long, value_enum, default_value_t = ShapeArg::Disc)]
@@ -283,6 +283,7 @@ fn write_regions(part: &PlanePartition, decision: Decision, path: &Path) -> Resu
 }
 
 pub fn run(args: &SliceArgs) -> Result<()> {
+    crate::model::positive_radius(args.radius)?;
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let dim = net.input_dim();

@@ -60,14 +60,19 @@ pub struct StudyArgs {
     #[arg(long, default_value_t = 100)]
     points: usize,
     /// L2 radii of the balls, comma-separated, in input units after scaling.
-    #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.05,0.1,0.2",
+        allow_negative_numbers = true
+    )]
     radii: Vec<f64>,
     /// Wall-clock budget in seconds of each point's exact ball counts per checkpoint (all
     /// radii, smallest first; a count that does not finish, and those at larger radii, are
     /// reported over budget with the regions found as a lower bound, left out of the
     /// statistics and counted in the report). Default: 10 for 2-D data, 0.1 otherwise; 0
     /// turns the exact ball counts off.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     ball_seconds: Option<f64>,
     /// The most regions of one exact ball count.
     #[arg(long, default_value_t = 100_000, value_name = "N")]

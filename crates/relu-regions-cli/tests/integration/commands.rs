@@ -120,6 +120,46 @@ fn bad_input_gives_clear_errors() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+    // A missing file's cause is printed once.
+    let out = cli().output(["inspect", dir.join("missing.onnx").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let cause = std::fs::read(dir.join("missing.onnx"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err.matches(&cause).count(), 1, "{err}");
+    // One rule for the radius in every command that takes one, negative values reaching
+    // it (not clap's "unexpected argument"); a negative time limit too.
+    let model = data(ACAS).display().to_string();
+    for radius in ["-0.01", "0", "NaN", "inf"] {
+        for command in [
+            vec!["count", "--center", "0,0,0,0,0"],
+            vec!["bound", "--center", "0,0,0,0,0"],
+            vec!["slice", "--center", "0,0,0,0,0", "--random-dirs", "1"],
+        ] {
+            let mut args = command.clone();
+            args.insert(1, &model);
+            args.extend(["--radius", radius]);
+            let out = cli().output(&args);
+            assert!(!out.status.success(), "{args:?} should fail");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("--radius must be a positive number"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    let out = cli().output([
+        "count",
+        &model,
+        "--center",
+        "-0.1,0,0,0,0",
+        "--radius",
+        "0.01",
+        "--time-limit",
+        "-1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--time-limit must be a nonnegative"), "{err}");
     let truncated = dir.join("cut.nnet");
     let bytes = std::fs::read(data(ACAS)).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();

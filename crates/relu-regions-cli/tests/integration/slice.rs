@@ -290,7 +290,7 @@ fn slice_bad_input_gives_clear_errors() {
                 "--radius",
                 "0",
             ],
-            "radius must be positive",
+            "--radius must be a positive number",
         ),
         (
             vec!["slice", model, "--center", "0,0,0,0,0", "--radius", "1"],
