@@ -171,13 +171,26 @@ pub fn run(args: &CountArgs) -> Result<()> {
             );
         }
     } else if let Some(k) = args.exact_layers.filter(|&k| k < depth) {
-        println!("regions of the first {k} layers   {}", report.regions);
-        println!(
-            "upper bound   {} (2^{:.2}), exact in {k} layers, local bound inside each region; plain local bound 2^{:.2}",
-            report.upper_bound.as_deref().unwrap_or(""),
-            report.upper_bound_log2,
-            report.local_bound_log2
-        );
+        if report.complete {
+            println!("regions of the first {k} layers   {}", report.regions);
+            println!(
+                "upper bound   {} (2^{:.2}), exact in {k} layers, local bound inside each region; plain local bound 2^{:.2}",
+                report.upper_bound.as_deref().unwrap_or(""),
+                report.upper_bound_log2,
+                report.local_bound_log2
+            );
+        } else {
+            println!(
+                "regions of the first {k} layers   at least {}: a limit was hit before they were all found",
+                report.regions
+            );
+            println!(
+                "upper bound   {} (2^{:.2}), from the regions found and the local bound of the unfinished part; plain local bound 2^{:.2}",
+                report.upper_bound.as_deref().unwrap_or(""),
+                report.upper_bound_log2,
+                report.local_bound_log2
+            );
+        }
     } else {
         println!(
             "regions       between {} and {} (2^{:.2}): a limit was hit",

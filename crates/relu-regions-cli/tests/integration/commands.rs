@@ -377,6 +377,33 @@ fn count_json_exact_partial_and_anytime() {
     let anytime = base(&["--exact-layers", "2"]);
     let upper: f64 = anytime["upper_bound"].as_str().unwrap().parse().unwrap();
     assert!(upper >= regions as f64);
+    // Every text output says when a limit was hit, the anytime mode's too.
+    let text = |extra: &[&str]| {
+        let mut args = vec![
+            "count",
+            data(ACAS).to_str().unwrap().to_owned().leak() as &str,
+        ];
+        args.extend(center);
+        args.extend(["--radius", "0.02", "--norm", "linf"]);
+        args.extend(extra);
+        let out = cli().output(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for extra in [
+        &["--max-regions", "5"][..],
+        &["--exact-layers", "2", "--max-regions", "5"],
+        &["--exact-layers", "2", "--time-limit", "0"],
+    ] {
+        let t = text(extra);
+        assert!(t.contains("a limit was hit"), "{extra:?}: {t}");
+    }
+    let t = text(&["--exact-layers", "2"]);
+    assert!(!t.contains("a limit was hit"), "{t}");
     let dir = temp_dir("cli-count");
     let out = dir.join("regions.jsonl");
     base(&["--regions-out", out.to_str().unwrap()]);
