@@ -4,6 +4,7 @@
 //! dispatches. Every command prints a human-readable report, or JSON with `--json`.
 
 mod commands;
+mod interrupt;
 mod model;
 mod output;
 mod plot;
@@ -86,6 +87,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<interrupt::Interrupted>() => ExitCode::from(interrupt::EXIT_CODE),
         Err(e) => {
             eprintln!("error: {}", error_message(&e));
             ExitCode::FAILURE

@@ -58,6 +58,8 @@ struct CountReport {
     complete: bool,
     /// Whether `regions` is the exact count.
     exact: bool,
+    /// Whether Ctrl-C (SIGINT) or SIGTERM stopped the enumeration.
+    interrupted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     affine_maps: Option<usize>,
     /// Proven upper bound (decimal) when the answer is not exact.
@@ -94,6 +96,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
         tolerance: args.tolerance,
         affine_maps: args.affine_maps,
         parallel: true,
+        interrupt: Some(crate::interrupt::flag()),
     };
     let writer = match &args.regions_out {
         Some(path) => Some(Mutex::new(std::io::BufWriter::new(
@@ -143,6 +146,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
         degenerate: result.degenerate,
         complete: result.complete,
         exact,
+        interrupted: crate::interrupt::raised(),
         affine_maps: result.affine_maps,
         upper_bound: (!exact).then(|| result.upper_bound.to_string()),
         upper_bound_log2: result.upper_bound.log2(),
@@ -155,7 +159,8 @@ pub fn run(args: &CountArgs) -> Result<()> {
         seconds: result.elapsed.as_secs_f64(),
     };
     if args.json {
-        return print_json(&report);
+        print_json(&report)?;
+        return crate::interrupt::check();
     }
     println!("domain        {}", report.domain);
     if exact {
@@ -181,8 +186,13 @@ pub fn run(args: &CountArgs) -> Result<()> {
             );
         } else {
             println!(
-                "regions of the first {k} layers   at least {}: a limit was hit before they were all found",
-                report.regions
+                "regions of the first {k} layers   at least {}: {} before they were all found",
+                report.regions,
+                if report.interrupted {
+                    "interrupted"
+                } else {
+                    "a limit was hit"
+                }
             );
             println!(
                 "upper bound   {} (2^{:.2}), from the regions found and the local bound of the unfinished part; plain local bound 2^{:.2}",
@@ -193,10 +203,15 @@ pub fn run(args: &CountArgs) -> Result<()> {
         }
     } else {
         println!(
-            "regions       between {} and {} (2^{:.2}): a limit was hit",
+            "regions       between {} and {} (2^{:.2}): {}",
             report.regions,
             report.upper_bound.as_deref().unwrap_or(""),
-            report.upper_bound_log2
+            report.upper_bound_log2,
+            if report.interrupted {
+                "interrupted"
+            } else {
+                "a limit was hit"
+            }
         );
     }
     if let Some(m) = report.affine_maps {
@@ -216,7 +231,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
         "work          {} nodes, {} solves, {:.3} s",
         report.nodes, report.solves, report.seconds
     );
-    Ok(())
+    crate::interrupt::check()
 }
 
 fn spinner(quiet: bool) -> indicatif::ProgressBar {

@@ -418,3 +418,58 @@ fn count_json_exact_partial_and_anytime() {
         assert!(l["inner_radius"].as_f64().unwrap() > 0.0);
     }
 }
+
+/// SIGINT (Ctrl-C) and SIGTERM during a long count: the partial answer is printed, as
+/// JSON or text, and the exit code is 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_count_prints_its_partial_answer() {
+    for (signal, json) in [("-INT", true), ("-TERM", false)] {
+        let mut args = vec![
+            "count",
+            data(ACAS).to_str().unwrap().to_owned().leak() as &str,
+            "--center",
+            "0,0,0,0,0",
+            "--radius",
+            "0.4",
+            "--norm",
+            "linf",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let child = cli()
+            .command()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{signal}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if json {
+            let v: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(v["interrupted"], true);
+            assert_eq!(v["complete"], false);
+            assert_eq!(v["exact"], false);
+            assert!(v["regions"].as_u64().unwrap() > 0);
+        } else {
+            assert!(
+                stdout.contains("interrupted") && stdout.contains("between"),
+                "{stdout}"
+            );
+        }
+    }
+}

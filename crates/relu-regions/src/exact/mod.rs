@@ -136,6 +136,9 @@ pub struct EnumerationOptions {
     pub affine_maps: bool,
     /// Explore subtrees in parallel.
     pub parallel: bool,
+    /// A flag that stops the enumeration when raised (for instance by a Ctrl-C handler);
+    /// the answer is then an interval, as at a limit.
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 impl Default for EnumerationOptions {
@@ -147,6 +150,7 @@ impl Default for EnumerationOptions {
             tolerance: 1e-7,
             affine_maps: false,
             parallel: true,
+            interrupt: None,
         }
     }
 }

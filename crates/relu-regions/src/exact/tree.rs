@@ -136,10 +136,14 @@ impl Search<'_> {
             .max_regions
             .is_some_and(|m| self.regions.load(Ordering::Relaxed) >= m);
         let over_time = self.deadline.is_some_and(|t| Instant::now() >= t);
-        if over_count || over_time {
+        let interrupted = self
+            .options
+            .interrupt
+            .is_some_and(|f| f.load(Ordering::Relaxed));
+        if over_count || over_time || interrupted {
             self.stop.store(true, Ordering::Relaxed);
         }
-        over_count || over_time
+        over_count || over_time || interrupted
     }
 
     /// Explores `node`'s subtree, where the sides in `known` are proven empty; returns the
