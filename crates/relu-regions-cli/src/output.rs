@@ -1,5 +1,9 @@
 //! Printing: JSON for scripts, aligned text for people.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use anyhow::Result;
 use serde::Serialize;
 
@@ -70,23 +74,154 @@ impl From<NormArg> for relu_regions::Norm {
     }
 }
 
-/// A progress bar on a terminal's stderr; hidden when `quiet` (JSON output) or when
-/// stderr is not a terminal.
-pub fn progress_bar(len: u64, what: &str, quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+/// How often [`Progress`] prints a line when stderr is not a terminal.
+pub const LINE_EVERY: Duration = Duration::from_secs(5);
+
+/// Progress of a long command on stderr: an indicatif bar (or spinner) on a terminal;
+/// otherwise (stderr piped or redirected) a line every [`LINE_EVERY`] with what is done
+/// so far; nothing when `quiet` (`--quiet`).
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    lines: Option<Lines>,
+}
+
+struct Lines {
+    what: String,
+    start: Instant,
+    last: Mutex<Instant>,
+    position: AtomicU64,
+    length: AtomicU64,
+    message: Mutex<String>,
+}
+
+impl Progress {
+    /// A bar of `len` steps.
+    pub fn bar(len: u64, what: &str, quiet: bool) -> Self {
+        Self::new(len, what, quiet, false)
     }
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
+
+    /// A spinner with a message (no known length).
+    pub fn spinner(what: &str, quiet: bool) -> Self {
+        Self::new(0, what, quiet, true)
+    }
+
+    fn new(len: u64, what: &str, quiet: bool, spinner: bool) -> Self {
+        use std::io::IsTerminal;
+        let hidden = Self {
+            bar: indicatif::ProgressBar::hidden(),
+            lines: None,
+        };
+        if quiet {
+            return hidden;
+        }
+        if !std::io::stderr().is_terminal() {
+            let now = Instant::now();
+            return Self {
+                lines: Some(Lines {
+                    what: what.to_string(),
+                    start: now,
+                    last: Mutex::new(now),
+                    position: AtomicU64::new(0),
+                    length: AtomicU64::new(len),
+                    message: Mutex::new(String::new()),
+                }),
+                ..hidden
+            };
+        }
+        let bar = if spinner {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
+                    .expect("valid template"),
+            );
+            bar.set_prefix(what.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            let bar = indicatif::ProgressBar::new(len);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(what.to_string());
+            bar
+        };
+        Self { bar, lines: None }
+    }
+
+    /// The spinner's message (what is done so far).
+    pub fn set_message(&self, message: String) {
+        match &self.lines {
+            Some(l) => {
+                *l.message.lock().expect("no panics hold the lock") = message;
+                self.line();
+            }
+            None => self.bar.set_message(message),
+        }
+    }
+
+    pub fn inc(&self, n: u64) {
+        self.bar.inc(n);
+        if let Some(l) = &self.lines {
+            l.position.fetch_add(n, Ordering::Relaxed);
+            self.line();
+        }
+    }
+
+    pub fn set_position(&self, position: u64) {
+        self.bar.set_position(position);
+        if let Some(l) = &self.lines {
+            l.position.store(position, Ordering::Relaxed);
+            self.line();
+        }
+    }
+
+    pub fn set_length(&self, length: u64) {
+        self.bar.set_length(length);
+        if let Some(l) = &self.lines {
+            l.length.store(length, Ordering::Relaxed);
+        }
+    }
+
+    pub fn finish_and_clear(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    /// Prints a progress line when [`LINE_EVERY`] has passed since the last one.
+    fn line(&self) {
+        let Some(l) = &self.lines else { return };
+        let now = Instant::now();
+        {
+            let mut last = l.last.lock().expect("no panics hold the lock");
+            if now.duration_since(*last) < LINE_EVERY {
+                return;
+            }
+            *last = now;
+        }
+        let (pos, len) = (
+            l.position.load(Ordering::Relaxed),
+            l.length.load(Ordering::Relaxed),
+        );
+        let done = if len > 0 {
+            format!(" {pos}/{len}")
+        } else {
+            String::new()
+        };
+        let message = l.message.lock().expect("no panics hold the lock").clone();
+        let message = if message.is_empty() {
+            String::new()
+        } else {
+            format!(" {message}")
+        };
+        eprintln!(
+            "{}:{done}{message} after {:.0} s",
+            l.what,
+            now.duration_since(l.start).as_secs_f64()
+        );
+    }
 }
 
 /// Minimum, quartiles and maximum (linear interpolation between order statistics, numpy's

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use relu_regions::bound::local_region_bound;
@@ -12,7 +11,7 @@ use relu_regions::stability::{BoundPropagator, Method};
 use serde::Serialize;
 
 use crate::model::{DomainArgs, ModelArgs};
-use crate::output::print_json;
+use crate::output::{Progress, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct CountArgs {
@@ -43,6 +42,9 @@ pub struct CountArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// No progress on stderr (by default a bar on a terminal, otherwise a line every 5 s).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Serialize)]
@@ -116,7 +118,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
             *write_error.lock().expect("no panics hold the lock") = Some(e);
         }
     };
-    let bar = spinner(args.json);
+    let bar = Progress::spinner("counting", args.quiet);
     let progress = |n: u64| bar.set_message(format!("{n} regions"));
     let result = enumerate_regions(
         net,
@@ -232,18 +234,4 @@ pub fn run(args: &CountArgs) -> Result<()> {
         report.nodes, report.solves, report.seconds
     );
     crate::interrupt::check()
-}
-
-fn spinner(quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} counting: {msg} ({elapsed})")
-            .expect("valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }

@@ -8,7 +8,7 @@ use relu_regions::{BoundaryDistance, Norm};
 use serde::Serialize;
 
 use crate::model::{ModelArgs, PointArgs};
-use crate::output::{NeuronJson, NormArg, print_json, progress_bar, quantiles};
+use crate::output::{NeuronJson, NormArg, Progress, print_json, quantiles};
 
 #[derive(Debug, clap::Args)]
 pub struct DistanceArgs {
@@ -30,6 +30,9 @@ pub struct DistanceArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// No progress on stderr (by default a bar on a terminal, otherwise a line every 5 s).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Serialize)]
@@ -129,7 +132,7 @@ pub fn run(args: &DistanceArgs) -> Result<()> {
     let net = &loaded.network;
     let points = args.points.read(net.input_dim())?;
     let norm: Norm = args.norm.into();
-    let bar = progress_bar(points.len() as u64, "distances", args.json);
+    let bar = Progress::bar(points.len() as u64, "distances", args.quiet);
     let mut results = Vec::with_capacity(points.len());
     for chunk in points.chunks(256) {
         let x = Mat::from_fn(chunk.len(), net.input_dim(), |i, j| chunk[i][j]);
@@ -140,7 +143,7 @@ pub fn run(args: &DistanceArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     let inradii: Vec<Option<InradiusReport>> = if args.inradius {
-        let bar = progress_bar(results.len() as u64, "inradius LPs", args.json);
+        let bar = Progress::bar(results.len() as u64, "inradius LPs", args.quiet);
         let out = results
             .iter()
             .map(|r| {

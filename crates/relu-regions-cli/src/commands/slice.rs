@@ -13,7 +13,7 @@ use relu_regions::slice::plane::{
 use serde::Serialize;
 
 use crate::model::{CenterArgs, ModelArgs, parse_point};
-use crate::output::{print_json, progress_bar, quantiles};
+use crate::output::{Progress, print_json, quantiles};
 use crate::plot::{self, ColorBy, Picture, thousands};
 
 /// The shape of the slice in the (a, b) coordinates.
@@ -96,6 +96,9 @@ pub struct SliceArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// No progress on stderr (by default a bar on a terminal, otherwise a line every 5 s).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Serialize)]
@@ -307,7 +310,7 @@ pub fn run(args: &SliceArgs) -> Result<()> {
         Decision::ArgMax
     };
     let start = Instant::now();
-    let bar = progress_bar(1000, "slice (per mille of the area done)", args.json);
+    let bar = Progress::bar(1000, "slice (per mille of the area done)", args.quiet);
     let done = AtomicU64::new(0);
     let progress = |fraction: f64| {
         let total =

@@ -11,7 +11,7 @@ use relu_regions_study::report::{Figures, markdown};
 use relu_regions_study::train::Optimizer;
 use relu_regions_study::{Progress, StudyConfig, run_study};
 
-use crate::output::{print_json, progress_bar};
+use crate::output::{self, print_json};
 
 mod charts;
 mod files;
@@ -105,6 +105,9 @@ pub struct StudyArgs {
     /// Print report.json to stdout.
     #[arg(long)]
     json: bool,
+    /// No progress on stderr (by default a bar on a terminal, otherwise a line every 5 s).
+    #[arg(long)]
+    quiet: bool,
 }
 
 pub fn run(args: &StudyArgs) -> Result<()> {
@@ -132,7 +135,7 @@ pub fn run(args: &StudyArgs) -> Result<()> {
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let bar = progress_bar(args.epochs as u64 + 1, "train + track", args.json);
+    let bar = output::Progress::bar(args.epochs as u64 + 1, "train + track", args.quiet);
     let run = if let Some(dir) = &args.checkpoints {
         let networks = files::checkpoint_files(dir)?
             .iter()

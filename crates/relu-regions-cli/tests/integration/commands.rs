@@ -473,3 +473,53 @@ fn an_interrupted_count_prints_its_partial_answer() {
         }
     }
 }
+
+/// With stderr not a terminal, a long count reports its progress as lines (every 5 s);
+/// `--quiet` silences them. Both runs stop at a 6 s limit.
+#[test]
+fn progress_goes_to_stderr_as_lines_when_piped() {
+    let spawn = |quiet: bool| {
+        let mut args = vec![
+            "count",
+            data(ACAS).to_str().unwrap().to_owned().leak() as &str,
+            "--center",
+            "0,0,0,0,0",
+            "--radius",
+            "0.4",
+            "--norm",
+            "linf",
+            "--time-limit",
+            "6",
+            "--json",
+        ];
+        if quiet {
+            args.push("--quiet");
+        }
+        cli()
+            .command()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (loud, quiet) = (spawn(false), spawn(true));
+    let loud = loud.wait_with_output().unwrap();
+    let quiet = quiet.wait_with_output().unwrap();
+    for out in [&loud, &quiet] {
+        assert!(out.status.success());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["complete"], false);
+    }
+    let err = String::from_utf8_lossy(&loud.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("counting: ") && l.contains(" regions after ")),
+        "{err}"
+    );
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}
