@@ -24,14 +24,19 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The model; what the loader assumed is printed to stderr as notes.
     pub fn load(&self) -> Result<LoadedModel> {
-        load_model(
+        let loaded = load_model(
             &self.model,
             LoadOptions {
                 nnet_raw_inputs: self.nnet_raw_inputs,
             },
         )
-        .with_context(|| format!("loading model {}", self.model.display()))
+        .with_context(|| format!("loading model {}", self.model.display()))?;
+        for a in &loaded.assumptions {
+            eprintln!("note: {}: {a}", self.model.display());
+        }
+        Ok(loaded)
     }
 }
 

@@ -78,6 +78,9 @@ pub struct LoadedModel {
     /// Human-readable notes on what was folded or lowered at load time, in graph order
     /// (e.g. "Sub, Div (input normalisation) folded into layer 1").
     pub folded: Vec<String>,
+    /// What the loader assumed because the file does not say it (e.g. that a safetensors
+    /// checkpoint's activation is ReLU); a tool should show these to its user.
+    pub assumptions: Vec<String>,
 }
 
 /// Options for [`load_model`].

@@ -234,6 +234,7 @@ pub fn load_nnet(bytes: &[u8], options: NnetOptions) -> Result<LoadedModel, Nnet
         input_name: None,
         input_shape: vec![Some(num_inputs)],
         folded,
+        assumptions: Vec::new(),
     })
 }
 

@@ -3,7 +3,9 @@
 //! Tensors are grouped by module: `P.weight` (shape `[out, in]`, PyTorch's layout) and an
 //! optional `P.bias` (`[out]`; absent for `Linear(bias=False)`). Modules are ordered by
 //! the natural order of their prefixes (`0 < 2 < 10`, `fc1 < fc2`, `net.0 < net.2`), the
-//! order of `state_dict()` for an `nn.Sequential`. ReLU follows every layer but the last.
+//! order of `state_dict()` for an `nn.Sequential`. ReLU follows every layer but the last:
+//! the file cannot say otherwise, so the loaded model states it as an assumption
+//! ([`ASSUMED_ACTIVATION`]).
 //! Float32, float64, float16 and bfloat16 tensors are read and widened to `f64`.
 //!
 //! Writing ([`to_safetensors_bytes`], [`write_safetensors`]) is the inverse for float32:
@@ -20,6 +22,10 @@ use safetensors::{Dtype, SafeTensors};
 use thiserror::Error;
 
 use crate::{LoadedModel, ModelFormat};
+
+/// What a loaded safetensors model assumes ([`LoadedModel::assumptions`]): the file holds
+/// weights only, so nothing says which activation follows each layer.
+pub const ASSUMED_ACTIVATION: &str = "the activation after every layer but the last is assumed to be ReLU (a safetensors file holds weights only; a LeakyReLU or other network would be read wrongly; an ONNX export names its activations, and ops other than Relu are refused)";
 
 /// Why a safetensors file could not be read as an MLP.
 #[derive(Debug, Error)]
@@ -270,6 +276,7 @@ pub fn load_safetensors(bytes: &[u8]) -> Result<LoadedModel, SafetensorsError> {
         input_name: None,
         input_shape: vec![Some(input_dim)],
         folded: Vec::new(),
+        assumptions: vec![ASSUMED_ACTIVATION.to_string()],
     })
 }
 
@@ -316,6 +323,8 @@ mod tests {
         let bytes = safetensors::serialize(&map, None).unwrap();
         let m = load_safetensors(&bytes).unwrap();
         assert_eq!(m.network.layer_widths(), vec![3, 2, 1]);
+        // The file cannot say which activation it had: the model says what it assumed.
+        assert_eq!(m.assumptions, vec![ASSUMED_ACTIVATION.to_string()]);
         // x = (0.3, -0.2): z1 = (0.4, 0.0, 0.2) (f32 biases), h1 = (0.4, 0, 0.2)
         // z2 = (0.4 + 0.6 + 0.5, -0.4 + 0.1) = (1.5, -0.3); h2 = (1.5, 0); out = 3.0.
         let y = m.network.forward(&[0.3, -0.2]).unwrap();

@@ -31,6 +31,8 @@ struct InspectReport {
     params: usize,
     output_relu: bool,
     folded: Vec<String>,
+    /// What the loader assumed because the file does not say it.
+    assumptions: Vec<String>,
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
@@ -49,6 +51,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         params: net.param_count(),
         output_relu: net.output_relu(),
         folded: loaded.folded.clone(),
+        assumptions: loaded.assumptions.clone(),
     };
     if args.json {
         return print_json(&report);
@@ -92,6 +95,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
                 }
             );
         }
+    }
+    for a in &report.assumptions {
+        println!("assumed      {a}");
     }
     Ok(())
 }

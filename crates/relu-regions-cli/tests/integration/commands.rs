@@ -21,7 +21,30 @@ fn inspect_json_has_the_documented_keys() {
         assert_eq!(v["relus"], 300);
         assert_eq!(v["params"], 13_305);
         assert_eq!(v["output_relu"], false);
+        assert_eq!(v["assumptions"], serde_json::json!([]));
     }
+    // A safetensors checkpoint's activation is an assumption, said in the JSON, the text
+    // and as a note on stderr by every command that loads it.
+    let net = relu_regions_testkit::load_network(&data(ACAS));
+    let dir = temp_dir("cli-inspect");
+    let path = dir.join("acas.safetensors");
+    relu_regions_io::write_safetensors(&net, &path).unwrap();
+    let v = cli().run_json(&["inspect", path.to_str().unwrap(), "--json"]);
+    assert!(
+        v["assumptions"][0]
+            .as_str()
+            .unwrap()
+            .contains("assumed to be ReLU")
+    );
+    let out = cli().output(["eval", path.to_str().unwrap(), "--point", "0,0,0,0,0"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: ")
+            && err.contains("acas.safetensors")
+            && err.contains("assumed to be ReLU"),
+        "{err}"
+    );
 }
 
 #[test]

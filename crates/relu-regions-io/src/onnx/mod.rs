@@ -255,6 +255,7 @@ fn lower(graph: &GraphProto) -> Result<LoadedModel, OnnxError> {
         input_name: Some(input.name),
         input_shape: input.declared,
         folded: network.1,
+        assumptions: Vec::new(),
     })
 }
 
