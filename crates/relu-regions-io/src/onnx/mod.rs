@@ -36,6 +36,7 @@
 //! | `Add`, `Sub`, `Mul`, `Div` | elementwise with a constant, numpy broadcasting to the activation's shape; `c - x` is folded, `c / x` is refused (not affine), and so is division by a zero constant |
 //! | `BatchNormalization` | elementwise per channel (dim 1), inference form; `epsilon` (default 1e-5) |
 //! | `Conv` | 2-D NCHW, `group = 1`, `strides`, `pads`, `dilations`, `auto_pad` (`NOTSET`, `VALID`, `SAME_UPPER`, `SAME_LOWER`), optional bias; lowered to a dense matrix for the tracked input shape |
+//! | `AveragePool` | 2-D NCHW, `kernel_shape`, `strides`, `pads`, `auto_pad`, `dilations`, `count_include_pad`; lowered as Conv is (`ceil_mode = 1` refused) |
 //! | `Relu` | ends the pending layer; a `Relu` right after a `Relu` is a no-op |
 //! | `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`, `Identity`, `Dropout` (inference) | shape only |
 //! | `Constant` | `value`, `value_float(s)`, `value_int(s)` |
@@ -89,7 +90,7 @@ pub(crate) const MAX_COMPOSE_FLOPS: u128 = 1 << 38;
 
 /// The ops the loader lowers, for messages.
 pub const SUPPORTED_OPS: &str = "Gemm, MatMul, Add, Sub, Mul, Div, BatchNormalization, Conv, \
-     Relu, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Constant";
+     AveragePool, Relu, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Constant";
 
 /// Loads an ONNX model from its bytes (see the module documentation for what is
 /// supported). A tensor stored in an external file is an error: see
@@ -313,6 +314,7 @@ const KNOWN_OPS: &[&str] = &[
     "Div",
     "BatchNormalization",
     "Conv",
+    "AveragePool",
     "Relu",
     "Flatten",
     "Reshape",
@@ -321,6 +323,23 @@ const KNOWN_OPS: &[&str] = &[
     "Identity",
     "Dropout",
 ];
+
+/// Why a well-known op is not lowered, for the message.
+fn unsupported_reason(op: &str) -> Option<&'static str> {
+    Some(match op {
+        "MaxPool" | "GlobalMaxPool" | "Max" | "Min" => {
+            "a maximum is piecewise linear but not affine, and between two ReLUs only affine maps are lowered (max(a, b) = a + relu(b - a) would add neurons, and regions)"
+        }
+        "LeakyRelu" | "PRelu" => {
+            "its activation regions are ReLU's, but its maps are not, and the network model holds ReLUs only"
+        }
+        "Sigmoid" | "Tanh" | "Softmax" | "LogSoftmax" | "Gelu" | "Elu" | "Selu" | "Softplus"
+        | "HardSigmoid" | "Exp" | "Log" => {
+            "not piecewise linear, so the network has no activation regions in this sense (a final Softmax can be removed: it does not change the argmax)"
+        }
+        _ => return None,
+    })
+}
 
 impl Lowering<'_> {
     fn node(&mut self, index: usize, node: &NodeProto) -> Result<(), OnnxError> {
@@ -342,7 +361,7 @@ impl Lowering<'_> {
             return Err(OnnxError::UnsupportedOp {
                 node: ctx.label,
                 op: ctx.op,
-                domain: String::new(),
+                domain: unsupported_reason(op).map_or(String::new(), |r| format!(": {r}")),
             });
         }
         let inputs = self.classify_inputs(&ctx, node)?;
@@ -383,13 +402,18 @@ impl Lowering<'_> {
                 self.folded.push(note);
                 l
             }
+            "AveragePool" => {
+                let (l, note) = ops::conv::average_pool(&ctx, node, &inputs, &self.shape)?;
+                self.folded.push(note);
+                l
+            }
             _ => return Err(ctx.internal("op listed as known but not dispatched")),
         };
         let kind = match op {
             "Gemm" | "Conv" => Kind::Linear {
                 bias: inputs.optional(2).is_some(),
             },
-            "MatMul" => Kind::Linear { bias: false },
+            "MatMul" | "AveragePool" => Kind::Linear { bias: false },
             "BatchNormalization" => Kind::BatchNorm,
             _ => Kind::Elementwise,
         };

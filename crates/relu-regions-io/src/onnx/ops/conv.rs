@@ -1,5 +1,6 @@
-//! Conv in 2-D (NCHW, group 1), lowered to the dense matrix from the flattened input to
-//! the flattened output for the tracked input shape.
+//! Conv in 2-D (NCHW, group 1) and AveragePool in 2-D, lowered to the dense matrix from
+//! the flattened input to the flattened output for the tracked input shape (an average
+//! pool is linear: a convolution of each channel with equal weights).
 
 use faer::Mat;
 use relu_regions::Affine;
@@ -95,82 +96,7 @@ pub(crate) fn conv(
             ));
         }
     }
-    let pair = |name: &'static str| -> Result<[usize; 2], OnnxError> {
-        match attr_ints(node, name) {
-            None => Ok([1, 1]),
-            Some(v) => match v.as_slice() {
-                &[a, b] => Ok([small_usize(ctx, name, a, 1)?, small_usize(ctx, name, b, 1)?]),
-                _ => Err(ctx.attribute(name, format!("{v:?}"), "needs 2 values for a 2-D Conv")),
-            },
-        }
-    };
-    let strides = pair("strides")?;
-    let dilations = pair("dilations")?;
-    let auto_pad = attr_string(node, "auto_pad", "NOTSET");
-    let inputs_hw = [height, width];
-    let kernels = [kh, kw];
-    let mut axes = Vec::with_capacity(2);
-    let explicit_pads = match auto_pad.as_str() {
-        "NOTSET" | "" => match attr_ints(node, "pads") {
-            None => Some([0; 4]),
-            Some(v) => match v.as_slice() {
-                &[a, b, c, d] => Some([
-                    small_usize(ctx, "pads", a, 0)?,
-                    small_usize(ctx, "pads", b, 0)?,
-                    small_usize(ctx, "pads", c, 0)?,
-                    small_usize(ctx, "pads", d, 0)?,
-                ]),
-                _ => {
-                    return Err(ctx.attribute(
-                        "pads",
-                        format!("{v:?}"),
-                        "needs 4 values [top, left, bottom, right] for a 2-D Conv",
-                    ));
-                }
-            },
-        },
-        "VALID" => Some([0; 4]),
-        "SAME_UPPER" | "SAME_LOWER" => None,
-        other => {
-            return Err(ctx.attribute(
-                "auto_pad",
-                other,
-                "expected NOTSET, VALID, SAME_UPPER or SAME_LOWER",
-            ));
-        }
-    };
-    for d in 0..2 {
-        let input = inputs_hw[d];
-        let (stride, dilation, kernel) = (strides[d], dilations[d], kernels[d]);
-        let span = (kernel - 1) * dilation + 1;
-        let (pad_begin, pad_end) = match explicit_pads {
-            Some(p) => (p[d], p[d + 2]),
-            None => {
-                let output = input.div_ceil(stride);
-                let total = ((output - 1) * stride + span).saturating_sub(input);
-                if auto_pad == "SAME_UPPER" {
-                    (total / 2, total - total / 2)
-                } else {
-                    (total - total / 2, total / 2)
-                }
-            }
-        };
-        let padded = input + pad_begin + pad_end;
-        if padded < span {
-            return Err(ctx.shape(format!(
-                "the dilated kernel spans {span} but the padded input along spatial axis {d} has {padded} (input {} with pads {pad_begin}+{pad_end})",
-                fmt_shape(shape)
-            )));
-        }
-        axes.push(ConvAxis {
-            input,
-            kernel,
-            stride,
-            dilation,
-            pad_begin,
-            output: (padded - span) / stride + 1,
-        });
-    }
+    let axes = spatial_axes(ctx, node, shape, [kh, kw])?;
     let (ah, aw) = (&axes[0], &axes[1]);
     let out_shape = vec![batch, m, ah.output, aw.output];
     let rows = checked_product(&out_shape).unwrap_or(usize::MAX);
@@ -238,6 +164,219 @@ pub(crate) fn conv(
     Ok((
         Lowered::Dense {
             map: Affine::new(weight, bias)?,
+            shape: out_shape,
+        },
+        note,
+    ))
+}
+
+/// The geometry of a 2-D window op (`Conv`, `AveragePool`) on an NCHW activation of
+/// `shape` with kernel `kernels` (`[kH, kW]`): the attributes `strides`, `dilations`,
+/// `auto_pad` and `pads` read as ONNX defines them (output size rounded down).
+fn spatial_axes(
+    ctx: &NodeCtx,
+    node: &NodeProto,
+    shape: &[usize],
+    kernels: [usize; 2],
+) -> Result<Vec<ConvAxis>, OnnxError> {
+    let pair = |name: &'static str| -> Result<[usize; 2], OnnxError> {
+        match attr_ints(node, name) {
+            None => Ok([1, 1]),
+            Some(v) => match v.as_slice() {
+                &[a, b] => Ok([small_usize(ctx, name, a, 1)?, small_usize(ctx, name, b, 1)?]),
+                _ => Err(ctx.attribute(name, format!("{v:?}"), "needs 2 values in 2-D")),
+            },
+        }
+    };
+    let strides = pair("strides")?;
+    let dilations = pair("dilations")?;
+    let auto_pad = attr_string(node, "auto_pad", "NOTSET");
+    let inputs_hw = [shape[2], shape[3]];
+    let mut axes = Vec::with_capacity(2);
+    let explicit_pads = match auto_pad.as_str() {
+        "NOTSET" | "" => match attr_ints(node, "pads") {
+            None => Some([0; 4]),
+            Some(v) => match v.as_slice() {
+                &[a, b, c, d] => Some([
+                    small_usize(ctx, "pads", a, 0)?,
+                    small_usize(ctx, "pads", b, 0)?,
+                    small_usize(ctx, "pads", c, 0)?,
+                    small_usize(ctx, "pads", d, 0)?,
+                ]),
+                _ => {
+                    return Err(ctx.attribute(
+                        "pads",
+                        format!("{v:?}"),
+                        "needs 4 values [top, left, bottom, right] in 2-D",
+                    ));
+                }
+            },
+        },
+        "VALID" => Some([0; 4]),
+        "SAME_UPPER" | "SAME_LOWER" => None,
+        other => {
+            return Err(ctx.attribute(
+                "auto_pad",
+                other,
+                "expected NOTSET, VALID, SAME_UPPER or SAME_LOWER",
+            ));
+        }
+    };
+    for d in 0..2 {
+        let input = inputs_hw[d];
+        let (stride, dilation, kernel) = (strides[d], dilations[d], kernels[d]);
+        let span = (kernel - 1) * dilation + 1;
+        let (pad_begin, pad_end) = match explicit_pads {
+            Some(p) => (p[d], p[d + 2]),
+            None => {
+                let output = input.div_ceil(stride);
+                let total = ((output - 1) * stride + span).saturating_sub(input);
+                if auto_pad == "SAME_UPPER" {
+                    (total / 2, total - total / 2)
+                } else {
+                    (total - total / 2, total / 2)
+                }
+            }
+        };
+        let padded = input + pad_begin + pad_end;
+        if padded < span {
+            return Err(ctx.shape(format!(
+                "the dilated kernel spans {span} but the padded input along spatial axis {d} has {padded} (input {} with pads {pad_begin}+{pad_end})",
+                fmt_shape(shape)
+            )));
+        }
+        axes.push(ConvAxis {
+            input,
+            kernel,
+            stride,
+            dilation,
+            pad_begin,
+            output: (padded - span) / stride + 1,
+        });
+    }
+    Ok(axes)
+}
+
+/// `AveragePool(X)` in 2-D (NCHW): `kernel_shape`, `strides`, `pads`, `auto_pad`,
+/// `dilations` and `count_include_pad` (0: a window's padded taps are left out of its
+/// divisor; 1: every window divides by `kH kW`), lowered to the dense matrix of the
+/// averages for the tracked input shape. `ceil_mode = 1` is refused.
+pub(crate) fn average_pool(
+    ctx: &NodeCtx,
+    node: &NodeProto,
+    inputs: &NodeInputs,
+    shape: &[usize],
+) -> Result<(Lowered, String), OnnxError> {
+    inputs.act_at(ctx, 0, "X")?;
+    let &[batch, channels, height, width] = shape else {
+        return Err(ctx.shape(format!(
+            "only 2-D pooling is supported: the input must be NCHW (rank 4) but the activation has shape {}",
+            fmt_shape(shape)
+        )));
+    };
+    let kernels = match attr_ints(node, "kernel_shape") {
+        Some(v) => match v.as_slice() {
+            &[a, b] => [
+                small_usize(ctx, "kernel_shape", a, 1)?,
+                small_usize(ctx, "kernel_shape", b, 1)?,
+            ],
+            _ => {
+                return Err(ctx.attribute(
+                    "kernel_shape",
+                    format!("{v:?}"),
+                    "needs 2 values in 2-D",
+                ));
+            }
+        },
+        None => {
+            return Err(ctx.attribute(
+                "kernel_shape",
+                "missing",
+                "AveragePool needs its kernel shape",
+            ));
+        }
+    };
+    let ceil_mode = attr_int(ctx, node, "ceil_mode", 0)?;
+    if ceil_mode != 0 {
+        return Err(ctx.attribute(
+            "ceil_mode",
+            ceil_mode,
+            "only ceil_mode=0 (output size rounded down) is supported",
+        ));
+    }
+    let include_pad = match attr_int(ctx, node, "count_include_pad", 0)? {
+        0 => false,
+        1 => true,
+        v => return Err(ctx.attribute("count_include_pad", v, "must be 0 or 1")),
+    };
+    let axes = spatial_axes(ctx, node, shape, kernels)?;
+    let (ah, aw) = (&axes[0], &axes[1]);
+    let out_shape = vec![batch, channels, ah.output, aw.output];
+    let rows = checked_product(&out_shape).unwrap_or(usize::MAX);
+    let cols = checked_product(shape).unwrap_or(usize::MAX);
+    check_dense(ctx, "the lowered AveragePool matrix", rows, cols)?;
+    let work = rows as u128 * (kernels[0] as u128) * (kernels[1] as u128);
+    if work > MAX_COMPOSE_FLOPS {
+        return Err(ctx.too_large(
+            format!(
+                "lowering the AveragePool ({rows} outputs, {}x{} taps each)",
+                kernels[0], kernels[1]
+            ),
+            work,
+            "kernel taps",
+            MAX_COMPOSE_FLOPS,
+        ));
+    }
+    let source = |a: &ConvAxis, o: usize, t: usize| -> Option<usize> {
+        (o * a.stride + t * a.dilation)
+            .checked_sub(a.pad_begin)
+            .filter(|&i| i < a.input)
+    };
+    let mut weight = Mat::<f64>::zeros(rows, cols);
+    let mut taps = Vec::with_capacity(kernels[0] * kernels[1]);
+    for nb in 0..batch {
+        for c in 0..channels {
+            for oh in 0..ah.output {
+                for ow in 0..aw.output {
+                    let row = ((nb * channels + c) * ah.output + oh) * aw.output + ow;
+                    taps.clear();
+                    for th in 0..ah.kernel {
+                        let Some(ih) = source(ah, oh, th) else {
+                            continue;
+                        };
+                        for tw in 0..aw.kernel {
+                            if let Some(iw) = source(aw, ow, tw) {
+                                taps.push(((nb * channels + c) * height + ih) * width + iw);
+                            }
+                        }
+                    }
+                    let divisor = if include_pad {
+                        kernels[0] * kernels[1]
+                    } else {
+                        taps.len()
+                    };
+                    if taps.is_empty() {
+                        return Err(ctx.shape(format!(
+                            "the window of output ({oh}, {ow}) lies entirely in the padding of {}",
+                            fmt_shape(shape)
+                        )));
+                    }
+                    for &col in &taps {
+                        weight[(row, col)] += 1.0 / divisor as f64;
+                    }
+                }
+            }
+        }
+    }
+    let note = format!(
+        "AveragePool {} lowered to a dense {rows}x{cols} linear map ({} -> {})",
+        ctx.label,
+        fmt_shape(shape),
+        fmt_shape(&out_shape)
+    );
+    Ok((
+        Lowered::Dense {
+            map: Affine::new(weight, vec![0.0; rows])?,
             shape: out_shape,
         },
         note,

@@ -46,6 +46,22 @@ fn unsupported_op_names_node_and_op() {
         assert!(matches!(e, OnnxError::UnsupportedOp { .. }), "{e}");
         let s = e.to_string();
         assert!(s.contains(label) && s.contains("Sigmoid"), "{s}");
+        assert!(s.contains("not piecewise linear"), "{s}");
+    }
+    // Well-known ops say why they are not lowered.
+    for (op, why) in [
+        ("MaxPool", "not affine"),
+        ("LeakyRelu", "activation regions are ReLU's"),
+        ("Erf", "supported: "),
+    ] {
+        let e = load_err(&model(
+            &dims(&[1, 1, 4, 4]),
+            vec![node(op, "n", &["x"], &["y"], vec![])],
+            vec![],
+            "y",
+        ));
+        let s = e.to_string();
+        assert!(s.contains(op) && s.contains(why), "{s}");
     }
     // A custom domain is unsupported too.
     let mut n = node("Relu", "r", &["x"], &["y"], vec![]);

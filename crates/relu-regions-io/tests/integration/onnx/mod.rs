@@ -21,6 +21,7 @@ mod errors;
 mod external;
 mod initializers;
 mod layers;
+mod pooling;
 mod shape;
 mod shared_networks;
 
