@@ -442,32 +442,27 @@ fn count_json_exact_partial_and_anytime() {
     }
 }
 
+/// A count of ACAS Xu in the L-inf ball of radius 0.4 at the origin (minutes of work),
+/// started with `extra` arguments, stdout and stderr piped.
+fn spawn_long_count(extra: &[&str]) -> std::process::Child {
+    cli()
+        .command()
+        .args(["count", data(ACAS).to_str().unwrap()])
+        .args(["--center", "0,0,0,0,0", "--radius", "0.4", "--norm", "linf"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// SIGINT (Ctrl-C) and SIGTERM during a long count: the partial answer is printed, as
 /// JSON or text, and the exit code is 130.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_count_prints_its_partial_answer() {
     for (signal, json) in [("-INT", true), ("-TERM", false)] {
-        let mut args = vec![
-            "count",
-            data(ACAS).to_str().unwrap().to_owned().leak() as &str,
-            "--center",
-            "0,0,0,0,0",
-            "--radius",
-            "0.4",
-            "--norm",
-            "linf",
-        ];
-        if json {
-            args.push("--json");
-        }
-        let child = cli()
-            .command()
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_long_count(if json { &["--json"] } else { &[] });
         std::thread::sleep(std::time::Duration::from_millis(1500));
         let status = std::process::Command::new("kill")
             .args([signal, &child.id().to_string()])
@@ -501,32 +496,8 @@ fn an_interrupted_count_prints_its_partial_answer() {
 /// `--quiet` silences them. Both runs stop at a 6 s limit.
 #[test]
 fn progress_goes_to_stderr_as_lines_when_piped() {
-    let spawn = |quiet: bool| {
-        let mut args = vec![
-            "count",
-            data(ACAS).to_str().unwrap().to_owned().leak() as &str,
-            "--center",
-            "0,0,0,0,0",
-            "--radius",
-            "0.4",
-            "--norm",
-            "linf",
-            "--time-limit",
-            "6",
-            "--json",
-        ];
-        if quiet {
-            args.push("--quiet");
-        }
-        cli()
-            .command()
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (loud, quiet) = (spawn(false), spawn(true));
+    let loud = spawn_long_count(&["--time-limit", "6", "--json"]);
+    let quiet = spawn_long_count(&["--time-limit", "6", "--json", "--quiet"]);
     let loud = loud.wait_with_output().unwrap();
     let quiet = quiet.wait_with_output().unwrap();
     for out in [&loud, &quiet] {

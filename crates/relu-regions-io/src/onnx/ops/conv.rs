@@ -37,6 +37,16 @@ struct ConvAxis {
     output: usize,
 }
 
+impl ConvAxis {
+    /// The input coordinate that output `o` reads at kernel tap `t`, if it is inside the
+    /// input (not padding).
+    fn source(&self, o: usize, t: usize) -> Option<usize> {
+        (o * self.stride + t * self.dilation)
+            .checked_sub(self.pad_begin)
+            .filter(|&i| i < self.input)
+    }
+}
+
 /// `Conv(X, W, B)` in 2-D (NCHW, `W` `[M, C, kH, kW]`, group 1), lowered to the dense
 /// matrix from the flattened input to the flattened output for the tracked input shape.
 pub(crate) fn conv(
@@ -122,12 +132,6 @@ pub(crate) fn conv(
             )));
         }
     };
-    // Input coordinate along an axis for output `o` and kernel tap `t`, if inside.
-    let source = |a: &ConvAxis, o: usize, t: usize| -> Option<usize> {
-        (o * a.stride + t * a.dilation)
-            .checked_sub(a.pad_begin)
-            .filter(|&i| i < a.input)
-    };
     let mut weight = Mat::<f64>::zeros(rows, cols);
     let mut bias = Vec::with_capacity(rows);
     for nb in 0..batch {
@@ -138,11 +142,11 @@ pub(crate) fn conv(
                     bias.push(bias_per_channel[oc]);
                     for ic in 0..channels {
                         for th in 0..ah.kernel {
-                            let Some(ih) = source(ah, oh, th) else {
+                            let Some(ih) = ah.source(oh, th) else {
                                 continue;
                             };
                             for tw in 0..aw.kernel {
-                                let Some(iw) = source(aw, ow, tw) else {
+                                let Some(iw) = aw.source(ow, tw) else {
                                     continue;
                                 };
                                 let col = ((nb * channels + ic) * height + ih) * width + iw;
@@ -327,11 +331,6 @@ pub(crate) fn average_pool(
             MAX_COMPOSE_FLOPS,
         ));
     }
-    let source = |a: &ConvAxis, o: usize, t: usize| -> Option<usize> {
-        (o * a.stride + t * a.dilation)
-            .checked_sub(a.pad_begin)
-            .filter(|&i| i < a.input)
-    };
     let mut weight = Mat::<f64>::zeros(rows, cols);
     let mut taps = Vec::with_capacity(kernels[0] * kernels[1]);
     for nb in 0..batch {
@@ -341,11 +340,11 @@ pub(crate) fn average_pool(
                     let row = ((nb * channels + c) * ah.output + oh) * aw.output + ow;
                     taps.clear();
                     for th in 0..ah.kernel {
-                        let Some(ih) = source(ah, oh, th) else {
+                        let Some(ih) = ah.source(oh, th) else {
                             continue;
                         };
                         for tw in 0..aw.kernel {
-                            if let Some(iw) = source(aw, ow, tw) {
+                            if let Some(iw) = aw.source(ow, tw) {
                                 taps.push(((nb * channels + c) * height + ih) * width + iw);
                             }
                         }

@@ -9,7 +9,7 @@ use std::path::Path;
 use relu_regions_io::onnx::proto::{StringStringEntryProto, TensorProto};
 use relu_regions_io::onnx::{OnnxError, load_onnx};
 use relu_regions_io::{LoadError, load_model};
-use relu_regions_testkit::{bundled_data, reference_points, temp_dir};
+use relu_regions_testkit::{bundled_data, temp_dir};
 
 use super::*;
 
@@ -22,17 +22,7 @@ fn models_saved_with_external_data_match_onnxruntime() {
         let path = bundled_data(rel);
         let loaded = load_model(&path, Default::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded.network.layer_widths(), vec![8, 8, 3], "{rel}");
-        let points = reference_points(&path);
-        assert_eq!(points.len(), 6);
-        for r in points {
-            let y = loaded.network.forward(&r.input).unwrap();
-            for (a, b) in y.iter().zip(&r.output) {
-                assert!(
-                    (a - b).abs() <= 1e-6 * b.abs().max(1.0),
-                    "{rel}: {a} vs {b}"
-                );
-            }
-        }
+        assert_eq!(assert_matches_reference(&loaded, &path, 1e-6), 6);
         // From bytes alone the files cannot be found, and the message says so.
         let e = load_onnx(&std::fs::read(&path).unwrap()).unwrap_err();
         assert!(matches!(e, OnnxError::ExternalDataUnread { .. }), "{e}");

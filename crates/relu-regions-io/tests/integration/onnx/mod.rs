@@ -38,6 +38,25 @@ fn load(bytes: &[u8]) -> LoadedModel {
     load_onnx(bytes).unwrap_or_else(|e| panic!("load failed: {e}"))
 }
 
+/// Asserts that `loaded` gives the outputs of `path`'s reference file (onnxruntime's)
+/// within `tolerance`, relative to `max(|reference|, 1)`; returns the number of points.
+fn assert_matches_reference(loaded: &LoadedModel, path: &std::path::Path, tolerance: f64) -> usize {
+    let points = relu_regions_testkit::reference_points(path);
+    for r in &points {
+        let y = loaded.network.forward(&r.input).unwrap();
+        assert_eq!(y.len(), r.output.len(), "{}", path.display());
+        for (a, b) in y.iter().zip(&r.output) {
+            assert!(
+                (a - b).abs() <= tolerance * b.abs().max(1.0),
+                "{} line {}: {a} vs {b}",
+                path.display(),
+                r.line
+            );
+        }
+    }
+    points.len()
+}
+
 fn load_err(bytes: &[u8]) -> OnnxError {
     match load_onnx(bytes) {
         Ok(m) => panic!(

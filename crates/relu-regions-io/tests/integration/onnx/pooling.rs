@@ -3,7 +3,7 @@
 //! included in the divisor, strides, SAME padding, dilations) against onnxruntime, and
 //! the refused `ceil_mode`.
 
-use relu_regions_testkit::{bundled_data, files_with_extension, reference_points};
+use relu_regions_testkit::{bundled_data, files_with_extension};
 
 use super::*;
 
@@ -20,17 +20,7 @@ fn average_pools_match_onnxruntime() {
             "{name}: {:?}",
             loaded.folded
         );
-        let points = reference_points(&path);
-        assert_eq!(points.len(), 6);
-        for r in points {
-            let y = loaded.network.forward(&r.input).unwrap();
-            for (a, b) in y.iter().zip(&r.output) {
-                assert!(
-                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                    "{name}: {a} vs {b}"
-                );
-            }
-        }
+        assert_eq!(assert_matches_reference(&loaded, &path, 1e-5), 6);
     }
 }
 
