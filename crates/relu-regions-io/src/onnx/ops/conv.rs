@@ -27,6 +27,32 @@ fn small_usize(
     usize::try_from(v).map_err(|_| ctx.attribute(attribute, v, "out of range"))
 }
 
+/// The integer list attribute `name` as `N` values of at least `min` (`None` when the
+/// node does not have it); `what` says what the `N` values are, for the message.
+fn usize_list<const N: usize>(
+    ctx: &NodeCtx,
+    node: &NodeProto,
+    name: &'static str,
+    min: i64,
+    what: &str,
+) -> Result<Option<[usize; N]>, OnnxError> {
+    let Some(v) = attr_ints(node, name) else {
+        return Ok(None);
+    };
+    if v.len() != N {
+        return Err(ctx.attribute(
+            name,
+            format!("{v:?}"),
+            format!("needs {N} values ({what}) in 2-D"),
+        ));
+    }
+    let mut out = [0; N];
+    for (o, &x) in out.iter_mut().zip(&v) {
+        *o = small_usize(ctx, name, x, min)?;
+    }
+    Ok(Some(out))
+}
+
 /// The geometry of a 2-D convolution along one spatial axis.
 struct ConvAxis {
     input: usize,
@@ -183,39 +209,15 @@ fn spatial_axes(
     shape: &[usize],
     kernels: [usize; 2],
 ) -> Result<Vec<ConvAxis>, OnnxError> {
-    let pair = |name: &'static str| -> Result<[usize; 2], OnnxError> {
-        match attr_ints(node, name) {
-            None => Ok([1, 1]),
-            Some(v) => match v.as_slice() {
-                &[a, b] => Ok([small_usize(ctx, name, a, 1)?, small_usize(ctx, name, b, 1)?]),
-                _ => Err(ctx.attribute(name, format!("{v:?}"), "needs 2 values in 2-D")),
-            },
-        }
-    };
-    let strides = pair("strides")?;
-    let dilations = pair("dilations")?;
+    let strides = usize_list(ctx, node, "strides", 1, "height, width")?.unwrap_or([1, 1]);
+    let dilations = usize_list(ctx, node, "dilations", 1, "height, width")?.unwrap_or([1, 1]);
     let auto_pad = attr_string(node, "auto_pad", "NOTSET");
     let inputs_hw = [shape[2], shape[3]];
     let mut axes = Vec::with_capacity(2);
     let explicit_pads = match auto_pad.as_str() {
-        "NOTSET" | "" => match attr_ints(node, "pads") {
-            None => Some([0; 4]),
-            Some(v) => match v.as_slice() {
-                &[a, b, c, d] => Some([
-                    small_usize(ctx, "pads", a, 0)?,
-                    small_usize(ctx, "pads", b, 0)?,
-                    small_usize(ctx, "pads", c, 0)?,
-                    small_usize(ctx, "pads", d, 0)?,
-                ]),
-                _ => {
-                    return Err(ctx.attribute(
-                        "pads",
-                        format!("{v:?}"),
-                        "needs 4 values [top, left, bottom, right] in 2-D",
-                    ));
-                }
-            },
-        },
+        "NOTSET" | "" => {
+            Some(usize_list(ctx, node, "pads", 0, "top, left, bottom, right")?.unwrap_or([0; 4]))
+        }
         "VALID" => Some([0; 4]),
         "SAME_UPPER" | "SAME_LOWER" => None,
         other => {
@@ -278,27 +280,12 @@ pub(crate) fn average_pool(
             fmt_shape(shape)
         )));
     };
-    let kernels = match attr_ints(node, "kernel_shape") {
-        Some(v) => match v.as_slice() {
-            &[a, b] => [
-                small_usize(ctx, "kernel_shape", a, 1)?,
-                small_usize(ctx, "kernel_shape", b, 1)?,
-            ],
-            _ => {
-                return Err(ctx.attribute(
-                    "kernel_shape",
-                    format!("{v:?}"),
-                    "needs 2 values in 2-D",
-                ));
-            }
-        },
-        None => {
-            return Err(ctx.attribute(
-                "kernel_shape",
-                "missing",
-                "AveragePool needs its kernel shape",
-            ));
-        }
+    let Some(kernels) = usize_list(ctx, node, "kernel_shape", 1, "height, width")? else {
+        return Err(ctx.attribute(
+            "kernel_shape",
+            "missing",
+            "AveragePool needs its kernel shape",
+        ));
     };
     let ceil_mode = attr_int(ctx, node, "ceil_mode", 0)?;
     if ceil_mode != 0 {
