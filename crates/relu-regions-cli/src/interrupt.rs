@@ -1,4 +1,4 @@
-//! Ctrl-C (SIGINT) and SIGTERM: the first one raises a flag that long computations read
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP: the first one raises a flag that long computations read
 //! (the enumeration stops and its honest partial answer is printed, then the process exits
 //! with [`EXIT_CODE`]); a second one ends the process at once.
 
@@ -43,10 +43,10 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// `Err(Interrupted)` when a signal has been received, else `Ok(())`: the last step of a
-/// command that printed an answer which may be partial.
-pub fn check() -> anyhow::Result<()> {
-    if raised() {
+/// `Err(Interrupted)` when a signal stopped the computation (`interrupted`), else
+/// `Ok(())`: the last step of a command that printed an answer which may be partial.
+pub fn outcome(interrupted: bool) -> anyhow::Result<()> {
+    if interrupted {
         Err(Interrupted.into())
     } else {
         Ok(())

@@ -66,13 +66,13 @@ pub(crate) fn run_args(argv: &[String]) -> anyhow::Result<()> {
 }
 
 /// An error and its causes, outermost first, joined by `: `, each cause once: a cause
-/// whose text the message already holds (a library error that states its source, such as
-/// "cannot read FILE: No such file or directory") is not repeated.
+/// whose text the message already ends with (a library error that states its source, such
+/// as "cannot read FILE: No such file or directory") is not repeated.
 fn error_message(e: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
-        if message.contains(&text) {
+        if message.ends_with(&text) {
             continue;
         }
         if !message.is_empty() {

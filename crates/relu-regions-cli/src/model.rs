@@ -249,7 +249,10 @@ pub fn time_limit(seconds: Option<f64>) -> Result<Option<std::time::Duration>> {
         Some(s) if !(s.is_finite() && s >= 0.0) => {
             bail!("--time-limit must be a nonnegative number of seconds, not {s}")
         }
-        s => Ok(s.map(std::time::Duration::from_secs_f64)),
+        Some(s) => std::time::Duration::try_from_secs_f64(s)
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("--time-limit {s} is too long to represent")),
+        None => Ok(None),
     }
 }
 

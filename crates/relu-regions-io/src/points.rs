@@ -53,8 +53,8 @@ pub enum PointsError {
 pub struct CsvLayout {
     /// Lines starting with `#` (after leading blanks) are comments, skipped anywhere.
     pub comments: bool,
-    /// Lines whose fields do not all parse as numbers are skipped while no row has been
-    /// read (a header); later, such a line is an error.
+    /// One line before the first row whose fields are all nonempty and none a number is
+    /// skipped (a header); any other line that is not numbers is an error.
     pub header: bool,
     /// The last field of every row is a class label, a non-negative integer of at most
     /// `10^6`, returned apart from the row's other values (its features).
@@ -101,6 +101,14 @@ pub enum CsvError {
     },
 }
 
+/// Whether a line reads as a header: every field a nonempty name, none a number (so a
+/// data row with a missing value or a typo is an error, not a header).
+fn is_header(line: &str) -> bool {
+    line.split(',')
+        .map(str::trim)
+        .all(|f| !f.is_empty() && f.parse::<f64>().is_err())
+}
+
 /// Parses CSV text (fields separated by commas, blanks around them ignored) into rows of
 /// numbers as `layout` says; `path` only names the source in errors. The checks of a line
 /// come in this order: every field a number (else a header line, skipped, or
@@ -129,7 +137,12 @@ pub fn parse_csv_table(text: &str, path: &Path, layout: CsvLayout) -> Result<Csv
             .collect::<Result<Vec<f64>, _>>();
         let mut row = match parsed {
             Ok(row) => row,
-            Err(_) if layout.header && table.rows.is_empty() && table.header.is_none() => {
+            Err(_)
+                if layout.header
+                    && table.rows.is_empty()
+                    && table.header.is_none()
+                    && is_header(line) =>
+            {
                 table.header = Some((line_no, line.to_string()));
                 continue;
             }
@@ -403,6 +416,12 @@ mod tests {
         std::fs::write(&csv, "x0,x1,x2\n1,2\n").unwrap();
         let e = read_points(&csv).unwrap_err().to_string();
         assert!(e.contains("line 1, column 1: `x0`"), "{e}");
+        // A first row with a missing value or a typo is an error, not a header.
+        for row in ["1.5,,3\n1,2,3\n", "1.5,x,3\n1,2,3\n"] {
+            std::fs::write(&csv, row).unwrap();
+            let e = read_points(&csv).unwrap_err().to_string();
+            assert!(e.contains("line 1, column 2"), "{e}");
+        }
         // A second non-number line is an error.
         std::fs::write(&csv, "x0,x1\n1,2\nfoo,3\n").unwrap();
         let e = read_points(&csv).unwrap_err().to_string();

@@ -311,7 +311,7 @@ pub fn ball_regions(
 /// order of `radii`, within one [`BallBudget`]: smallest radius first, each count given
 /// the time the earlier ones left. Once a count does not finish, the larger radii are not
 /// counted (the larger ball holds at least as many regions) and are over budget too,
-/// with that count's lower bound.
+/// with the best lower bound of the smaller balls.
 pub fn ball_regions_at_radii(
     net: &Network,
     center: &[f64],
@@ -329,21 +329,26 @@ pub fn ball_regions_at_radii(
     ];
     let start = std::time::Instant::now();
     let mut ran_out: Option<u64> = None;
+    // The best lower bound of the smaller balls so far (they lie inside the larger).
+    let mut inside = 0;
     for ri in order {
         out[ri] = match ran_out {
-            Some(at_least) => BallCount {
+            Some(_) => BallCount {
                 exact: None,
-                at_least,
+                at_least: inside,
             },
             None => {
                 let left = (budget.seconds - start.elapsed().as_secs_f64()).max(0.0);
                 let ball = Domain::ball(center.to_vec(), radii[ri], Norm::L2).map_err(analysis)?;
-                let c = ball_regions(
+                let mut c = ball_regions(
                     net,
                     &ball,
                     budget.max_regions,
-                    std::time::Duration::from_secs_f64(left),
+                    std::time::Duration::try_from_secs_f64(left)
+                        .unwrap_or(std::time::Duration::MAX),
                 )?;
+                c.at_least = c.at_least.max(inside);
+                inside = c.at_least;
                 if c.exact.is_none() {
                     ran_out = Some(c.at_least);
                 }

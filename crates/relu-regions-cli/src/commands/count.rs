@@ -148,7 +148,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
         degenerate: result.degenerate,
         complete: result.complete,
         exact,
-        interrupted: crate::interrupt::raised(),
+        interrupted: crate::interrupt::raised() && !result.complete,
         affine_maps: result.affine_maps,
         upper_bound: (!exact).then(|| result.upper_bound.to_string()),
         upper_bound_log2: result.upper_bound.log2(),
@@ -162,7 +162,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
     };
     if args.json {
         print_json(&report)?;
-        return crate::interrupt::check();
+        return crate::interrupt::outcome(report.interrupted);
     }
     println!("domain        {}", report.domain);
     if exact {
@@ -233,5 +233,5 @@ pub fn run(args: &CountArgs) -> Result<()> {
         "work          {} nodes, {} solves, {:.3} s",
         report.nodes, report.solves, report.seconds
     );
-    crate::interrupt::check()
+    crate::interrupt::outcome(report.interrupted)
 }

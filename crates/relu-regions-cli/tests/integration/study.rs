@@ -318,12 +318,14 @@ fn image_study_counts_balls_within_budget_and_marks_the_rest() {
         "0.4,0.1",
         "--ball-max-regions",
         "30",
+        "--ball-seconds",
+        "600",
         "--json",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_eq!(file["ball_budget"]["max_regions"], 30);
-    assert_eq!(file["ball_budget"]["seconds"], 0.1);
+    assert_eq!(file["ball_budget"]["seconds"], 600.0);
     let ckpt = out.join("checkpoints/epoch_000.safetensors");
     let ckpt = ckpt.to_str().unwrap();
     let cp0 = &file["checkpoints"][0];
@@ -395,6 +397,10 @@ fn image_study_counts_balls_within_budget_and_marks_the_rest() {
         assert_eq!(c["missing_train"], mt, "{c}");
         assert_eq!(c["missing_other"], mo, "{c}");
         assert_eq!(c["test"]["n_a"].as_u64().unwrap() as usize, 6 - mt);
+        // Left-out points are the largest counts: no verdict from the rest.
+        if mt + mo > 0 {
+            assert_eq!(c["verdict"], "inconclusive", "{c}");
+        }
     }
     // report.md: the over-budget table, whose epoch-0 row holds the counts above.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();

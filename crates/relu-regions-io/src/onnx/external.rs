@@ -8,16 +8,17 @@
 //! initializers in one file `model.onnx.data` next to `model.onnx`.
 //!
 //! [`inline_external_data`] reads each such tensor's bytes into its `raw_data`, so the
-//! rest of the loader sees an ordinary tensor (whose size is then checked against its
-//! shape and type). The location must stay inside the model's folder: absolute paths,
-//! `..` components and symbolic links that lead out of the folder are refused, and the
-//! byte range must lie inside the file.
+//! rest of the loader sees an ordinary tensor. The location must stay inside the model's
+//! folder: absolute paths, `..` components and symbolic links that lead out of the
+//! folder are refused; the file must be a regular file, the byte range must lie inside
+//! it and hold exactly what the tensor's shape and type need, and only that range is
+//! read.
 
-use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
-use super::OnnxError;
 use super::proto::{GraphProto, TensorProto};
+use super::{MAX_DENSE_ENTRIES, OnnxError};
 
 /// ONNX `TensorProto.DataLocation.EXTERNAL`.
 const EXTERNAL: i32 = 1;
@@ -29,12 +30,13 @@ pub(crate) fn is_external(t: &TensorProto) -> bool {
 
 /// Reads the data of every external tensor of `graph` (initializers and the tensors of
 /// node attributes, such as a `Constant`'s `value`) from the files in `folder`, into
-/// the tensors' `raw_data`. Each file is read once.
+/// the tensors' `raw_data`. Only each tensor's byte range is read, after its size has
+/// been checked against the tensor's shape and type, so a hostile model cannot make the
+/// loader read more than its tensors hold.
 pub(crate) fn inline_external_data(graph: &mut GraphProto, folder: &Path) -> Result<(), OnnxError> {
     let mut files = Files {
         folder,
         canonical_folder: None,
-        read: HashMap::new(),
     };
     for t in graph.initializer.iter_mut() {
         if is_external(t) {
@@ -53,10 +55,24 @@ pub(crate) fn inline_external_data(graph: &mut GraphProto, folder: &Path) -> Res
     Ok(())
 }
 
+/// The bytes a tensor of this shape and type holds, when the type is one the loader
+/// reads (FLOAT, INT32: 4 bytes; DOUBLE, INT64: 8), capped at the loader's dense limit.
+fn expected_bytes(t: &TensorProto) -> Option<u64> {
+    let width: u64 = match t.data_type.unwrap_or(0) {
+        1 | 6 => 4,
+        7 | 11 => 8,
+        _ => return None,
+    };
+    let mut n: u64 = 1;
+    for &d in &t.dims {
+        n = n.checked_mul(u64::try_from(d).ok()?)?;
+    }
+    (n <= MAX_DENSE_ENTRIES as u64).then(|| n * width)
+}
+
 struct Files<'a> {
     folder: &'a Path,
     canonical_folder: Option<PathBuf>,
-    read: HashMap<PathBuf, Vec<u8>>,
 }
 
 impl Files<'_> {
@@ -87,30 +103,50 @@ impl Files<'_> {
         }
         let location = location.ok_or_else(|| fail("no `location` key".into()))?;
         let path = self.resolve(&location).map_err(&fail)?;
-        if !self.read.contains_key(&path) {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
-            self.read.insert(path.clone(), bytes);
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(fail(format!("{} is not a regular file", path.display())));
         }
-        let bytes = &self.read[&path];
-        let size = bytes.len() as u64;
-        let end = match length {
-            Some(l) => offset.checked_add(l),
-            None => Some(size),
-        };
-        let (Some(end), true) = (end, offset <= size) else {
+        let size = meta.len();
+        if offset > size {
             return Err(fail(format!(
                 "offset {offset} lies beyond the end of {} ({size} bytes)",
                 path.display()
             )));
-        };
-        if end > size || end < offset {
+        }
+        let length = length.unwrap_or(size - offset);
+        match offset.checked_add(length) {
+            Some(end) if end <= size => {}
+            _ => {
+                return Err(fail(format!(
+                    "{length} bytes from offset {offset} run beyond the end of {} ({size} bytes)",
+                    path.display()
+                )));
+            }
+        }
+        let Some(expected) = expected_bytes(t) else {
             return Err(fail(format!(
-                "bytes {offset}..{end} lie beyond the end of {} ({size} bytes)",
-                path.display()
+                "shape {:?} of data type {} cannot be read (FLOAT, DOUBLE, INT32 and INT64 tensors of at most {MAX_DENSE_ENTRIES} entries can)",
+                t.dims,
+                super::tensor::data_type_name(t.data_type.unwrap_or(0))
+            )));
+        };
+        if length != expected {
+            return Err(fail(format!(
+                "{length} bytes from offset {offset} of {}, but shape {:?} of {} needs {expected}",
+                path.display(),
+                t.dims,
+                super::tensor::data_type_name(t.data_type.unwrap_or(0))
             )));
         }
-        t.raw_data = Some(bytes[offset as usize..end as usize].to_vec());
+        let mut bytes = vec![0; length as usize];
+        let mut file = std::fs::File::open(&path)
+            .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+        t.raw_data = Some(bytes);
         t.external_data.clear();
         t.data_location = Some(0);
         Ok(())

@@ -303,7 +303,7 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     if let Some(b) = study.ball_budget {
         let _ = writeln!(
             s,
-            "\n### Exact ball counts over budget\n\nPoints per set (`train / test / arbitrary`) whose exact count of B(x, r) did not finish within {} s and {} regions; they are left out of the `ball_regions` comparisons (each states its `n`), and `report.json` keeps the regions they certified as a lower bound (`ball_regions_at_least`).\n",
+            "\n### Exact ball counts over budget\n\nPoints per set (`train / test / arbitrary`) whose exact count of B(x, r) did not finish within {} s and {} regions; they are left out of the `ball_regions` comparisons (each states its `n`, and is inconclusive whatever its p-value: the counts that ran out are the largest, so the others are a biased sample), and `report.json` keeps the regions they certified as a lower bound (`ball_regions_at_least`).\n",
             b.seconds, b.max_regions
         );
         s.push_str(&over_budget_table(study));

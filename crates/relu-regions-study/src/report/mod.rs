@@ -103,7 +103,9 @@ pub struct F2Comparison {
     pub test: MannWhitney,
     pub verdict: Verdict,
     /// Training and other points left out of the test for want of a value: exact ball
-    /// counts over budget ([`crate::track::BallBudget`]); 0 for the other metrics.
+    /// counts over budget ([`crate::track::BallBudget`]); 0 for the other metrics. A
+    /// comparison that left points out is inconclusive whatever its p-value: the counts
+    /// that ran out are the largest, so the others are a biased sample.
     pub missing_train: usize,
     pub missing_other: usize,
 }
@@ -257,6 +259,14 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
                 let others = per_radius_metrics(&cp.sets[against.index()], ri);
                 for ((metric, a), (_, b)) in train.into_iter().zip(others) {
                     let test = mann_whitney(&a, &b);
+                    let (missing_train, missing_other) = (a.len() - test.n_a, b.len() - test.n_b);
+                    // The counts that ran out of budget are the largest: the rest are a
+                    // biased sample, so such a comparison decides nothing.
+                    let verdict = if missing_train + missing_other > 0 {
+                        Verdict::Inconclusive
+                    } else {
+                        Verdict::from_test(test.z, test.p)
+                    };
                     comparisons.push(F2Comparison {
                         checkpoint: label,
                         epoch: cp.epoch,
@@ -266,9 +276,9 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
                         median_train: crate::stats::quantile(&a, 0.5).unwrap_or(f64::NAN),
                         median_other: crate::stats::quantile(&b, 0.5).unwrap_or(f64::NAN),
                         test,
-                        verdict: Verdict::from_test(test.z, test.p),
-                        missing_train: a.len() - test.n_a,
-                        missing_other: b.len() - test.n_b,
+                        verdict,
+                        missing_train,
+                        missing_other,
                     });
                 }
             }

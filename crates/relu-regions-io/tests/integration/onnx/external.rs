@@ -104,7 +104,10 @@ fn external_data_is_read_at_its_offset_and_checked() {
     );
     // Without a length, the tensor runs to the end of the file: here 8 bytes too many.
     let m = load_message(&dir, &external_gemm("weights.bin", Some(16), None));
-    assert!(m.contains("raw_data has 40 bytes"), "{m}");
+    assert!(
+        m.contains("40 bytes from offset 16") && m.contains("needs 32"),
+        "{m}"
+    );
     // A range past the end of the file.
     let m = load_message(&dir, &external_gemm("weights.bin", Some(40), Some(32)));
     assert!(
@@ -113,6 +116,15 @@ fn external_data_is_read_at_its_offset_and_checked() {
     );
     let m = load_message(&dir, &external_gemm("weights.bin", Some(100), Some(4)));
     assert!(m.contains("beyond the end"), "{m}");
+    let m = load_message(
+        &dir,
+        &external_gemm("weights.bin", Some(16), Some(u64::MAX - 8)),
+    );
+    assert!(m.contains("run beyond the end"), "{m}");
+    // A folder is not a data file.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let m = load_message(&dir, &external_gemm("sub", None, Some(32)));
+    assert!(m.contains("not a regular file"), "{m}");
     // A missing file is named.
     let m = load_message(&dir, &external_gemm("missing.bin", None, Some(32)));
     assert!(
