@@ -165,6 +165,12 @@ pub fn run(args: &CountArgs) -> Result<()> {
         return crate::interrupt::outcome(report.interrupted);
     }
     println!("domain        {}", report.domain);
+    // Why an enumeration that did not finish stopped.
+    let stopped = if report.interrupted {
+        "interrupted"
+    } else {
+        "a limit was hit"
+    };
     if exact {
         println!(
             "regions       {} (exact: every activation region whose interior meets the domain)",
@@ -189,12 +195,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
         } else {
             println!(
                 "regions of the first {k} layers   at least {}: {} before they were all found",
-                report.regions,
-                if report.interrupted {
-                    "interrupted"
-                } else {
-                    "a limit was hit"
-                }
+                report.regions, stopped
             );
             println!(
                 "upper bound   {} (2^{:.2}), from the regions found and the local bound of the unfinished part; plain local bound 2^{:.2}",
@@ -209,11 +210,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
             report.regions,
             report.upper_bound.as_deref().unwrap_or(""),
             report.upper_bound_log2,
-            if report.interrupted {
-                "interrupted"
-            } else {
-                "a limit was hit"
-            }
+            stopped
         );
     }
     if let Some(m) = report.affine_maps {

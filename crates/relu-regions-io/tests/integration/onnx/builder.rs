@@ -242,6 +242,23 @@ pub fn model(
     .encode_to_vec()
 }
 
+/// `y = x W^T` (Gemm `fc1`, transB) on an input `x` of shape `input`, with the given
+/// tensor as `W`.
+pub fn gemm_of(input: &[i64], w: TensorProto) -> Vec<u8> {
+    model(
+        &dims(input),
+        vec![node(
+            "Gemm",
+            "fc1",
+            &["x", "W"],
+            &["y"],
+            vec![("transB", Attr::I(1))],
+        )],
+        vec![w],
+        "y",
+    )
+}
+
 /// SplitMix64: a small seeded generator, enough for test data.
 pub struct SplitMix64(u64);
 

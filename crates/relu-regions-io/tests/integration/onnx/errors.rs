@@ -9,18 +9,7 @@ use super::builder::*;
 use super::{conv_node, load_err};
 
 fn one_gemm(input: &[i64], w_dims: &[i64], w: &[f32]) -> Vec<u8> {
-    model(
-        &dims(input),
-        vec![node(
-            "Gemm",
-            "fc1",
-            &["x", "W"],
-            &["y"],
-            vec![("transB", Attr::I(1))],
-        )],
-        vec![tensor_f32("W", w_dims, w)],
-        "y",
-    )
+    gemm_of(input, tensor_f32("W", w_dims, w))
 }
 
 #[test]
@@ -256,18 +245,7 @@ fn bad_tensor_storage() {
     // raw_data one float short.
     let mut t = tensor_f32("W", &[2, 4], &[0.5; 8]);
     t.raw_data.as_mut().unwrap().truncate(28);
-    let bytes = model(
-        &dims(&[1, 4]),
-        vec![node(
-            "Gemm",
-            "fc1",
-            &["x", "W"],
-            &["y"],
-            vec![("transB", Attr::I(1))],
-        )],
-        vec![t],
-        "y",
-    );
+    let bytes = gemm_of(&[1, 4], t);
     let e = load_err(&bytes);
     assert!(
         matches!(&e, OnnxError::BadTensor { message, .. } if message.starts_with("tensor `W`")),
@@ -283,18 +261,7 @@ fn bad_tensor_storage() {
         key: Some("location".into()),
         value: Some("weights.bin".into()),
     }];
-    let bytes = model(
-        &dims(&[1, 4]),
-        vec![node(
-            "Gemm",
-            "fc1",
-            &["x", "W"],
-            &["y"],
-            vec![("transB", Attr::I(1))],
-        )],
-        vec![t],
-        "y",
-    );
+    let bytes = gemm_of(&[1, 4], t);
     let e = load_err(&bytes);
     assert!(matches!(e, OnnxError::ExternalDataUnread { .. }), "{e}");
     assert!(e.to_string().contains("external"), "{e}");
@@ -309,18 +276,7 @@ fn bad_tensor_storage() {
         },
         tensor_f32_typed("W", &[i64::MAX, 4], &[]),
     ] {
-        let bytes = model(
-            &dims(&[1, 4]),
-            vec![node(
-                "Gemm",
-                "fc1",
-                &["x", "W"],
-                &["y"],
-                vec![("transB", Attr::I(1))],
-            )],
-            vec![t],
-            "y",
-        );
+        let bytes = gemm_of(&[1, 4], t);
         assert!(matches!(load_err(&bytes), OnnxError::BadTensor { .. }));
     }
 }

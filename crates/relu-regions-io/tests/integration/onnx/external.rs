@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use relu_regions_io::onnx::proto::{StringStringEntryProto, TensorProto};
+use relu_regions_io::onnx::proto::StringStringEntryProto;
 use relu_regions_io::onnx::{OnnxError, load_onnx};
 use relu_regions_io::{LoadError, load_model};
 use relu_regions_testkit::{bundled_data, temp_dir};
@@ -44,22 +44,7 @@ fn external_gemm(location: &str, offset: Option<u64>, length: Option<u64>) -> Ve
         .extend(offset.map(|o| entry("offset", o.to_string())));
     w.external_data
         .extend(length.map(|l| entry("length", l.to_string())));
-    gemm_model(w)
-}
-
-fn gemm_model(w: TensorProto) -> Vec<u8> {
-    model(
-        &dims(&[1, 4]),
-        vec![node(
-            "Gemm",
-            "fc1",
-            &["x", "W"],
-            &["y"],
-            vec![("transB", Attr::I(1))],
-        )],
-        vec![w],
-        "y",
-    )
+    gemm_of(&[1, 4], w)
 }
 
 fn weights() -> [f32; 8] {
@@ -90,7 +75,7 @@ fn external_data_is_read_at_its_offset_and_checked() {
     padded.extend(&bytes);
     padded.extend([0xCD; 8]);
     write(&dir, "weights.bin", &padded);
-    let inline = load(&gemm_model(tensor_f32("W", &[2, 4], &w)));
+    let inline = load(&gemm_of(&[1, 4], tensor_f32("W", &[2, 4], &w)));
     write(
         &dir,
         "model.onnx",
@@ -160,10 +145,10 @@ fn external_data_is_read_at_its_offset_and_checked() {
         key: Some("offset".into()),
         value: Some("-3".into()),
     }];
-    let m = load_message(&dir, &gemm_model(w.clone()));
+    let m = load_message(&dir, &gemm_of(&[1, 4], w.clone()));
     assert!(m.contains("offset `-3`") && m.contains("tensor `W`"), "{m}");
     w.external_data[0].value = Some("0".into());
-    let m = load_message(&dir, &gemm_model(w));
+    let m = load_message(&dir, &gemm_of(&[1, 4], w));
     assert!(m.contains("no `location`"), "{m}");
     let _ = std::fs::remove_dir_all(&dir);
 }
