@@ -31,12 +31,27 @@ enum Command {
     /// Exact distance from each point to the boundary of its activation region.
     Distance(commands::distance::DistanceArgs),
     /// Exact activation regions and linear pieces along the segment from A to B.
+    ///
+    /// A region counts when a point of it is certified: a forward pass gives every neuron
+    /// a pre-activation farther from zero than its rounding-error bound. What is neither
+    /// certified nor proven absent is reported as uncertain, and the answer is then an
+    /// interval (docs/math.md §5.2 in the repository).
     Line(commands::line::LineArgs),
     /// Proven upper bound and sampled lower bound on the regions meeting a ball or box.
     Bound(commands::bound::BoundArgs),
     /// Exact number of activation regions meeting a ball or box (or an anytime bound).
+    ///
+    /// A region counts when a point of it is certified: a forward pass gives every neuron
+    /// a pre-activation farther from zero than its rounding-error bound. What is neither
+    /// certified nor proven absent is reported as uncertain, and the answer is then an
+    /// interval (docs/math.md §5.2 in the repository).
     Count(commands::count::CountArgs),
     /// Exact activation regions of a 2-D slice through a point, with pictures (PNG, SVG).
+    ///
+    /// A region counts when a point of it is certified: a forward pass gives every neuron
+    /// a pre-activation farther from zero than its rounding-error bound. What is neither
+    /// certified nor proven absent is reported as uncertain, and the answer is then an
+    /// interval (docs/math.md §5.2 in the repository).
     Slice(commands::slice::SliceArgs),
     /// Train a ReLU MLP and test whether region boundaries move away from training points.
     Study(commands::study::StudyArgs),

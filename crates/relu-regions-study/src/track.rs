@@ -302,7 +302,8 @@ pub fn ball_regions(
     )
     .map_err(analysis)?;
     Ok(BallCount {
-        exact: e.complete.then_some(e.regions),
+        // A count with uncertain sides (docs/math.md §5.2) is not exact either.
+        exact: e.is_exact().then_some(e.regions),
         at_least: e.regions,
     })
 }

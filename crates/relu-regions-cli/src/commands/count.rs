@@ -29,10 +29,6 @@ pub struct CountArgs {
     /// regions (0: the plain local bound; the depth: the exact count).
     #[arg(long)]
     exact_layers: Option<usize>,
-    /// Relative size below which a region is too thin to count (times the ball's radius
-    /// or the box's largest half-width).
-    #[arg(long, default_value_t = 1e-7)]
-    tolerance: f64,
     /// Also count distinct affine maps of the output (linear regions of the function).
     #[arg(long)]
     affine_maps: bool,
@@ -54,11 +50,15 @@ struct CountReport {
     /// Activation regions with nonempty interior meeting the domain (of the first k
     /// layers with --exact-layers k).
     regions: u64,
-    /// Sides or nodes rejected as zero-volume or thinner than the tolerance.
+    /// Neurons decided by a tie to an earlier, exactly proportional neuron on a node that
+    /// meets their shared hyperplane (duplicated, negated or scaled neurons).
     degenerate: u64,
+    /// Sides neither certified nor proven empty, and leaves with no certified witness:
+    /// the answer is then the interval [regions, upper_bound] (docs/math.md §5.2).
+    uncertain: u64,
     /// Whether the enumeration ran to the end.
     complete: bool,
-    /// Whether `regions` is the exact count.
+    /// Whether `regions` is the exact count (complete, every layer, nothing uncertain).
     exact: bool,
     /// Whether Ctrl-C (SIGINT) or SIGTERM stopped the enumeration.
     interrupted: bool,
@@ -71,7 +71,6 @@ struct CountReport {
     /// The plain local bound (CROWN) over the whole domain, for comparison.
     local_bound_log2: f64,
     exact_layers: Option<usize>,
-    tolerance: f64,
     unverified: u64,
     solves: u64,
     nodes: u64,
@@ -95,7 +94,6 @@ pub fn run(args: &CountArgs) -> Result<()> {
         max_regions: args.max_regions,
         time_limit: crate::model::time_limit(args.time_limit)?,
         exact_layers: args.exact_layers,
-        tolerance: args.tolerance,
         affine_maps: args.affine_maps,
         parallel: true,
         interrupt: Some(crate::interrupt::flag()),
@@ -140,12 +138,13 @@ pub fn run(args: &CountArgs) -> Result<()> {
     let p = BoundPropagator::new(net);
     let local = local_region_bound(&p, &domain, Method::Crown)?;
     let depth = net.relu_layer_count();
-    let exact = result.complete && args.exact_layers.is_none_or(|k| k >= depth);
+    let exact = result.is_exact() && args.exact_layers.is_none_or(|k| k >= depth);
     let report = CountReport {
         model: args.model.model.display().to_string(),
         domain: description,
         regions: result.regions,
         degenerate: result.degenerate,
+        uncertain: result.uncertain,
         complete: result.complete,
         exact,
         interrupted: crate::interrupt::raised() && !result.complete,
@@ -154,7 +153,6 @@ pub fn run(args: &CountArgs) -> Result<()> {
         upper_bound_log2: result.upper_bound.log2(),
         local_bound_log2: local.local.log2(),
         exact_layers: args.exact_layers,
-        tolerance: args.tolerance,
         unverified: result.unverified,
         solves: result.solves,
         nodes: result.nodes,
@@ -167,9 +165,14 @@ pub fn run(args: &CountArgs) -> Result<()> {
     println!("domain        {}", report.domain);
     // Why an enumeration that did not finish stopped.
     let stopped = if report.interrupted {
-        "interrupted"
+        "interrupted".to_string()
+    } else if !report.complete {
+        "a limit was hit".to_string()
     } else {
-        "a limit was hit"
+        format!(
+            "{} sides or leaves uncertain (neither certified nor proven empty; docs/math.md §5.2)",
+            report.uncertain
+        )
     };
     if exact {
         println!(
@@ -216,14 +219,16 @@ pub fn run(args: &CountArgs) -> Result<()> {
     if let Some(m) = report.affine_maps {
         println!("affine maps   {m} (linear regions of the function)");
     }
-    println!(
-        "degenerate    {} (zero-volume or thinner than {:e} x size; not counted)",
-        report.degenerate, report.tolerance
-    );
-    if report.unverified > 0 {
+    if report.degenerate > 0 {
         println!(
-            "warning: {} regions failed the witness check",
-            report.unverified
+            "degenerate    {} (neurons tied to an exactly proportional earlier one; no regions of their own)",
+            report.degenerate
+        );
+    }
+    if report.uncertain > 0 && !report.complete {
+        println!(
+            "uncertain     {} sides or leaves neither certified nor proven empty (within the interval)",
+            report.uncertain
         );
     }
     println!(

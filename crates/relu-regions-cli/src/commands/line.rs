@@ -49,8 +49,11 @@ struct LineReport {
     pieces: usize,
     /// Pieces of the function restricted to the segment (equal slopes along it merged).
     segment_pieces: usize,
-    /// Pieces whose pattern a forward pass at their midpoint did not confirm (expected 0).
+    /// Pieces whose pattern a forward pass at their midpoint did not certify (expected 0):
+    /// the count is then the interval [regions - unverified, regions] (docs/math.md §5.2).
     unverified: usize,
+    /// Whether `regions` is exact (every piece certified).
+    exact: bool,
     crossings: Vec<Crossing>,
 }
 
@@ -81,6 +84,7 @@ pub fn run(args: &LineArgs) -> Result<()> {
         pieces: part.affine_pieces,
         segment_pieces: part.segment_pieces,
         unverified: part.unverified,
+        exact: part.unverified == 0,
         crossings: part
             .crossings
             .iter()
@@ -95,15 +99,19 @@ pub fn run(args: &LineArgs) -> Result<()> {
         return print_json(&report);
     }
     println!("segment of length {:.6e} (L2, input units)", report.length);
-    println!("activation regions crossed   {}", report.regions);
-    println!("linear pieces of the network {}", report.pieces);
-    println!("pieces along the segment     {}", report.segment_pieces);
-    if report.unverified > 0 {
+    if report.exact {
+        println!("activation regions crossed   {} (exact)", report.regions);
+    } else {
         println!(
-            "warning: {} pieces were not confirmed by a forward pass at their midpoint",
+            "activation regions crossed   between {} and {}: {} pieces not certified (docs/math.md §5.2)",
+            report.regions - report.unverified,
+            report.regions,
             report.unverified
         );
     }
+    println!("linear pieces of the network {}", report.pieces);
+    println!("pieces along the segment     {}", report.segment_pieces);
+
     for c in report.crossings.iter().take(20) {
         let names: Vec<String> = c
             .flipped

@@ -126,8 +126,13 @@ struct SliceReport {
     shape_area: f64,
     /// Sum of the regions' areas.
     area_total: f64,
-    /// Regions whose pattern a forward pass at their centroid did not confirm (expected 0).
+    /// Regions whose pattern a forward pass at their centroid did not certify (expected 0).
     unverified: usize,
+    /// Unverified regions plus merged slivers: the count is the interval
+    /// [regions - unverified, regions + merged_slivers] (docs/math.md §5.2).
+    uncertain: usize,
+    /// Whether `regions` is exact (nothing uncertain).
+    exact: bool,
     /// Largest relative difference between a region's affine map and a forward pass.
     max_output_error: f64,
     /// Cuts not made because one side had numerically zero area.
@@ -415,6 +420,8 @@ pub fn run(args: &SliceArgs) -> Result<()> {
         shape_area: part.shape_area,
         area_total: part.area_total,
         unverified: part.unverified,
+        uncertain: part.uncertain(),
+        exact: part.uncertain() == 0,
         max_output_error: part.max_output_error,
         merged_slivers: part.merged_slivers,
         region_area: quantiles(&areas),
@@ -448,7 +455,16 @@ pub fn run(args: &SliceArgs) -> Result<()> {
             ""
         }
     );
-    println!("activation regions        {}", report.regions);
+    if report.exact {
+        println!("activation regions        {} (exact)", report.regions);
+    } else {
+        println!(
+            "activation regions        between {} and {}: {} uncertain (docs/math.md §5.2)",
+            report.regions - report.unverified,
+            report.regions + report.merged_slivers,
+            report.uncertain
+        );
+    }
     println!(
         "linear pieces             {}   (distinct affine maps of the network on the slice)",
         report.pieces
@@ -460,7 +476,7 @@ pub fn run(args: &SliceArgs) -> Result<()> {
         (report.area_total - report.shape_area).abs() / report.shape_area
     );
     println!(
-        "verified                  {} of {} regions (forward pass at each centroid)",
+        "certified                 {} of {} regions (forward pass at each centroid)",
         report.regions - report.unverified,
         report.regions
     );
@@ -484,13 +500,13 @@ pub fn run(args: &SliceArgs) -> Result<()> {
     println!("predicted class by area   {}", shares.join("  "));
     if report.merged_slivers > 0 {
         println!(
-            "note: {} cuts were not made because one side had numerically zero area",
+            "note: {} cuts were not made because one side had numerically zero area (uncertain)",
             report.merged_slivers
         );
     }
     if report.unverified > 0 {
         println!(
-            "warning: {} regions were not confirmed by a forward pass at their centroid",
+            "note: {} regions were not certified by a forward pass at their centroid (uncertain)",
             report.unverified
         );
     }

@@ -372,6 +372,7 @@ fn count_json_exact_partial_and_anytime() {
     assert!(regions > 10);
     assert_eq!(exact["complete"], true);
     assert_eq!(exact["exact"], true);
+    assert_eq!(exact["uncertain"], 0);
     assert_eq!(exact["unverified"], 0);
     assert!(exact["affine_maps"].as_u64().unwrap() <= regions);
     assert!(exact.get("upper_bound").is_none());

@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use num_bigint::BigUint;
+
 use super::tree::{Node, Search};
 use crate::bound::local_region_bound;
 use crate::geometry::HalfSpaces;
@@ -18,6 +20,14 @@ use crate::stability::{BoundPropagator, Method};
 impl Search<'_> {
     /// Adds the local bound of the sub-network below `node` to the bound sum.
     pub(super) fn bound_node(&self, node: &Node) {
+        if let Some(bound) = self.subtree_bound(node) {
+            *self.bound_sum.lock().expect("lock") += bound;
+        }
+    }
+
+    /// The local bound of the sub-network below `node` (`None` after recording an
+    /// error).
+    pub(super) fn subtree_bound(&self, node: &Node) -> Option<BigUint> {
         let mut layers = vec![
             Affine::new(node.maps.gt.transpose().to_owned(), node.maps.c.clone())
                 .expect("consistent shapes"),
@@ -30,16 +40,16 @@ impl Search<'_> {
                     Ok(b) => b.local.0,
                     Err(e) => {
                         self.fail(e.to_string());
-                        return;
+                        return None;
                     }
                 }
             }
             Err(e) => {
                 self.fail(e.to_string());
-                return;
+                return None;
             }
         };
-        *self.bound_sum.lock().expect("lock") += bound;
+        Some(bound)
     }
 
     /// The anytime bound inside a region of the first `k` layers: the local bound of the
@@ -51,6 +61,7 @@ impl Search<'_> {
             index: 0,
             bits: Vec::new(),
             rows: HalfSpaces::new(self.net.input_dim()),
+            row_error: super::tree::MapError::default(),
             witnesses: Vec::new(),
             bbox: None,
             bbox_fresh: false,

@@ -26,16 +26,12 @@
 //!    `Search::shoot`).
 //! 3. Otherwise **one optimisation** ([`lp::chebyshev_center`], by the fast path of
 //!    [`lp`] first: a dense active-set method, exact on polyhedral domains, with
-//!    cutting planes for an L2 ball): the largest ball inside
-//!    `P ∩ {z >= 0}` (or `<= 0`, the side no witness covers) and inside the domain. If its
-//!    radius exceeds `tolerance * size` the node splits and the ball's centre becomes
-//!    that child's witness (a deep one: every later decision sees it far from the
-//!    boundary). Otherwise that side has no interior at the tolerance: no split, and when
-//!    the radius is within the tolerance of zero the event is counted as **degenerate**
-//!    (a zero-volume side, a hyperplane coincident with an earlier one such as a
-//!    duplicated neuron, or a side thinner than the tolerance). A node left with no
-//!    witness clear of the hyperplane on its side gets one the same way, or is dropped
-//!    (counted degenerate) when it is itself thinner than the tolerance.
+//!    cutting planes for an L2 ball): the largest ball inside `P ∩ {z >= 0}` (or `<= 0`,
+//!    the side no witness covers) and inside the domain. Its centre becomes that child's
+//!    witness when it lies deeper inside than the error margin at that point (a deep
+//!    witness: every later decision sees it far from the boundary); the side is empty
+//!    when the program's weak-duality bound proves it with every row moved by the margin;
+//!    otherwise the side is **uncertain** (below).
 //!
 //!    In high dimension (a box or an L-inf ball in [`sides::MIN_BOX_PROGRAM_DIM`] or
 //!    more dimensions, an L2 ball in more than [`lp::MAX_FAST_L2_DIM`]) the program is
@@ -44,21 +40,36 @@
 //!    and a point on the segment from a witness to its optimum witnesses a nonempty one,
 //!    by the same rule (`sides.rs`, `docs/math.md` §5.6).
 //!
-//!    A side proven clearly empty (radius at most `-2 tolerance size`) also proves it for
-//!    the sibling subtree explored next, when the proof's active rows are among those
-//!    the two share (the rows before their split) and the neuron's map is the same (same
-//!    layer): the optimum over those rows alone already bounds the radius
-//!    (`lp::RadiusBound`, `sharing::EmptySide`). Serial subtrees share; the parallel top of the
-//!    tree does not. The counts are unchanged (tested against runs without sharing); on
-//!    d6 16x2 a third of the programs go.
+//!    A side proven empty also proves it for the sibling subtree explored next, when the
+//!    proof's multipliers rest on rows the two share (the rows before their split) and the
+//!    neuron's map is the same (same layer) (`lp::RadiusBound`, `sharing::EmptySide`).
+//!    Serial subtrees share; the parallel top of the tree does not. The counts are
+//!    unchanged (tested against runs without sharing); on d6 16x2 a third of the programs
+//!    go.
 //!
-//! So a region counts when its interior is nonempty in a quantified way: split by
-//! witnesses lying more than `tolerance * size` beyond each hyperplane (`size` = the
-//! ball's radius or the box's largest half-width, input units), or by a Chebyshev ball
-//! of radius more than `tolerance * size` inside the domain. The default tolerance
-//! `1e-7` sits above the solver's accuracy (about `1e-8`). Every leaf keeps an interior
-//! witness, and the network's own pattern at that witness must equal the leaf's pattern
-//! (counted in [`Enumeration::unverified`] otherwise; zero in all tests).
+//! # When a region counts (`docs/math.md` §5.2)
+//!
+//! There is no tolerance. The frozen maps of deeper layers are computed in f64, so every
+//! map carries a proven error bound (`tree::MapError`, carried through the weights and
+//! widened by each product's rounding), and every decision clears it: a witness lies
+//! beyond each hyperplane by more than the margin at its own point, an empty side is
+//! proven with every row moved by the margin, and a sign settled without a program has
+//! the margin in its test. A neuron whose weights and bias are exactly proportional to an
+//! earlier one's in its layer takes that neuron's state (`ties.rs`; counted in
+//! `degenerate` where the node meets their hyperplane).
+//!
+//! - A **region** counts when one of its leaf's witnesses is *certified*: the network's
+//!   own forward pass there gives every neuron the leaf's sign with a margin above a
+//!   bound on that pass's rounding error ([`Network::certified_patterns_batch`]), inside
+//!   the open domain. Only certified regions reach `--regions-out`.
+//! - A side neither certified nor proven empty is **uncertain**: it is not explored,
+//!   counted in [`Enumeration::uncertain`], and what it may hold (one region below the
+//!   last neuron, else the local bound of the node's sub-network) is added to the top
+//!   of the interval; a leaf no witness of which certifies is taken back from `regions`
+//!   and counted the same way.
+//!
+//! So `regions <= true count <= upper_bound`, with equality ([`Enumeration::is_exact`])
+//! when nothing is uncertain and the tree was explored to the end.
 //!
 //! The search is depth-first (memory bounded by the depth, not the count) and splits the
 //! top of the tree across cores with rayon's work stealing.
@@ -88,6 +99,7 @@
 //! - `reduce.rs`: an L2 ball counted in the first layer's row space (in `k` dimensions
 //!   when the first layer has `k` neurons on `n > k` inputs);
 //! - `sides.rs`: sides decided by one program in high dimension;
+//! - `ties.rs`: neurons exactly proportional to an earlier one of their layer;
 //! - [`lp`]: the programs (the dense active-set method first, clarabel as the fallback;
 //!   the bounded-variable dual simplex for boxes and the `m`-dimensional dual for L2
 //!   balls in high dimension).
@@ -98,6 +110,7 @@ mod prefilter;
 mod reduce;
 mod sharing;
 mod sides;
+mod ties;
 mod tree;
 
 use std::collections::HashSet;
@@ -119,7 +132,7 @@ use crate::stability::{BoundPropagator, Method};
 use prefilter::outer_polygon;
 use reduce::RowSpace;
 use sharing::Known;
-use tree::{LayerMaps, Node, Search};
+use tree::{LayerMaps, MapError, Node, Search};
 
 /// Options of [`enumerate_regions`].
 #[derive(Debug, Clone, Copy)]
@@ -130,8 +143,6 @@ pub struct EnumerationOptions {
     pub time_limit: Option<Duration>,
     /// Enumerate only the first `k` ReLU layers exactly and bound the rest.
     pub exact_layers: Option<usize>,
-    /// Relative thickness below which a side is not a region (see the module docs).
-    pub tolerance: f64,
     /// Count distinct affine maps of the output (linear regions of the function).
     pub affine_maps: bool,
     /// Explore subtrees in parallel.
@@ -147,7 +158,6 @@ impl Default for EnumerationOptions {
             max_regions: None,
             time_limit: None,
             exact_layers: None,
-            tolerance: 1e-7,
             affine_maps: false,
             parallel: true,
             interrupt: None,
@@ -172,17 +182,23 @@ pub struct Enumeration {
     /// Activation regions with nonempty interior meeting the domain that were found (with
     /// `exact_layers = k < depth`: regions of the first `k` layers).
     pub regions: u64,
-    /// Sides rejected as degenerate (see the module docs).
+    /// Neurons decided by a tie to an earlier neuron of their layer on a node that meets
+    /// their (shared) hyperplane: duplicated, negated or scaled neurons (see `ties.rs`).
     pub degenerate: u64,
+    /// Sides neither certified nor proven empty, and leaves whose witnesses could not be
+    /// certified: each may hold regions (see the module docs). The count is exact only
+    /// when this is zero.
+    pub uncertain: u64,
     /// Whether the tree was explored to the end (no limit hit).
     pub complete: bool,
     /// A proven upper bound on the number of regions: `regions` when complete and
-    /// `exact_layers` is off, else the smaller of `regions` plus the local bounds of what
-    /// was not enumerated and the plain local bound over the domain.
+    /// `exact_layers` is off and nothing is uncertain, else the smaller of `regions` plus
+    /// the bounds of what was not enumerated or is uncertain, and the plain local bound
+    /// over the domain.
     pub upper_bound: RegionCount,
     /// Distinct affine maps of the output among the regions (when asked).
     pub affine_maps: Option<usize>,
-    /// Leaves whose witness pattern did not match (expected 0).
+    /// Leaves whose witnesses could not be certified (counted in `uncertain`).
     pub unverified: u64,
     /// Optimisations solved.
     pub solves: u64,
@@ -190,6 +206,14 @@ pub struct Enumeration {
     pub nodes: u64,
     /// Wall time.
     pub elapsed: Duration,
+}
+
+impl Enumeration {
+    /// Whether `regions` is the exact count: the tree was explored to the end, over every
+    /// layer, and nothing is uncertain.
+    pub fn is_exact(&self) -> bool {
+        self.complete && self.uncertain == 0 && self.upper_bound.0 == BigUint::from(self.regions)
+    }
 }
 
 /// Why the enumeration failed.
@@ -297,7 +321,62 @@ fn enumerate_regions_with(
         None
     };
     let first = &net.layers()[0];
+    // The largest |x_j| over the domain.
+    let reach: Vec<f64> = match domain {
+        Domain::Box(b) => {
+            b.lo.iter()
+                .zip(&b.hi)
+                .map(|(l, h)| l.abs().max(h.abs()))
+                .collect()
+        }
+        Domain::Ball(b) => b.center.iter().map(|c| c.abs() + b.radius).collect(),
+    };
+    let reach_norm = reach.iter().map(|v| v * v).sum::<f64>().sqrt();
+    // A unit row's slack `b - a.x` at a point of the domain: the dot product and the
+    // right-hand side are at most `||X||` each, plus the domain's size.
+    let rounding = crate::stability::rounding_margin(domain.dim(), 3.0 * reach_norm + size);
+    let first_error = match (&reduced, original_domain) {
+        // The reduced first layer `W Q`, `W c + b` was computed: its rounding, and the
+        // departure of the computed `Q` from an orthonormal basis (a few `n ε`), over
+        // the input ball `B(c, r)`.
+        // For `||Q y||` at most `sqrt(k) ||y||_inf` (the rows of `Q` have norm at most
+        // one, up to rounding), per neuron:
+        (Some(_), Domain::Ball(ball)) => {
+            let w = original_net.layers()[0].weight();
+            let k = (w.nrows() as f64).sqrt();
+            (0..w.nrows())
+                .map(|i| {
+                    let l1 = (0..w.ncols()).map(|j| w[(i, j)].abs()).sum::<f64>();
+                    let at_center = (0..w.ncols())
+                        .map(|j| (w[(i, j)] * ball.center[j]).abs())
+                        .sum::<f64>()
+                        + original_net.layers()[0].bias()[i].abs();
+                    MapError {
+                        constant: 4.0 * crate::stability::rounding_margin(w.ncols(), at_center),
+                        slope: 4.0 * crate::stability::rounding_margin(w.ncols(), l1 * k),
+                    }
+                })
+                .collect()
+        }
+        _ => vec![MapError::default(); first.output_dim()],
+    };
+    let reach_inf = reach.iter().fold(0.0_f64, |m, v| m.max(*v));
+    let abs_weights = net
+        .layers()
+        .iter()
+        .map(|layer| {
+            let w = layer.weight();
+            faer::Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)].abs())
+        })
+        .collect();
     let shared = Search {
+        first_error: first_error.clone(),
+        abs_weights,
+        reach,
+        reach_inf,
+        rounding,
+        original_domain,
+        ties: ties::ties(net),
         side_programs,
         net,
         domain,
@@ -313,6 +392,8 @@ fn enumerate_regions_with(
         stop: AtomicBool::new(false),
         regions: AtomicU64::new(0),
         degenerate: AtomicU64::new(0),
+        uncertain: AtomicU64::new(0),
+        uncertain_sum: Mutex::new(BigUint::from(0u32)),
         unverified: AtomicU64::new(0),
         solves: AtomicU64::new(0),
         nodes: AtomicU64::new(0),
@@ -329,11 +410,16 @@ fn enumerate_regions_with(
         index: 0,
         bits: Vec::with_capacity(net.relu_count()),
         rows: HalfSpaces::new(net.input_dim()),
+        row_error: MapError::default(),
         witnesses,
         bbox: None,
         bbox_fresh: false,
         polygon: outer_polygon(domain).map(Arc::new),
-        maps: Arc::new(LayerMaps::new(first.weight(), first.bias().to_vec())),
+        maps: Arc::new(LayerMaps::new(
+            first.weight(),
+            first.bias().to_vec(),
+            first_error,
+        )),
     };
     if stop_layer == 0 {
         shared.bound_node(&node);
@@ -358,13 +444,19 @@ fn enumerate_regions_with(
         .bound_sum
         .into_inner()
         .expect("no panics hold the lock");
+    let uncertain_sum = shared
+        .uncertain_sum
+        .into_inner()
+        .expect("no panics hold the lock");
+    let uncertain = shared.uncertain.load(Ordering::Relaxed);
     let partial_layers = stop_layer < relu_layers;
-    let upper_bound = if complete && !partial_layers {
+    let upper_bound = if complete && !partial_layers && uncertain == 0 {
         RegionCount(BigUint::from(regions))
     } else {
-        // Both the enumerated part plus the subtree bounds and the plain local bound over
-        // the whole domain are valid; report the smaller.
-        let summed = extra + BigUint::from(if partial_layers { 0 } else { regions });
+        // Both the enumerated part plus the bounds of the rest and the plain local bound
+        // over the whole domain are valid; report the smaller.
+        let summed =
+            extra + uncertain_sum + BigUint::from(if partial_layers { 0 } else { regions });
         let plain = local_region_bound(
             &BoundPropagator::new(original_net),
             original_domain,
@@ -377,6 +469,7 @@ fn enumerate_regions_with(
     Ok(Enumeration {
         regions,
         degenerate: shared.degenerate.load(Ordering::Relaxed),
+        uncertain,
         complete,
         upper_bound,
         affine_maps: options.affine_maps.then(|| {

@@ -27,11 +27,12 @@ impl Search<'_> {
     /// on the other side, found without solving: along the ray from a witness `w`
     /// straight at the hyperplane (direction `-sign(z(w)) g / ||g||`), the hyperplane is
     /// crossed at `t_cross = |z(w)| / ||g||` and the node (its rows and the domain) left
-    /// at `t_exit` (a ratio test). When `t_exit - t_cross > 2 tolerance size`, the
-    /// midpoint of the two lies strictly inside the node (every row's slack is at least
-    /// `(t_exit - t_mid)` times its rate, and only grows on rows moving away) and more
-    /// than `tolerance * size * ||g||` beyond the hyperplane: a witness in the sense of
-    /// the module docs. The widest such gap over the first few witnesses wins.
+    /// at `t_exit` (a ratio test). When `t_exit - t_cross > 2 eta` (`eta`: the node's
+    /// error margin in input units, [`Search::eta`]), the midpoint of the two lies
+    /// strictly inside the node (every row's slack is at least `(t_exit - t_mid)` times
+    /// its rate, and only grows on rows moving away) and more than `eta` beyond the
+    /// hyperplane: a witness in the sense of the module docs. The widest such gap over
+    /// the first few witnesses wins.
     pub(super) fn shoot(
         &self,
         node: &Node,
@@ -39,9 +40,10 @@ impl Search<'_> {
         c0: f64,
         gnorm: f64,
         from: &[Vec<f64>],
+        eta: f64,
     ) -> Option<Vec<f64>> {
         let d = g.len();
-        let need = 2.0 * self.options.tolerance * self.size;
+        let need = 2.0 * eta;
         let mut best: Option<(f64, Vec<f64>)> = None;
         let mut dir = vec![0.0; d];
         for w in from.iter().take(4) {
@@ -116,7 +118,7 @@ impl Search<'_> {
             .filter(|&i| {
                 node.bbox.as_ref().is_none_or(|(lo, hi)| {
                     let (g, c0) = node.maps.row(i);
-                    box_sign(g, c0, lo, hi).is_none()
+                    box_sign(g, c0, lo, hi, node.maps.error[i].at(self.reach_inf)).is_none()
                 })
             })
             .nth(d - 1)
@@ -244,9 +246,15 @@ pub(super) fn outer_polygon(domain: &Domain) -> Option<Vec<Point2>> {
 
 /// The sign of `g.x + c0` on a polygon when it is proven at every vertex, with a margin
 /// of `1e-10 ||g|| size` above the rounding of the value (the polygon's vertices carry
-/// rounding from repeated clipping, far below that) and still far below the region
-/// tolerance (`1e-7` by default), so no side thicker than the tolerance is missed.
-pub(super) fn polygon_sign(g: &[f64], c0: f64, poly: &[Point2], size: f64) -> Option<bool> {
+/// rounding from repeated clipping, far below that) plus `map_error`, the bound on the
+/// error of the map `(g, c0)` itself (`LayerMaps::error`).
+pub(super) fn polygon_sign(
+    g: &[f64],
+    c0: f64,
+    poly: &[Point2],
+    size: f64,
+    map_error: f64,
+) -> Option<bool> {
     if poly.is_empty() {
         return None;
     }
@@ -258,7 +266,7 @@ pub(super) fn polygon_sign(g: &[f64], c0: f64, poly: &[Point2], size: f64) -> Op
         hi = hi.max(z);
         magnitude = magnitude.max((g[0] * v[0]).abs() + (g[1] * v[1]).abs() + c0.abs());
     }
-    let margin = 1e-10 * gnorm * size + crate::stability::rounding_margin(2, magnitude);
+    let margin = 1e-10 * gnorm * size + crate::stability::rounding_margin(2, magnitude) + map_error;
     if lo > margin {
         Some(true)
     } else if hi < -margin {
@@ -269,8 +277,9 @@ pub(super) fn polygon_sign(g: &[f64], c0: f64, poly: &[Point2], size: f64) -> Op
 }
 
 /// The sign of `g.x + c0` on the box `[lo, hi]` when it is proven (with a rounding
-/// margin): `Some(true)` for positive, `Some(false)` for negative.
-pub(super) fn box_sign(g: &[f64], c0: f64, lo: &[f64], hi: &[f64]) -> Option<bool> {
+/// margin, plus `map_error`, the bound on the error of the map itself,
+/// `LayerMaps::error`): `Some(true)` for positive, `Some(false)` for negative.
+pub(super) fn box_sign(g: &[f64], c0: f64, lo: &[f64], hi: &[f64], map_error: f64) -> Option<bool> {
     let mut center = c0;
     let mut spread = 0.0;
     let mut magnitude = c0.abs();
@@ -280,7 +289,7 @@ pub(super) fn box_sign(g: &[f64], c0: f64, lo: &[f64], hi: &[f64]) -> Option<boo
         spread += gj.abs() * w;
         magnitude += (gj * m).abs();
     }
-    let margin = crate::stability::rounding_margin(g.len(), magnitude + spread);
+    let margin = crate::stability::rounding_margin(g.len(), magnitude + spread) + map_error;
     if center - spread > margin {
         Some(true)
     } else if center + spread < -margin {

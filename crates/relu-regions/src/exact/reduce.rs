@@ -20,7 +20,9 @@
 //!
 //! `Q` comes from the thin QR factorisation `W_1^T = Q R` (`k` = the first layer's width),
 //! which spans every row of `W_1` whatever its rank; `W_1 Q Q^T` differs from `W_1` by
-//! rounding only (about `1e-16` of `||W_1||`), far below the tolerance of a region.
+//! rounding only (about `1e-16` of `||W_1||`); that rounding and the products `W_1 Q`,
+//! `W_1 c` make the error bound of the reduced first layer (`exact/mod.rs`), and leaves
+//! are certified in the original network.
 //! An L-inf ball or a box does not project onto a ball or a box, so they are not reduced.
 //!
 //! The tree then runs on `f'` and `B(0, r)`; its leaves are verified at `c + Q y` in the

@@ -1,15 +1,16 @@
 //! Empty sides shared between sibling subtrees.
 //!
-//! A Chebyshev program that proves a side of a neuron's hyperplane clearly empty (radius
-//! at most `-2 tolerance size`) yields a certificate: the rows active at its optimum have
-//! nonnegative multipliers, so the optimum over those rows alone bounds the radius
+//! A program that proves a side of a neuron's hyperplane empty (its weak-duality bound on
+//! the radius, widened by the rows' error margins, at most zero) yields a certificate: the
+//! rows active at its optimum have nonnegative multipliers, so those rows alone bound
+//! the radius
 //! ([`super::lp::RadiusBound`]). When those rows are all among the rows two sibling
 //! subtrees share (the rows before their split) and the layer's maps are the same, the
 //! sibling explored second decides that neuron without a program. Serial subtrees share;
 //! the parallel top of the tree does not. Counts are unchanged (tested against runs
 //! without sharing).
 
-/// A side of a neuron proven empty (Chebyshev radius below `-2 tolerance size`) by a
+/// A side of a neuron proven empty (with the error margins, `docs/math.md` §5.2) by a
 /// radius bound ([`super::lp::RadiusBound`]) that rests on a node's first `rows_used` rows: it
 /// holds on every node that shares those rows and the layer's maps (the neuron's
 /// hyperplane), so a sibling subtree explored later decides that neuron without a program.

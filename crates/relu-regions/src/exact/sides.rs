@@ -9,9 +9,10 @@
 //! `P`, with a proven upper bound `p+ >= p*` (weak duality):
 //!
 //! - Every ball `B(y, rho)` inside the side has `s z(y) >= rho ||g||`, so
-//!   `rho* <= (p* + s c0) / ||g|| <= (p+ + s c0) / ||g||`. When that is at most
-//!   `thin = tolerance * size`, the side is not a region, exactly as when the Chebyshev
-//!   radius is at most `thin` (and it is degenerate when above `-thin`, as there).
+//!   `rho* <= (p* + s c0) / ||g|| <= (p+ + s c0) / ||g||`. Over the true rows and map
+//!   (each row within its error of the computed one, `docs/math.md` §5.2) `p+` moves by
+//!   at most the multipliers' sum times the rows' error, plus the map's error; when the
+//!   bound so widened is below zero, the side is empty.
 //! - Otherwise the program's optimal point `v` (on the side, on `P`'s boundary) and an
 //!   interior witness `w` of `P` give points `y(t) = w + t (v - w)`, `0 <= t < 1`, inside
 //!   `P`: every row's slack at `y(t)` is `(1 - t)` times `w`'s plus `t` times `v`'s (affine
@@ -19,14 +20,14 @@
 //!   in `t`, and so is the side's margin `s z(y(t)) / ||g||` (affine). The `t` that
 //!   maximises the smallest of them (a concave function: ternary search) gives a witness
 //!   whose inscribed ball, of radius that smallest slack (rows have unit norm), lies in
-//!   the side. The radius is recomputed at the point itself; if it exceeds `thin`, the
-//!   side is a region by the same rule as a Chebyshev centre's (`rho* >=` that radius
-//!   `> thin`).
+//!   the side. The radius is recomputed at the point itself; if it exceeds the error
+//!   margin there (`Search::eta_at`), the point is the side's witness, by the same rule
+//!   as a Chebyshev centre's.
 //! - If neither holds (a thin witness although `p*` says the side is wide, or a program
 //!   that did not end), the caller falls back to the Chebyshev program.
 //!
 //! The multipliers behind `p+` rest on the rows with positive `lambda_k` only (and the
-//! domain): a side clearly empty by them is shared with sibling subtrees as the Chebyshev
+//! domain): a side empty by them is shared with sibling subtrees as the Chebyshev
 //! path's [`RadiusBound`] is ([`super::sharing`]).
 
 use std::sync::atomic::Ordering;
@@ -34,7 +35,7 @@ use std::sync::atomic::Ordering;
 use super::lp::ball_dual::{BallSolve, maximize_over_ball};
 use super::lp::bounded::{BoxSolve, maximize_over_box};
 use super::lp::{DualOptimum, RadiusBound};
-use super::tree::{Halt, Node, Search};
+use super::tree::{Halt, MapError, Node, Search, SideOutcome};
 use crate::domain::{Domain, Norm};
 use crate::linalg::dot;
 
@@ -106,20 +107,20 @@ impl SideDomain {
 }
 
 impl Search<'_> {
-    /// The side `s z >= 0` of `z = g . x + c0` on `node` (the module docs): `Some` with
-    /// the side's witness, or none with the bound that proved it; `None` when the caller
-    /// must solve the Chebyshev program instead.
-    #[allow(clippy::type_complexity)]
+    /// The side `s z >= 0` of `z = g . x + c0` on `node` (the module docs): a witness, or
+    /// the proof that it is empty; `None` when the caller must solve the Chebyshev
+    /// program instead. `map_error` is the map's error bound
+    /// ([`super::tree::LayerMaps::error`]).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn side_by_program(
         &self,
         node: &Node,
-        g: &[f64],
-        c0: f64,
+        (g, c0): (&[f64], f64),
         gnorm: f64,
         s: f64,
+        map_error: MapError,
         domain: &SideDomain,
-    ) -> Option<Result<(Option<Vec<f64>>, Option<RadiusBound>), Halt>> {
-        let thin = self.options.tolerance * self.size;
+    ) -> Option<Result<SideOutcome, Halt>> {
         let objective: Vec<f64> = g.iter().map(|v| s * v).collect();
         self.solves.fetch_add(1, Ordering::Relaxed);
         let optimum = match domain {
@@ -151,22 +152,26 @@ impl Search<'_> {
         if matches!(domain, SideDomain::Box { .. }) && value > bound + 1e-9 * (1.0 + bound.abs()) {
             return None;
         }
-        let top = (bound + s * c0) / gnorm;
-        if top <= thin {
-            if top > -thin {
-                self.degenerate.fetch_add(1, Ordering::Relaxed);
-            }
+        // Over the true rows (each within `row_error` of its computed one, in input
+        // units, so the multipliers' combination moves by at most their sum times it) and
+        // the true map (within `map_error`, plus the rounding of the bound's terms):
+        let reach = self.node_reach(node);
+        let slack = multipliers.iter().sum::<f64>() * node.row_error.at(reach)
+            + map_error.at(reach)
+            + crate::stability::rounding_margin(g.len(), bound.abs() + c0.abs())
+            + self.rounding * gnorm;
+        let top = (bound + s * c0 + slack) / gnorm;
+        if top < 0.0 {
             let rows_used = multipliers
                 .iter()
                 .rposition(|&l| l > 0.0)
                 .map_or(0, |k| k + 1);
-            return Some(Ok((
-                None,
-                Some(RadiusBound {
-                    value: top,
-                    rows_used,
-                }),
-            )));
+            // The margins are in `top` already.
+            return Some(Ok(SideOutcome::Empty(Some(RadiusBound {
+                value: top,
+                rows_used,
+                weight: 0.0,
+            }))));
         }
         // A loose bound from dual iterations that did not converge may still prove a side
         // empty (above), but their point is not worth a witness.
@@ -185,7 +190,9 @@ impl Search<'_> {
                 (radius, y)
             })
             .max_by(|a, b| a.0.total_cmp(&b.0))?;
-        (witness.0 > thin).then_some(Ok((Some(witness.1), None)))
+        (witness.0 > self.eta_at(node, (g, c0), map_error, &witness.1)
+            || (witness.0 > 0.0 && self.certifies(node, s > 0.0, &witness.1)))
+        .then_some(Ok(SideOutcome::Witness(witness.1)))
     }
 }
 

@@ -29,6 +29,12 @@ pub(super) struct Node {
     pub(super) bits: Vec<bool>,
     /// The decided hyperplanes `a . x <= b`, normalised to `||a||_2 = 1`.
     pub(super) rows: HalfSpaces,
+    /// A bound, in input units, on how far each row lies from the true hyperplane of its
+    /// neuron at a point `x` (the map's error over its norm, [`MapError`]): the largest
+    /// over the rows, of each part.
+    pub(super) row_error: MapError,
+    /// Interior points of the node's polyhedron, each clear of every decided hyperplane by
+    /// more than the error margins (the first is the one a leaf is certified at).
     pub(super) witnesses: Vec<Vec<f64>>,
     /// A bounding box of the node's polyhedron (computed lazily, at most once per layer;
     /// a parent's box stays valid for its children, which are smaller).
@@ -44,17 +50,66 @@ pub(super) struct Node {
 }
 
 /// The affine maps `z_i = g_i . x + c_i` of one layer's neurons, `g_i` stored
-/// contiguously (the columns of `G^T`).
+/// contiguously (the columns of `G^T`), as computed in f64.
+///
+/// `error[i]` bounds `|z~_i(x) - z_i(x)|` ([`MapError`]), where `z~_i = g_i . x + c_i`
+/// evaluated exactly and `z_i` is the network's true pre-activation on the node.
 pub(super) struct LayerMaps {
     pub(super) gt: Mat<f64>,
     pub(super) c: Vec<f64>,
+    pub(super) error: Vec<MapError>,
+}
+
+/// A bound `constant + slope ||x||_inf` on the error of a computed affine map at `x`
+/// (or, over a node's rows, on their distance from the true hyperplanes).
+///
+/// Zero for the network's first layer (its own weights). For a composed layer
+/// `g_i = fl(sum_a W_ia g_a)`, `c_i = fl(sum_a W_ia c_a + b_i)` over the active `a`, with
+/// `γ = 4 (n + 2) ε` (`crate::stability::rounding_margin`: the rounding of `n`-term sums
+/// in any order, Higham 2002 §3.1, with a factor four to spare):
+///
+/// ```text
+/// constant_i = sum_a |W_ia| constant_a + γ (sum_a |W_ia| |c_a| + |b_i|)
+/// slope_i    = sum_a |W_ia| slope_a    + γ  sum_a |W_ia| ||g_a||_1
+/// ```
+///
+/// (the first terms carried from the layer before, whose errors the weights scale; the
+/// second the rounding of the new sums: `|fl(sum) - sum| <= γ sum |terms|`, and
+/// `|sum_j e_j x_j| <= ||e||_1 ||x||_inf`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct MapError {
+    pub(super) constant: f64,
+    pub(super) slope: f64,
+}
+
+impl MapError {
+    /// The bound at a point of sup-norm `norm_inf`.
+    pub(super) fn at(self, norm_inf: f64) -> f64 {
+        self.constant + self.slope * norm_inf
+    }
+
+    /// Divided by a row's norm: in input units.
+    fn scaled(self, by: f64) -> Self {
+        Self {
+            constant: self.constant / by,
+            slope: self.slope / by,
+        }
+    }
+
+    fn max(self, other: Self) -> Self {
+        Self {
+            constant: self.constant.max(other.constant),
+            slope: self.slope.max(other.slope),
+        }
+    }
 }
 
 impl LayerMaps {
-    pub(super) fn new(g: faer::MatRef<'_, f64>, c: Vec<f64>) -> Self {
+    pub(super) fn new(g: faer::MatRef<'_, f64>, c: Vec<f64>, error: Vec<MapError>) -> Self {
         Self {
             gt: g.transpose().to_owned(),
             c,
+            error,
         }
     }
 
@@ -91,12 +146,18 @@ pub(super) struct Search<'a> {
     pub(super) stop: AtomicBool,
     pub(super) regions: AtomicU64,
     pub(super) degenerate: AtomicU64,
+    /// Sides neither certified nor proven empty, and leaves whose witness could not be
+    /// certified ([`super::Enumeration::uncertain`]).
+    pub(super) uncertain: AtomicU64,
+    /// What the uncertain sides and leaves may hold: the sum of their bounds.
+    pub(super) uncertain_sum: Mutex<BigUint>,
     pub(super) unverified: AtomicU64,
     pub(super) solves: AtomicU64,
     pub(super) nodes: AtomicU64,
     pub(super) bound_sum: Mutex<BigUint>,
-    /// Leaves waiting for the check of their pattern (in batches, by matrix products).
-    pub(super) pending: Mutex<Vec<(Vec<f64>, ActivationPattern)>>,
+    /// Leaves waiting for the certification of their pattern (in batches, by matrix
+    /// products): a few of the leaf's witnesses, tried in turn, and its pattern.
+    pub(super) pending: Mutex<Vec<(Vec<Vec<f64>>, ActivationPattern)>>,
     pub(super) maps: Mutex<HashSet<Vec<i64>>>,
     pub(super) error: Mutex<Option<String>>,
     /// Set with `error`: a cheap check for every step of the search.
@@ -109,6 +170,22 @@ pub(super) struct Search<'a> {
     /// The domain of the side programs ([`super::sides`]) when they decide sides;
     /// `None` for the Chebyshev programs.
     pub(super) side_programs: Option<super::sides::SideDomain>,
+    /// The error of the first layer's maps ([`LayerMaps::error`] at the root).
+    pub(super) first_error: Vec<MapError>,
+    /// `|W_l|` entrywise, per layer (for [`MapError`]).
+    pub(super) abs_weights: Vec<Mat<f64>>,
+    /// The largest `|x_j|` over the domain, per coordinate, and the largest of them.
+    pub(super) reach: Vec<f64>,
+    pub(super) reach_inf: f64,
+    /// A bound on the rounding of a unit row's slack evaluated at a point of the domain,
+    /// in input units.
+    pub(super) rounding: f64,
+    /// The domain in the input space (the ball before the row-space reduction), where
+    /// leaves are certified.
+    pub(super) original_domain: &'a Domain,
+    /// Per layer and neuron: an earlier neuron of the same layer whose weights and bias
+    /// are exactly proportional ([`super::ties`]).
+    pub(super) ties: Vec<Vec<Option<super::ties::Tie>>>,
 }
 
 impl Search<'_> {
@@ -204,6 +281,9 @@ impl Search<'_> {
                     let shared_rows = node.rows.len();
                     let (mut pos, mut neg) = (node.clone(), node);
                     let (g, c0) = pos.maps.row(pos.index);
+                    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+                    let row_error = pos.row_error.max(pos.maps.error[pos.index].scaled(gnorm));
+                    pos.row_error = row_error;
                     pos.bits.push(true);
                     pos.index += 1;
                     pos.witnesses = positive;
@@ -211,6 +291,7 @@ impl Search<'_> {
                     let unit = 1.0 / g.iter().map(|v| v * v).sum::<f64>().sqrt();
                     let neg_g: Vec<f64> = g.iter().map(|v| -v * unit).collect();
                     pos.rows.push(&neg_g, c0 * unit);
+                    neg.row_error = row_error;
                     neg.bits.push(false);
                     neg.index += 1;
                     neg.witnesses = negative;
@@ -260,10 +341,7 @@ impl Search<'_> {
                     );
                     return;
                 }
-                NeuronDecision::Drop => {
-                    self.degenerate.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
+                NeuronDecision::Drop => return,
                 NeuronDecision::Halted(Halt::Interrupted) => {
                     // The time limit passed inside a program: this node's subtree is
                     // bounded, as every node still open when a limit is hit.
@@ -277,6 +355,74 @@ impl Search<'_> {
                 }
             }
         }
+    }
+
+    /// The error margin of a neuron with map `(g, c0)` (error `error`, norm `gnorm`) on
+    /// `node` over the whole domain, in input units: how far a point must lie beyond the
+    /// computed hyperplane, and inside the computed rows, to be on that side of the true
+    /// one and inside the true rows, whatever the rounding of the maps and of the
+    /// evaluation. Empty sides must be proven beyond it.
+    pub(super) fn eta(&self, node: &Node, error: MapError, gnorm: f64, magnitude: f64) -> f64 {
+        let reach = self.node_reach(node);
+        let side = (error.at(reach)
+            + crate::stability::rounding_margin(self.reach.len(), magnitude))
+            / gnorm;
+        side.max(node.row_error.at(reach)) + self.rounding
+    }
+
+    /// The largest `|x_j|` over the node: over its bounding box when it has one (which
+    /// contains the node with a margin far above the rows' errors), else the domain's.
+    pub(super) fn node_reach(&self, node: &Node) -> f64 {
+        node.bbox.as_ref().map_or(self.reach_inf, |(lo, hi)| {
+            lo.iter()
+                .chain(hi)
+                .fold(0.0_f64, |m, v| m.max(v.abs()))
+                .min(self.reach_inf)
+        })
+    }
+
+    /// Whether `y` is a point of the node's interior on side `active` of its current
+    /// neuron, certified by the network's own forward pass up to the node's layer
+    /// ([`Network::certified_signs`]): every decided neuron and this one get their sign
+    /// with a margin above the pass's rounding bound, and `y` lies strictly inside the
+    /// domain. A second way to accept a witness when the maps' error margins
+    /// (`eta_at`), which bound the worst case over the domain, are wider than the side.
+    pub(super) fn certifies(&self, node: &Node, active: bool, y: &[f64]) -> bool {
+        if node.witnesses.is_empty() || !strictly_inside(self.domain, y) {
+            return false;
+        }
+        let norm_inf = y.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let first: Vec<f64> = self.first_error.iter().map(|e| e.at(norm_inf)).collect();
+        let Ok(signs) = self.net.certified_signs(y, node.layer + 1, Some(&first)) else {
+            return false;
+        };
+        let decided = node.bits.iter().copied().chain(std::iter::once(active));
+        signs
+            .iter()
+            .flatten()
+            .zip(decided)
+            .all(|(sign, bit)| *sign == Some(bit))
+    }
+
+    /// The same margin at the point `x` (a witness must clear it there).
+    pub(super) fn eta_at(
+        &self,
+        node: &Node,
+        (g, c0): (&[f64], f64),
+        error: MapError,
+        x: &[f64],
+    ) -> f64 {
+        let (mut norm_inf, mut norm2, mut magnitude) = (0.0_f64, 0.0, c0.abs());
+        for (gj, xj) in g.iter().zip(x) {
+            norm_inf = norm_inf.max(xj.abs());
+            norm2 += xj * xj;
+            magnitude += (gj * xj).abs();
+        }
+        let gnorm = crate::linalg::dot(g, g).sqrt();
+        let side =
+            (error.at(norm_inf) + crate::stability::rounding_margin(x.len(), magnitude)) / gnorm;
+        side.max(node.row_error.at(norm_inf))
+            + crate::stability::rounding_margin(x.len(), 2.0 * norm2.sqrt())
     }
 
     /// The state of neuron `node.index` of `maps` (the node's current layer) on the
@@ -299,57 +445,82 @@ impl Search<'_> {
             return NeuronDecision::Fixed(false);
         }
         let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if gnorm == 0.0 {
+        let map_error = maps.error[i];
+        if gnorm == 0.0 && map_error == MapError::default() {
             return NeuronDecision::Fixed(c0 > 0.0);
         }
-        let tol = self.options.tolerance * gnorm * self.size.max(f64::MIN_POSITIVE);
         let (lo, hi, magnitude) = self.domain.linear_range(g, c0);
-        let margin = crate::stability::rounding_margin(g.len(), magnitude);
-        if lo > margin {
+        // A bound on |z~(x) - z(x)| plus the rounding of z~(x), anywhere on the domain.
+        let error =
+            map_error.at(self.reach_inf) + crate::stability::rounding_margin(g.len(), magnitude);
+        if lo > error {
             return NeuronDecision::Fixed(true);
         }
-        if hi < -margin {
+        if hi < -error {
             return NeuronDecision::Fixed(false);
+        }
+        // 1a. Tied to an earlier neuron of the layer ([`super::ties`]). Negated and tied
+        //     to an inactive neuron, it is active when a witness shows the twin is not
+        //     identically zero on the node (`z_B = -z_A > 0` there, so everywhere inside
+        //     but on a face).
+        if let Some(tie) = self.ties[l][i] {
+            let start = node.bits.len() - node.index;
+            let representative = node.bits[start + tie.representative];
+            let decided = !tie.negated
+                || representative
+                || node.witnesses.iter().any(|w| {
+                    crate::linalg::dot(g, w) + c0 > gnorm * self.eta_at(node, (g, c0), map_error, w)
+                });
+            if decided {
+                self.degenerate.fetch_add(1, Ordering::Relaxed);
+                return NeuronDecision::Fixed(representative != tie.negated);
+            }
+        }
+        if gnorm == 0.0 {
+            // Constant on the domain, up to an error that hides its sign.
+            return self.uncertain_node(node);
         }
         // 1b. Proven on the node's bounding box (P lies in it).
         if let Some((lo, hi)) = &node.bbox
-            && let Some(fixed) = box_sign(g, c0, lo, hi)
+            && let Some(fixed) = box_sign(g, c0, lo, hi, map_error.at(self.reach_inf))
         {
             return NeuronDecision::Fixed(fixed);
         }
         // 1c. Proven on the node's polygon (2-D inputs).
         if let Some(poly) = &node.polygon
-            && let Some(fixed) = polygon_sign(g, c0, poly, self.size)
+            && let Some(fixed) = polygon_sign(g, c0, poly, self.size, map_error.at(self.reach_inf))
         {
             return NeuronDecision::Fixed(fixed);
         }
-        // 2. Witnesses on both sides.
-        let value = |x: &[f64]| g.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + c0;
-        let values: Vec<f64> = node.witnesses.iter().map(|w| value(w)).collect();
-        let positive: Vec<Vec<f64>> = node
-            .witnesses
-            .iter()
-            .zip(&values)
-            .filter(|(_, v)| **v > tol)
-            .map(|(w, _)| w.clone())
-            .collect();
-        let negative: Vec<Vec<f64>> = node
-            .witnesses
-            .iter()
-            .zip(&values)
-            .filter(|(_, v)| **v < -tol)
-            .map(|(w, _)| w.clone())
-            .collect();
+        let eta = self.eta(node, map_error, gnorm, magnitude);
+        // 2. Witnesses on both sides, each beyond the hyperplane by more than the margin
+        //    at that point.
+        let (mut positive, mut negative) = (Vec::new(), Vec::new());
+        let domain_clear = gnorm * eta;
+        for w in &node.witnesses {
+            let v = crate::linalg::dot(g, w) + c0;
+            // The domain's margin is at least the point's (`eta_at`); only witnesses
+            // within it need the point's own.
+            let clear = if v.abs() > domain_clear {
+                domain_clear
+            } else {
+                gnorm * self.eta_at(node, (g, c0), map_error, w)
+            };
+            if v > clear {
+                positive.push(w.clone());
+            } else if v < -clear {
+                negative.push(w.clone());
+            }
+        }
         if !positive.is_empty() && !negative.is_empty() {
             return NeuronDecision::Split { positive, negative };
         }
         // 2a. One side covered: shoot rays from its witnesses straight at the hyperplane;
         //     a ray that crosses it well inside the node gives the other side's witness.
-        let (mut positive, mut negative) = (positive, negative);
         if positive.is_empty() != negative.is_empty() {
             let from_positive = negative.is_empty();
             let covered = if from_positive { &positive } else { &negative };
-            if let Some(w) = self.shoot(node, g, c0, gnorm, covered) {
+            if let Some(w) = self.shoot(node, g, c0, gnorm, covered, eta) {
                 if from_positive {
                     negative.push(w);
                 } else {
@@ -371,13 +542,14 @@ impl Search<'_> {
                 Err(e) => return NeuronDecision::Halted(e),
             }
             if let Some((lo, hi)) = &node.bbox
-                && let Some(fixed) = box_sign(g, c0, lo, hi)
+                && let Some(fixed) = box_sign(g, c0, lo, hi, map_error.at(self.reach_inf))
             {
                 return NeuronDecision::Fixed(fixed);
             }
         }
-        // 3. One optimisation on the uncovered side (both if no witness is clear of the
-        //    hyperplane): the Chebyshev centre of that side, a deep interior witness.
+        // 3. One program per uncovered side: a witness, a proof that it is empty, or
+        //    neither (uncertain).
+        let mut uncertain = [false; 2];
         for side in [true, false] {
             let covered = if side {
                 !positive.is_empty()
@@ -389,109 +561,147 @@ impl Search<'_> {
             }
             let s = if side { 1.0 } else { -1.0 };
             let maps_id = std::ptr::from_ref(maps) as usize;
-            let proven = self.share_empty_sides && known.contains(maps_id, i, side);
-            let outcome = if proven {
-                Ok(None)
+            let outcome = if self.share_empty_sides && known.contains(maps_id, i, side) {
+                SideOutcome::Empty(None)
             } else {
-                let by_program = self
-                    .side_programs
-                    .as_ref()
-                    .and_then(|domain| self.side_by_program(node, g, c0, gnorm, s, domain));
-                by_program
-                    .unwrap_or_else(|| self.side_center(node, g, c0, s))
-                    .map(|(center, bound)| {
-                        // A side clearly empty (beyond rounding and the degenerate band) on
-                        // rows the node shares with others: recorded for them.
-                        if center.is_none()
-                            && let Some(bound) = bound
-                            && bound.value <= -2.0 * self.options.tolerance * self.size
-                        {
-                            found.push(EmptySide {
-                                maps: maps_id,
-                                neuron: i,
-                                side,
-                                rows_used: bound.rows_used,
-                            });
-                        }
-                        center
-                    })
+                let by_program = self.side_programs.as_ref().and_then(|domain| {
+                    self.side_by_program(node, (g, c0), gnorm, s, map_error, domain)
+                });
+                match by_program
+                    .unwrap_or_else(|| self.side_center(node, (g, c0), s, eta, map_error))
+                {
+                    Ok(outcome) => outcome,
+                    Err(e) => return NeuronDecision::Halted(e),
+                }
             };
             match outcome {
-                Ok(Some(w)) => {
+                SideOutcome::Witness(w) => {
                     if side {
                         positive.push(w);
                     } else {
                         negative.push(w);
                     }
                 }
-                Ok(None) => {
-                    // This side has no interior (within the tolerance): the whole node is
-                    // on the other side. Keep the witnesses clear of the hyperplane on
-                    // that side; if none is, find one.
-                    let kept: Vec<Vec<f64>> = if side {
-                        negative.clone()
-                    } else {
-                        positive.clone()
-                    };
-                    if !kept.is_empty() {
-                        node.witnesses = kept;
-                        return NeuronDecision::Fixed(!side);
+                SideOutcome::Empty(bound) => {
+                    // Proven empty on rows the node shares with others: recorded for them.
+                    if let Some(bound) = bound {
+                        found.push(EmptySide {
+                            maps: maps_id,
+                            neuron: i,
+                            side,
+                            rows_used: bound.rows_used,
+                        });
                     }
-                    return match self.side_center(node, g, c0, -s).map(|(center, _)| center) {
-                        Ok(Some(w)) => {
-                            node.witnesses = vec![w];
-                            NeuronDecision::Fixed(!side)
-                        }
-                        Ok(None) => NeuronDecision::Drop,
-                        Err(e) => NeuronDecision::Halted(e),
-                    };
                 }
-                Err(e) => return NeuronDecision::Halted(e),
+                SideOutcome::Uncertain => uncertain[usize::from(side)] = true,
             }
         }
-        NeuronDecision::Split { positive, negative }
+        match (positive.is_empty(), negative.is_empty()) {
+            (false, false) => return NeuronDecision::Split { positive, negative },
+            (true, true) if uncertain == [false; 2] => {
+                // Both sides proven empty: the node itself has no interior (its witnesses
+                // were not what they seemed); nothing is lost by dropping it.
+                return NeuronDecision::Drop;
+            }
+            (true, true) => return self.uncertain_node(node),
+            _ => {}
+        }
+        // One side has a witness; the other is empty or uncertain.
+        let active = !positive.is_empty();
+        if uncertain[usize::from(!active)] {
+            self.add_uncertain(node, l, i);
+        }
+        node.witnesses = if active { positive } else { negative };
+        NeuronDecision::Fixed(active)
     }
 
-    /// The Chebyshev centre of the node's polyhedron on side `s` of `z = g.x + c0`
-    /// (`s z >= 0`), if that side's Chebyshev radius exceeds `tolerance * size`; with the
-    /// fast path's radius bound when it decided.
+    /// A side that is neither certified nor proven empty: counted in `uncertain`, and
+    /// what it may hold added to the interval's top: one region below the network's last
+    /// neuron, else the anytime bound of the node's sub-network (which bounds every
+    /// region of the node, [`super::anytime`]).
+    fn add_uncertain(&self, node: &Node, layer: usize, neuron: usize) {
+        self.uncertain.fetch_add(1, Ordering::Relaxed);
+        let last = layer + 1 == self.relu_layers && neuron + 1 == node.maps.width();
+        let bound = if last {
+            Some(BigUint::from(1u32))
+        } else {
+            self.subtree_bound(node)
+        };
+        if let Some(bound) = bound {
+            *self.uncertain_sum.lock().expect("lock") += bound;
+        }
+    }
+
+    /// A node where neither side of a neuron has a certified witness: the whole node is
+    /// uncertain.
+    fn uncertain_node(&self, node: &Node) -> NeuronDecision {
+        self.add_uncertain(node, node.layer, node.index);
+        NeuronDecision::Drop
+    }
+
+    /// The side `s z >= 0` of `z = g.x + c0` on `node` by its Chebyshev program (the
+    /// largest ball inside the node, the domain and the side; [`lp`]):
+    ///
+    /// - a **witness** when the centre, checked directly, lies deeper inside every row,
+    ///   the domain and the side than the error margin at that point
+    ///   ([`Search::eta_at`]);
+    /// - **empty** when the fast path's proven radius bound ([`lp::RadiusBound`], weak
+    ///   duality from its multipliers) stays at most zero with every row moved by `eta`
+    ///   towards the side; for clarabel, whose optimum is accurate to about `1e-8` of the
+    ///   domain's size and carries no certificate, when its radius is at most
+    ///   `-(eta + 1e-7 size)`;
+    /// - otherwise **uncertain**.
     pub(super) fn side_center(
         &self,
         node: &Node,
-        g: &[f64],
-        c0: f64,
+        (g, c0): (&[f64], f64),
         s: f64,
-    ) -> Result<(Option<Vec<f64>>, Option<lp::RadiusBound>), Halt> {
-        let thin = self.options.tolerance * self.size;
+        eta: f64,
+        map_error: MapError,
+    ) -> Result<SideOutcome, Halt> {
         // s z >= 0  <=>  -s g.x <= s c0
         let side: Vec<f64> = g.iter().map(|v| -s * v).collect();
         self.solves.fetch_add(1, Ordering::Relaxed);
         let hint = node.witnesses.first().map(Vec::as_slice);
-        let (outcome, bound) = lp::chebyshev_center_fast(
+        let (outcome, bound, clarabel) = match lp::chebyshev_center_fast(
             &node.rows,
             Some((&side, s * c0)),
             self.domain,
             hint,
-            thin,
+            eta,
             self.halting(),
-        )
-        .unwrap_or_else(|| {
-            let mut rows = node.rows.clone();
-            rows.push(&side, s * c0);
-            (chebyshev_center(&rows, self.domain, self.deadline), None)
-        });
+        ) {
+            Some((outcome, bound)) => (outcome, bound, false),
+            None => {
+                let mut rows = node.rows.clone();
+                rows.push(&side, s * c0);
+                (
+                    chebyshev_center(&rows, self.domain, self.deadline),
+                    None,
+                    true,
+                )
+            }
+        };
         match outcome {
             ChebyshevOutcome::Ball { radius, center } => {
-                if radius > thin {
-                    Ok((Some(center), bound))
+                let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+                let depth = (0..node.rows.len())
+                    .map(|k| node.rows.slack(k, &center))
+                    .fold(lp::domain_inradius(self.domain, &center), f64::min)
+                    .min(s * (crate::linalg::dot(g, &center) + c0) / gnorm);
+                if depth > self.eta_at(node, (g, c0), map_error, &center)
+                    || (depth > 0.0 && self.certifies(node, s > 0.0, &center))
+                {
+                    Ok(SideOutcome::Witness(center))
+                } else if let Some(b) = bound.filter(|b| b.value + b.weight * eta <= 0.0) {
+                    Ok(SideOutcome::Empty(Some(b)))
+                } else if clarabel && radius <= -(eta + CLARABEL_ACCURACY * self.size) {
+                    Ok(SideOutcome::Empty(None))
                 } else {
-                    if radius > -thin {
-                        self.degenerate.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Ok((None, bound))
+                    Ok(SideOutcome::Uncertain)
                 }
             }
-            ChebyshevOutcome::Infeasible => Ok((None, bound)),
+            ChebyshevOutcome::Infeasible => Ok(SideOutcome::Empty(bound)),
             ChebyshevOutcome::Interrupted => Err(Halt::Interrupted),
             ChebyshevOutcome::Failed(status) => Err(Halt::Failed(status)),
         }
@@ -504,26 +714,79 @@ impl Search<'_> {
             return;
         }
         let pattern = ActivationPattern::from_signs(node.bits.iter().copied());
-        let witness = node.witnesses.first().cloned().unwrap_or_default();
-        if witness.is_empty() {
-            self.unverified.fetch_add(1, Ordering::Relaxed);
-        } else {
-            let mut pending = self.pending.lock().expect("lock");
-            pending.push((witness.clone(), pattern.clone()));
-            if pending.len() >= VERIFY_BATCH {
-                let batch = std::mem::take(&mut *pending);
-                drop(pending);
-                self.verify(batch);
-            }
-        }
+        // Counted now (for the limits and the progress), and taken back if no witness of
+        // the leaf can be certified.
         let n = self.regions.fetch_add(1, Ordering::Relaxed) + 1;
+        let witnesses: Vec<Vec<f64>> = node.witnesses.iter().take(CERTIFY_TRIES).cloned().collect();
+        let mut pending = self.pending.lock().expect("lock");
+        pending.push((witnesses, pattern));
+        if pending.len() >= VERIFY_BATCH {
+            let batch = std::mem::take(&mut *pending);
+            drop(pending);
+            self.verify(batch);
+        }
         if let Some(progress) = self.progress
             && n % 256 == 0
         {
             progress(n);
         }
+    }
+
+    /// Certifies leaves: at one of its witnesses (tried in turn), the network's own
+    /// forward pass must give every neuron the leaf's sign with a margin above its
+    /// rounding bound ([`Network::certified_patterns_batch`]), and the point must lie
+    /// strictly inside the domain. A certified leaf is a region: reported to the sink,
+    /// with its affine map when asked. A leaf with no certified witness is taken back
+    /// from `regions` and counted as uncertain (it may or may not be a region).
+    pub(super) fn verify(&self, mut batch: Vec<(Vec<Vec<f64>>, ActivationPattern)>) {
+        // In the row space, a witness `y` is the point `c + Q y` of the original network.
+        let (net, domain) = match self.lift {
+            Some((original, _)) => (original, self.original_domain),
+            None => (self.net, self.domain),
+        };
+        let lift = |y: &Vec<f64>| match self.lift {
+            Some((_, row_space)) => row_space.lift(y),
+            None => y.clone(),
+        };
+        for attempt in 0..CERTIFY_TRIES {
+            batch.retain(|(witnesses, _)| attempt < witnesses.len() || attempt == 0);
+            if batch.is_empty() {
+                return;
+            }
+            let points: Vec<Option<Vec<f64>>> = batch
+                .iter()
+                .map(|(witnesses, _)| witnesses.get(attempt).map(lift))
+                .collect();
+            let d = domain.dim();
+            let x = Mat::from_fn(batch.len(), d, |i, j| {
+                points[i].as_ref().map_or(domain.center()[j], |p| p[j])
+            });
+            let certified = net
+                .certified_patterns_batch(x.as_ref(), None, faer::Par::Seq)
+                .unwrap_or_else(|_| vec![None; batch.len()]);
+            let mut rest = Vec::new();
+            for ((leaf, point), cert) in batch.into_iter().zip(points).zip(certified) {
+                let ok = point.as_ref().is_some_and(|p| strictly_inside(domain, p))
+                    && cert.as_ref() == Some(&leaf.1);
+                match (ok, point) {
+                    (true, Some(p)) => self.certified(net, leaf.1, p),
+                    _ if attempt + 1 < leaf.0.len() => rest.push(leaf),
+                    _ => {
+                        self.regions.fetch_sub(1, Ordering::Relaxed);
+                        self.unverified.fetch_add(1, Ordering::Relaxed);
+                        self.uncertain.fetch_add(1, Ordering::Relaxed);
+                        *self.uncertain_sum.lock().expect("lock") += 1u32;
+                    }
+                }
+            }
+            batch = rest;
+        }
+    }
+
+    /// A certified region: its affine map (when asked) and the sink.
+    fn certified(&self, net: &Network, pattern: ActivationPattern, point: Vec<f64>) {
         if self.options.affine_maps
-            && let Ok(map) = self.net.output_map_of(&pattern)
+            && let Ok(map) = net.output_map_of(&pattern)
         {
             let w = map.weight();
             let scale = (0..w.nrows())
@@ -539,52 +802,15 @@ impl Search<'_> {
             self.maps.lock().expect("lock").insert(key);
         }
         if let Some(sink) = self.sink {
-            let inner_radius = crate::boundary_distance(self.net, &witness, crate::Norm::L2)
+            let inner_radius = crate::boundary_distance(net, &point, crate::Norm::L2)
                 .map(|d| d.distance)
                 .unwrap_or(0.0);
-            // In the row space the region is a cylinder over the reduced one: the same
-            // distance to its boundary, from the lifted point.
-            let interior_point = match self.lift {
-                Some((_, row_space)) => row_space.lift(&witness),
-                None => witness,
-            };
             sink(RegionRecord {
                 pattern,
-                interior_point,
+                interior_point: point,
                 inner_radius,
             });
         }
-    }
-
-    /// Checks leaves: the network's own pattern at each witness (one forward pass of
-    /// matrix products for the batch) must be the leaf's; mismatches are counted in
-    /// [`super::Enumeration::unverified`].
-    pub(super) fn verify(&self, batch: Vec<(Vec<f64>, ActivationPattern)>) {
-        if batch.is_empty() {
-            return;
-        }
-        // In the row space, the witness `y` is checked as `c + Q y` in the original network.
-        let (net, batch) = match self.lift {
-            Some((original, row_space)) => (
-                original,
-                batch
-                    .into_iter()
-                    .map(|(y, pattern)| (row_space.lift(&y), pattern))
-                    .collect(),
-            ),
-            None => (self.net, batch),
-        };
-        let d = batch[0].0.len();
-        let x = Mat::from_fn(batch.len(), d, |i, j| batch[i].0[j]);
-        let bad = match net.patterns_batch(x.as_ref(), faer::Par::Seq) {
-            Ok(patterns) => patterns
-                .iter()
-                .zip(&batch)
-                .filter(|(p, (_, want))| *p != want)
-                .count(),
-            Err(_) => batch.len(),
-        };
-        self.unverified.fetch_add(bad as u64, Ordering::Relaxed);
     }
 
     /// The frozen pre-activation maps of the next layer on a node whose current layer is
@@ -593,11 +819,54 @@ impl Search<'_> {
         // Both compute the same maps; which is faster was measured (`bench_count
         // --large`): the masked product on 2-D nets (d2 128x3: 0.32 s against 0.47 s),
         // the gathered one on ACAS Xu (3.5 s against 5.0 s for the five L-inf 0.05 balls).
-        if node.maps.gt.nrows() == 2 {
+        let mut maps = if node.maps.gt.nrows() == 2 {
             self.next_layer_maps_masked(node)
         } else {
             self.next_layer_maps_gathered(node)
-        }
+        };
+        maps.error = self.next_layer_error(node);
+        maps
+    }
+
+    /// [`LayerMaps::error`] of the next layer's maps on a node whose current layer is
+    /// fully decided ([`MapError`]).
+    fn next_layer_error(&self, node: &Node) -> Vec<MapError> {
+        let width = node.maps.width();
+        let start = node.bits.len() - width;
+        let layer = &self.net.layers()[node.layer + 1];
+        let w = layer.weight();
+        let gamma = crate::stability::rounding_margin(width, 1.0);
+        // V = [constant_a + γ |c_a|, slope_a + γ ||g_a||_1] for the active inputs a (zero
+        // for the others), then constant_i = (|W| V)_i0 + γ |b_i|, slope_i = (|W| V)_i1.
+        let v = Mat::from_fn(width, 2, |a, k| {
+            if !node.bits[start + a] {
+                return 0.0;
+            }
+            let (g, c) = node.maps.row(a);
+            let e = node.maps.error[a];
+            if k == 0 {
+                e.constant + gamma * c.abs()
+            } else {
+                e.slope + gamma * g.iter().map(|x| x.abs()).sum::<f64>()
+            }
+        });
+        let mut out = Mat::<f64>::zeros(w.nrows(), 2);
+        faer::linalg::matmul::matmul(
+            out.as_mut(),
+            faer::Accum::Replace,
+            self.abs_weights[node.layer + 1].as_ref(),
+            v.as_ref(),
+            1.0,
+            faer::Par::Seq,
+        );
+        let errors: Vec<MapError> = (0..w.nrows())
+            .map(|i| MapError {
+                constant: out[(i, 0)] + gamma * layer.bias()[i].abs(),
+                slope: out[(i, 1)],
+            })
+            .collect();
+        // The sums' own rounding (a few ulps of them) is far inside γ's factor of four.
+        errors
     }
 
     /// By gathering the active columns (used for inputs of dimension above 2).
@@ -633,7 +902,11 @@ impl Search<'_> {
                         .sum::<f64>()
             })
             .collect();
-        LayerMaps { gt: out, c }
+        LayerMaps {
+            gt: out,
+            c,
+            error: Vec::new(),
+        }
     }
 
     /// By one product with the inactive columns zeroed (used for 2-D inputs).
@@ -669,14 +942,58 @@ impl Search<'_> {
         LayerMaps {
             gt: out.subrows(0, d).to_owned(),
             c,
+            error: Vec::new(),
         }
     }
 }
 
+/// Whether `x` lies in the open domain with a margin above the rounding of the test.
+pub(super) fn strictly_inside(domain: &Domain, x: &[f64]) -> bool {
+    match domain {
+        Domain::Box(b) => x
+            .iter()
+            .zip(b.lo.iter().zip(&b.hi))
+            .all(|(v, (l, h))| l < v && v < h),
+        Domain::Ball(b) if b.norm == crate::Norm::LInf => {
+            // |fl(v - c)| is within a relative unit roundoff of |v - c|.
+            x.iter()
+                .zip(&b.center)
+                .all(|(v, c)| (v - c).abs() * (1.0 + 4.0 * f64::EPSILON) < b.radius)
+        }
+        Domain::Ball(b) => {
+            let norm = x
+                .iter()
+                .zip(&b.center)
+                .map(|(v, c)| (v - c) * (v - c))
+                .sum::<f64>()
+                .sqrt();
+            norm + crate::stability::rounding_margin(x.len(), norm) < b.radius
+        }
+    }
+}
+
+/// What one program says about a side of a hyperplane on a node.
+pub(super) enum SideOutcome {
+    /// A point deeper than the error margin inside the side: it has interior.
+    Witness(Vec<f64>),
+    /// Proven empty beyond the error margin (with the fast path's radius bound, for
+    /// sharing, when there is one).
+    Empty(Option<lp::RadiusBound>),
+    /// Neither.
+    Uncertain,
+}
+
+/// The accuracy of clarabel's Chebyshev radius, relative to the domain's size, that an
+/// empty side must clear (ten times what it attains).
+const CLARABEL_ACCURACY: f64 = 1e-7;
+
+/// Witnesses of a leaf tried for its certification.
+const CERTIFY_TRIES: usize = 3;
+
 /// What [`Search::decide`] found for one neuron on a node.
 enum NeuronDecision {
     Fixed(bool),
-    /// The node is thinner than the tolerance: not a region.
+    /// The node has no region to give: proven empty, or uncertain (already counted).
     Drop,
     Split {
         positive: Vec<Vec<f64>>,

@@ -21,9 +21,11 @@
 //! a bound on the rounding error of the dot product and of the position `p(t_0)` (`eps`
 //! the f64 machine epsilon). A region whose extent along the segment is within that
 //! rounding error of zero cannot be resolved in f64 and is merged into its neighbour.
-//! Every piece is then checked: the network's pattern at the piece's midpoint, computed
-//! by a plain forward pass, must equal the walk's pattern; mismatches are counted in
-//! [`SegmentPartition::unverified`] (zero in all our tests), never hidden.
+//! Every piece is then certified at its midpoint (docs/math.md §5.2): a forward pass must
+//! give every neuron the walk's sign with a margin above a bound on its rounding error;
+//! pieces that fail are counted in [`SegmentPartition::unverified`] (zero in all our
+//! tests), never hidden: the count is then the interval
+//! `[pieces - unverified, pieces]`.
 //!
 //! Regions are convex, so a segment meets each region in one interval: the number of
 //! pieces is the number of activation regions the open segment crosses.
@@ -245,13 +247,17 @@ pub fn segment_partition(
         t0 = t1;
     }
 
-    let mut unverified = 0;
-    for piece in &pieces {
-        let mid = at(0.5 * (piece.start + piece.end));
-        if net.pattern(&mid)? != piece.pattern {
-            unverified += 1;
-        }
-    }
+    // Each piece's midpoint must certify its pattern (docs/math.md §5.2).
+    let mids = faer::Mat::from_fn(pieces.len(), a.len(), |i, j| {
+        let t = 0.5 * (pieces[i].start + pieces[i].end);
+        a[j] + t * direction[j]
+    });
+    let certified = net.certified_patterns_batch(mids.as_ref(), None, faer::Par::Seq)?;
+    let unverified = pieces
+        .iter()
+        .zip(&certified)
+        .filter(|(piece, c)| c.as_ref() != Some(&piece.pattern))
+        .count();
     let crossings = pieces
         .windows(2)
         .map(|w| SegmentCrossing {

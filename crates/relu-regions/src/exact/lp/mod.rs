@@ -10,8 +10,9 @@
 //! `bounding_box_fast`: the dense active-set method of `simplex.rs`, started from a feasible
 //! point, exact on polyhedral domains, with cutting planes for an L2 ball) and the
 //! interior-point solver clarabel (`conic.rs`) as the fallback and the tests' reference;
-//! clarabel's optima are accurate to about `1e-8` relative, which sets the tolerance of
-//! the enumeration ([`super::EnumerationOptions::tolerance`]). Every program takes the
+//! clarabel's optima are accurate to about `1e-8` relative and carry no certificate, so an
+//! empty side from clarabel must clear `1e-7` of the domain's size (`docs/math.md`
+//! §5.2). Every program takes the
 //! enumeration's deadline and stops there (`Interrupted`).
 
 pub(crate) mod ball_dual;
@@ -167,7 +168,7 @@ pub(crate) fn radius_cap(domain: &Domain) -> f64 {
 
 /// The domain's inradius at `x`: the largest `t` with `B(x, t)` inside it (negative
 /// outside).
-fn domain_inradius(domain: &Domain, x: &[f64]) -> f64 {
+pub(crate) fn domain_inradius(domain: &Domain, x: &[f64]) -> f64 {
     match domain {
         Domain::Box(bx) => x
             .iter()
@@ -226,8 +227,12 @@ fn program_rows(
 
 /// The domain's polyhedral rows (a box, an L-inf ball) or, for an L2 ball, the `2d`
 /// faces of its bounding cube (valid cuts `+-(x_j - c_j) + t <= r`), with the radius
-/// coefficient `t_coef`.
-fn push_domain_rows(out: &mut HalfSpaces, domain: &Domain, t_coef: Option<f64>) {
+/// coefficient `t_coef`; returns that box.
+fn push_domain_rows(
+    out: &mut HalfSpaces,
+    domain: &Domain,
+    t_coef: Option<f64>,
+) -> (Vec<f64>, Vec<f64>) {
     let d = domain.dim();
     let (lo, hi): (Vec<f64>, Vec<f64>) = match domain {
         Domain::Box(bx) => (bx.lo.clone(), bx.hi.clone()),
@@ -247,6 +252,7 @@ fn push_domain_rows(out: &mut HalfSpaces, domain: &Domain, t_coef: Option<f64>) 
         out.push(&e, -lo[j]);
         e[j] = 0.0;
     }
+    (lo, hi)
 }
 
 /// The cut `u . x + t_coef t <= r + u . c`, `u = (x - c) / ||x - c||`, valid for the L2
@@ -282,6 +288,69 @@ fn ball_cut(ball: &crate::domain::Ball, x: &[f64], n: usize) -> Option<(Vec<f64>
 pub(crate) struct RadiusBound {
     pub value: f64,
     pub rows_used: usize,
+    /// The sum of the multipliers behind `value` (about 1: every row of a Chebyshev
+    /// program has radius coefficient 1). Moving each row by at most `delta` moves the
+    /// bound by at most `weight * delta`.
+    pub weight: f64,
+}
+
+/// A proven upper bound on `max t` over the Chebyshev `program` (rows in `(x, t)`, the
+/// domain's bounding box among them, so `x` lies in `[lo, hi]`), from the multipliers
+/// `lambda_i >= 0` of its rows `active[i]`, whatever their accuracy (weak duality): with
+/// the residual `w = e_t - sum lambda_k a_k`, every feasible point has
+/// `t = sum lambda_k a_k . (x, t) + w . (x, t) <= sum lambda_k b_k + w_x . x + w_t t`, so
+///
+/// ```text
+/// t (1 - w_t) <= sum lambda_k b_k + sum_j max(w_j lo_j, w_j hi_j),
+/// ```
+///
+/// each sum widened by its rounding bound (`dual_residual`'s magnitudes). With the sum of
+/// the multipliers; `None` when `1 - w_t` is not clearly positive.
+fn chebyshev_bound(
+    program: &HalfSpaces,
+    active: &[usize],
+    multipliers: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+) -> Option<(f64, f64)> {
+    let d = lo.len();
+    let mut lambda = vec![0.0; program.len()];
+    for (&k, &l) in active.iter().zip(multipliers) {
+        lambda[k] = l.max(0.0);
+    }
+    let mut objective = vec![0.0; d + 1];
+    objective[d] = 1.0;
+    let (w, magnitude) = dual_residual(&objective, program, &lambda);
+    let terms = program.len() + d + 2;
+    let gamma = crate::stability::rounding_margin(terms, 1.0);
+    let (mut top, mut top_magnitude) = (0.0, 0.0);
+    for (k, &l) in lambda.iter().enumerate() {
+        if l > 0.0 {
+            top += l * program.rhs(k);
+            top_magnitude += (l * program.rhs(k)).abs();
+        }
+    }
+    for j in 0..d {
+        let reach = lo[j].abs().max(hi[j].abs());
+        top += (w[j] * lo[j]).max(w[j] * hi[j]) + gamma * magnitude[j] * reach;
+        top_magnitude += w[j].abs() * reach;
+    }
+    top += crate::stability::rounding_margin(terms, top_magnitude);
+    let (denominator_lo, denominator_hi) = (
+        1.0 - w[d] - gamma * magnitude[d],
+        1.0 - w[d] + gamma * magnitude[d],
+    );
+    if denominator_lo <= 0.5 || !top.is_finite() {
+        return None;
+    }
+    let bound = if top >= 0.0 {
+        top / denominator_lo
+    } else {
+        top / denominator_hi
+    };
+    // The division's own rounding.
+    let bound = bound + 4.0 * f64::EPSILON * bound.abs();
+    Some((bound, lambda.iter().sum()))
 }
 
 /// Cutting planes before the fast path gives up on an L2 ball.
@@ -331,7 +400,7 @@ pub(crate) fn chebyshev_center_fast(
         return Some((ChebyshevOutcome::Infeasible, None));
     };
     let polyhedron = program.len();
-    push_domain_rows(&mut program, domain, Some(1.0));
+    let (lo, hi) = push_domain_rows(&mut program, domain, Some(1.0));
     let size = radius_cap(domain);
     let mut cap = vec![0.0; d + 1];
     cap[d] = 1.0;
@@ -349,18 +418,28 @@ pub(crate) fn chebyshev_center_fast(
         _ => None,
     };
     for cut in 0..=MAX_CUTS {
-        let (opt, value, active) = match simplex::maximize_from(&objective, &program, y, halt) {
-            simplex::Solve::Optimal { y, value, active } => (y, value, active),
-            simplex::Solve::Interrupted => return Some((ChebyshevOutcome::Interrupted, None)),
-            simplex::Solve::Unbounded | simplex::Solve::Stalled => return None,
-        };
-        let bound = Some(RadiusBound {
-            value,
+        let (opt, value, active, proven) =
+            match simplex::maximize_from(&objective, &program, y, halt) {
+                simplex::Solve::Optimal {
+                    y,
+                    value,
+                    active,
+                    multipliers,
+                } => {
+                    let bound = chebyshev_bound(&program, &active, &multipliers, &lo, &hi);
+                    (y, value, active, bound)
+                }
+                simplex::Solve::Interrupted => return Some((ChebyshevOutcome::Interrupted, None)),
+                simplex::Solve::Unbounded | simplex::Solve::Stalled => return None,
+            };
+        let bound = proven.map(|(proven, weight)| RadiusBound {
+            value: proven,
             rows_used: active
                 .iter()
                 .filter(|&&k| k < rows.len())
                 .max()
                 .map_or(0, |&k| k + 1),
+            weight,
         });
         let x = &opt[..d];
         let mut x_t = x.to_vec();

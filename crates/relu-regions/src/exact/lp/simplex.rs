@@ -40,6 +40,9 @@ pub(crate) enum Solve {
         y: Vec<f64>,
         value: f64,
         active: Vec<usize>,
+        /// The multipliers of the active rows (same order; nonnegative up to `1e-11`
+        /// of `||c||`): `c ~ sum lambda_i a_{active[i]}`, for a weak-duality bound.
+        multipliers: Vec<f64>,
     },
     Unbounded,
     /// No progress within the iteration cap.
@@ -428,7 +431,13 @@ fn solve_in(
         };
         let Some(i) = leave else {
             let value = dot(c, &y);
-            return Solve::Optimal { y, value, active };
+            let multipliers = lambda[..active.len()].to_vec();
+            return Solve::Optimal {
+                y,
+                value,
+                active,
+                multipliers,
+            };
         };
         is_active[active[i]] = false;
         active.remove(i);

@@ -64,10 +64,14 @@
 //!   coordinates relative to a vertex) has numerically zero area: the cut is not made and
 //!   the whole polygon takes the larger side's state. Such refusals are counted in
 //!   [`PlanePartition::merged_slivers`].
-//! - **Verification.** Every region's interior point (its centroid) is mapped to the input
-//!   space and the network's pattern there is computed from scratch by a forward pass
-//!   ([`Network::evaluate_batch`]); a mismatch is counted in
-//!   [`PlanePartition::unverified`] (zero in all our tests), never hidden. The largest
+//! - **Verification.** Every region's interior point (its centroid) is certified
+//!   (docs/math.md §5.2): a forward pass of the network restricted to the plane, computed
+//!   from scratch, must give every neuron the region's sign with a margin above a bound
+//!   on its rounding error, including that of the restricted first layer
+//!   ([`Network::certified_patterns_batch`]); a region that fails is counted in
+//!   [`PlanePartition::unverified`] (zero in all our tests), never hidden. Unverified
+//!   regions and merged slivers are the partition's [`PlanePartition::uncertain`]
+//!   part: the count is exact when it is zero. The largest
 //!   relative difference between the region's output map and the forward pass at that
 //!   point is reported as [`PlanePartition::max_output_error`].
 //!
@@ -346,6 +350,13 @@ impl PlanePartition {
     /// Number of activation regions meeting the shape.
     pub fn region_count(&self) -> usize {
         self.regions.len()
+    }
+
+    /// Regions not certified and slivers merged into a neighbour: the true count lies in
+    /// `[region_count - unverified, region_count + merged_slivers]` (docs/math.md §5.2),
+    /// exact when this is zero.
+    pub fn uncertain(&self) -> usize {
+        self.unverified + self.merged_slivers
     }
 
     /// The area of the slice predicted as each class under `decision` (index = class;

@@ -33,22 +33,53 @@ pub(super) fn restricted_to_plane(net: &Network, plane: &Plane) -> Result<Networ
     Network::new(layers, net.output_relu())
 }
 
-/// Forward passes at the interior points, in parallel chunks.
+/// A bound, per neuron, on the error of the restricted first layer's value at any
+/// `(a, b)` with `|a|, |b| <= reach`: its weights `W u`, `W v` and bias `W c + b` are
+/// computed sums of `n` terms, each off by at most `4 (n + 2) ε` times the sum of their
+/// terms' magnitudes ([`crate::stability`]'s margin).
+fn restricted_first_error(net: &Network, plane: &Plane, reach: f64) -> Vec<f64> {
+    let first = &net.layers()[0];
+    let w = first.weight();
+    (0..w.nrows())
+        .map(|i| {
+            let magnitude = (0..w.ncols())
+                .map(|j| {
+                    w[(i, j)].abs()
+                        * (plane.center()[j].abs()
+                            + reach * (plane.u()[j].abs() + plane.v()[j].abs()))
+                })
+                .sum::<f64>()
+                + first.bias()[i].abs();
+            crate::stability::rounding_margin(w.ncols(), magnitude)
+        })
+        .collect()
+}
+
+/// Forward passes at the interior points, in parallel chunks: a region is confirmed when
+/// its pattern is certified there ([`Network::certified_patterns_batch`], docs/math.md
+/// §5.2), through the network restricted to the plane with the error of its computed
+/// first layer.
 pub(super) fn verify(
     net: &Network,
     plane: &Plane,
     regions: &mut [PlaneRegion],
 ) -> Result<(usize, f64), NetworkError> {
     let restricted = restricted_to_plane(net, plane)?;
+    let reach = regions.iter().fold(0.0_f64, |m, r| {
+        m.max(r.interior[0].abs()).max(r.interior[1].abs())
+    });
+    let first_error = restricted_first_error(net, plane, reach);
     let results: Vec<(usize, f64)> = regions
         .par_chunks_mut(256)
         .map(|chunk| -> Result<(usize, f64), NetworkError> {
             let x = Mat::from_fn(chunk.len(), 2, |i, j| chunk[i].interior[j]);
             let eval = restricted.evaluate_batch(x.as_ref(), Par::Seq)?;
+            let certified =
+                restricted.certified_patterns_batch(x.as_ref(), Some(&first_error), Par::Seq)?;
             let mut bad = 0;
             let mut err = 0.0_f64;
             for (i, region) in chunk.iter_mut().enumerate() {
-                let ok = eval.patterns[i] == region.pattern;
+                let ok = certified[i].as_ref() == Some(&region.pattern);
                 region.verified = Some(ok);
                 bad += usize::from(!ok);
                 for (o, v) in region.output.eval(region.interior).iter().enumerate() {
