@@ -1,0 +1,76 @@
+"""Type stubs of the native extension (the Rust part of relu_regions). Use the
+documented Python API in ``relu_regions`` (``Network`` and the functions); this layer
+takes already-checked arguments."""
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+class RegionsError(Exception):
+    """An analysis of relu_regions failed; the message is the command-line tool's."""
+
+class NativeNetwork:
+    @staticmethod
+    def load(path: str) -> "NativeNetwork": ...
+    @staticmethod
+    def from_weights(
+        weights: List[npt.NDArray[np.float64]],
+        biases: List[npt.NDArray[np.float64]],
+        output_relu: bool,
+    ) -> "NativeNetwork": ...
+    @property
+    def input_dim(self) -> int: ...
+    @property
+    def output_dim(self) -> int: ...
+    @property
+    def relu_count(self) -> int: ...
+    def weights(self) -> List[Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]: ...
+    def inspect(self) -> Dict[str, Any]: ...
+    def eval(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def patterns(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]: ...
+    def distance(
+        self, points: npt.NDArray[np.float64], norm: str
+    ) -> Tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+    ]: ...
+    def bound(
+        self,
+        center: Optional[List[float]],
+        radius: Optional[float],
+        norm: str,
+        lo: Optional[List[float]],
+        hi: Optional[List[float]],
+        method: str,
+        samples: int,
+        lc_directions: int,
+        seed: int,
+    ) -> Dict[str, Any]: ...
+    def count(
+        self,
+        center: Optional[List[float]],
+        radius: Optional[float],
+        norm: str,
+        lo: Optional[List[float]],
+        hi: Optional[List[float]],
+        time_limit: Optional[float],
+        max_regions: Optional[int],
+        exact_layers: Optional[int],
+        affine_maps: bool,
+        regions: bool,
+    ) -> Dict[str, Any]: ...
+    def line(self, a: List[float], b: List[float], max_regions: int) -> Dict[str, Any]: ...
+    def slice(
+        self,
+        center: List[float],
+        u: List[float],
+        v: List[float],
+        radius: float,
+        disc: bool,
+        disc_vertices: int,
+        circumscribed: bool,
+        max_regions: int,
+    ) -> Dict[str, Any]: ...
