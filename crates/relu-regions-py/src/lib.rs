@@ -31,6 +31,8 @@ use relu_regions::stability::{BoundPropagator, Method};
 use relu_regions::{Domain, Network, Norm, boundary_distance};
 use relu_regions_io::{LoadError, LoadOptions, load_model};
 
+mod tracker;
+
 create_exception!(
     _native,
     RegionsError,
@@ -39,7 +41,7 @@ create_exception!(
 );
 
 /// The error's message with its causes, each printed once (as the CLI prints it).
-fn message(e: &dyn Error) -> String {
+pub(crate) fn message(e: &dyn Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -66,7 +68,7 @@ fn norm_of(name: &str) -> PyResult<Norm> {
     }
 }
 
-fn matrix(x: &PyReadonlyArray2<'_, f64>) -> Mat<f64> {
+pub(crate) fn matrix(x: &PyReadonlyArray2<'_, f64>) -> Mat<f64> {
     let v = x.as_array();
     Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[(i, j)])
 }
@@ -108,8 +110,8 @@ fn domain_of(
 /// A ReLU network (affine layers with ReLU between them, optionally on the output), in
 /// f64.
 #[pyclass(name = "NativeNetwork", module = "relu_regions._native", frozen)]
-struct NativeNetwork {
-    net: Network,
+pub(crate) struct NativeNetwork {
+    pub(crate) net: Network,
     info: Info,
 }
 
@@ -140,6 +142,26 @@ impl NativeNetwork {
         Ok(Self {
             info: Info {
                 path: Some(shown),
+                format: loaded.format.name(),
+                input_name: loaded.input_name.clone(),
+                input_shape: loaded.input_shape.clone(),
+                folded: loaded.folded.clone(),
+                assumptions: loaded.assumptions.clone(),
+            },
+            net: loaded.network,
+        })
+    }
+
+    /// Loads an ONNX model from its bytes (no external data); `name` is shown as its
+    /// path.
+    #[staticmethod]
+    fn load_onnx_bytes(py: Python<'_>, data: Vec<u8>, name: String) -> PyResult<Self> {
+        let loaded = py
+            .detach(|| relu_regions_io::onnx::load_onnx(&data))
+            .map_err(regions_error)?;
+        Ok(Self {
+            info: Info {
+                path: Some(name),
                 format: loaded.format.name(),
                 input_name: loaded.input_name.clone(),
                 input_shape: loaded.input_shape.clone(),
@@ -622,6 +644,7 @@ fn big_int<'py>(py: Python<'py>, decimal: &str) -> PyResult<Bound<'py, PyAny>> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeNetwork>()?;
+    m.add_class::<tracker::NativeTracker>()?;
     m.add("RegionsError", m.py().get_type::<RegionsError>())?;
     Ok(())
 }

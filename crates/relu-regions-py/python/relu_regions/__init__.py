@@ -37,6 +37,7 @@ from ._native import RegionsError
 
 __all__ = [
     "Network",
+    "RegionTracker",
     "RegionsError",
     "CountResult",
     "BoundResult",
@@ -266,6 +267,47 @@ class Network:
             biases.append(b)
         return Network(_native.NativeNetwork.from_weights(weights, biases, bool(output_relu)))
 
+    @staticmethod
+    def from_torch(module: Any, input_shape: Sequence[int]) -> "Network":
+        """The network of a PyTorch module, through ``torch.onnx.export`` to memory with
+        the installed torch's default exporter (the dynamo exporter from torch 2.9 on;
+        it needs the ``onnx`` and ``onnxscript`` packages), then the same ONNX loader as
+        :meth:`load`.
+
+        ``module``: an ``nn.Sequential`` or any module made of ``Linear``, ``Conv2d``,
+        ``BatchNorm1d``/``BatchNorm2d`` (taken in eval mode: their running statistics),
+        ``Flatten``, ``ReLU`` and an input normalisation (subtracting a constant and
+        dividing by one). ``input_shape``: one input's shape without the batch
+        dimension, e.g. ``(1, 28, 28)``; the network's input is that tensor flattened in
+        row-major order (``x.reshape(-1)``). The module is exported in eval mode and
+        left in the mode it was in.
+        """
+        import io
+
+        try:
+            import torch
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("Network.from_torch needs PyTorch: pip install torch") from e
+        shape = tuple(int(s) for s in input_shape)
+        if not shape or any(s <= 0 for s in shape):
+            raise ValueError(f"input_shape must be one input's shape without the batch dimension, e.g. (1, 28, 28); got {input_shape!r}")
+        example = torch.zeros((1, *shape), dtype=torch.float32)
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                program = torch.onnx.export(module, (example,))
+            if program is not None and hasattr(program, "model_proto"):
+                data = program.model_proto.SerializeToString()
+            else:
+                buffer = io.BytesIO()
+                with torch.no_grad():
+                    torch.onnx.export(module, (example,), buffer)
+                data = buffer.getvalue()
+        finally:
+            module.train(training)
+        return Network(_native.NativeNetwork.load_onnx_bytes(data, f"<torch {type(module).__name__}>"))
+
     @property
     def input_dim(self) -> int:
         """Number of input values."""
@@ -425,3 +467,125 @@ def line(net: Union[Network, PathLike], a: ArrayLike, b: ArrayLike, **kwargs: An
 def slice(net: Union[Network, PathLike], center: ArrayLike, u: Optional[ArrayLike] = None, v: Optional[ArrayLike] = None, **kwargs: Any) -> SliceResult:  # noqa: A001
     """:meth:`Network.slice` (``net`` may be a path)."""
     return _net(net).slice(center, u, v, **kwargs)
+
+
+_SETS = ("train", "test", "arbitrary")
+_METRICS = ("distance", "bound", "lc", "slice", "ball")
+
+
+class RegionTracker:
+    """The seed paper's measurements in one's own training loop: at fixed training, test
+    and arbitrary points, after every epoch, the exact distance to the region boundary,
+    the local bound on the regions in ``B(x, r)`` (log2), unstable neurons, the LC proxy,
+    the exact regions of a random 2-D slice disc, and the exact regions meeting the L2
+    ball itself; then the same F1/F2 statistics, verdict rules and wording as
+    ``relu-regions study`` (docs/math.md, the README's study section).
+
+    ``points``: ``{"train": X, "test": Y, "arbitrary": Z}``, points one per row (input
+    units, flattened as the network reads them), the same number of points per set is
+    not required. ``radii``: the L2 radii of the balls (input units). ``metrics``: which
+    of ``"distance"``, ``"bound"``, ``"lc"``, ``"slice"``, ``"ball"`` to compute
+    (distance, bound and LC are always computed, they are cheap; ``"slice"`` and
+    ``"ball"`` turn on the exact counts). ``ball_seconds`` and ``ball_max_regions``: the
+    exact ball counts' budget per point and epoch (default: 10 s for 2-D inputs, 0.1 s
+    otherwise, and 100 000 regions; counts that run out are NaN in :meth:`frame` and
+    left out of the statistics, as in the study).
+
+    Example::
+
+        tracker = rr.RegionTracker(points={"train": xtr[:50], "test": xte[:50],
+                                           "arbitrary": noise}, radii=[0.05, 0.1])
+        for epoch in range(epochs):
+            train_one_epoch(model)
+            tracker.observe(model, epoch, input_shape=(1, 28, 28))
+        tracker.findings()["f1"]["statement"]
+    """
+
+    def __init__(self, points: Dict[str, ArrayLike], radii: Sequence[float], metrics: Sequence[str] = _METRICS, *, lc_directions: int = 16, seed: int = 0, ball_seconds: Optional[float] = None, ball_max_regions: int = 100_000):
+        missing = [k for k in _SETS if k not in points]
+        extra = [k for k in points if k not in _SETS]
+        if missing or extra:
+            raise ValueError(f"points must have exactly the keys {list(_SETS)}; missing {missing}, unknown {extra}")
+        arrays = {}
+        dim = None
+        for k in _SETS:
+            x = np.asarray(points[k], dtype=np.float64)
+            if x.ndim != 2 or x.shape[0] == 0:
+                raise ValueError(f"points[{k!r}] must be a non-empty 2-D array, one point per row; got shape {x.shape}")
+            if dim is not None and x.shape[1] != dim:
+                raise ValueError(f"points[{k!r}] has {x.shape[1]} values per point, the others {dim}")
+            dim = x.shape[1]
+            arrays[k], _ = _points(x, dim, f"points[{k!r}]")
+        self.radii = [_radius(r, "each radius") for r in radii]
+        if not self.radii:
+            raise ValueError("radii must hold at least one radius")
+        unknown = [m for m in metrics if m not in _METRICS]
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}; choose among {list(_METRICS)}")
+        self.metrics = list(metrics)
+        if ball_seconds is None:
+            ball_seconds = 10.0 if dim == 2 else 0.1
+        if "ball" in self.metrics and (not math.isfinite(float(ball_seconds)) or float(ball_seconds) <= 0):
+            raise ValueError(f"ball_seconds must be a number of seconds > 0, not {ball_seconds!r}")
+        self.input_dim = dim
+        self._native = _native.NativeTracker(
+            arrays["train"], arrays["test"], arrays["arbitrary"], self.radii, int(lc_directions), int(seed),
+            "slice" in self.metrics and dim >= 2,
+            float(ball_seconds) if "ball" in self.metrics else None, int(ball_max_regions),
+        )
+
+    def observe(self, model: Any, epoch: int, *, input_shape: Optional[Sequence[int]] = None, train_loss: Optional[float] = None, train_accuracy: Optional[float] = None, test_loss: Optional[float] = None, test_accuracy: Optional[float] = None) -> None:
+        """Measures ``model`` (a :class:`Network`, a model path, or a PyTorch module,
+        exported with ``input_shape``, one input's shape without the batch dimension,
+        default ``(input_dim,)``) at every tracked point, as the checkpoint of
+        ``epoch`` (epochs must increase). Losses and accuracies are optional, for the
+        frame."""
+        if isinstance(model, Network):
+            net = model
+        elif isinstance(model, (str, os.PathLike)):
+            net = Network.load(model)
+        else:
+            net = Network.from_torch(model, input_shape if input_shape is not None else (self.input_dim,))
+        nan = float("nan")
+        self._native.observe(net._native, int(epoch),
+                             nan if train_loss is None else float(train_loss),
+                             nan if train_accuracy is None else float(train_accuracy),
+                             nan if test_loss is None else float(test_loss),
+                             nan if test_accuracy is None else float(test_accuracy))
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def frame(self) -> Any:
+        """Every measurement, one row per (epoch, set, point, radius, metric): a pandas
+        DataFrame when pandas is installed, otherwise a dict of numpy arrays, with
+        columns ``epoch``, ``set`` (``"train"``, ``"test"``, ``"arbitrary"``), ``point``,
+        ``radius`` (NaN for the distance), ``metric`` (``distance``, ``bound_log2``,
+        ``unstable``, ``lc``, ``slice_regions``, ``ball_regions`` (NaN over budget),
+        ``ball_regions_at_least``) and ``value``."""
+        c = self._native.columns()
+        names = np.array(c.pop("metric_names"), dtype=object)
+        columns = {
+            "epoch": c["epoch"],
+            "set": np.array(_SETS, dtype=object)[c["set"]],
+            "point": c["point"],
+            "radius": c["radius"],
+            "metric": names[c["metric"]],
+            "value": c["value"],
+        }
+        try:
+            import pandas as pd
+        except ImportError:
+            return columns
+        return pd.DataFrame(columns)
+
+    def findings(self) -> Dict[str, Any]:
+        """The study's findings over the epochs observed (at least two): ``f1``
+        (boundaries move away from training points: Wilcoxon first vs last epoch and
+        Spearman against the epoch, per set) and ``f2`` (balls at training points hold
+        more regions than at arbitrary points: Mann-Whitney per radius and metric), each
+        with ``holds``, ``verdict``, ``statement`` and the tests, as ``relu-regions
+        study`` writes them in ``report.json``."""
+        import json
+
+        return json.loads(self._native.findings_json())

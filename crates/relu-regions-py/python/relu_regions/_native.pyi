@@ -14,6 +14,8 @@ class NativeNetwork:
     @staticmethod
     def load(path: str) -> "NativeNetwork": ...
     @staticmethod
+    def load_onnx_bytes(data: bytes, name: str) -> "NativeNetwork": ...
+    @staticmethod
     def from_weights(
         weights: List[npt.NDArray[np.float64]],
         biases: List[npt.NDArray[np.float64]],
@@ -74,3 +76,29 @@ class NativeNetwork:
         circumscribed: bool,
         max_regions: int,
     ) -> Dict[str, Any]: ...
+
+class NativeTracker:
+    def __init__(
+        self,
+        train: npt.NDArray[np.float64],
+        test: npt.NDArray[np.float64],
+        arbitrary: npt.NDArray[np.float64],
+        radii: List[float],
+        lc_directions: int,
+        seed: int,
+        slice: bool,
+        ball_seconds: Optional[float],
+        ball_max_regions: int,
+    ) -> None: ...
+    def observe(
+        self,
+        network: NativeNetwork,
+        epoch: int,
+        train_loss: float,
+        train_accuracy: float,
+        test_loss: float,
+        test_accuracy: float,
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    def columns(self) -> Dict[str, Any]: ...
+    def findings_json(self) -> str: ...
