@@ -136,6 +136,9 @@ pub struct StudyReport {
     pub findings: Findings,
     pub train_seconds: f64,
     pub track_seconds: f64,
+    /// Whether the run was stopped (an interrupt) after `checkpoints.len()` of the
+    /// `config.epochs + 1` checkpoints; the findings then cover those.
+    pub interrupted: bool,
     /// The tracked points of each set (one point per row, in the network's input units),
     /// written as `points_<set>.csv` beside the report rather than into its JSON.
     #[serde(skip)]
@@ -172,11 +175,16 @@ pub enum Progress {
     Checkpoint { epoch: usize, epochs: usize },
 }
 
+/// What the progress callback of [`run_study`] and [`track_networks`] returns:
+/// `Continue`, or `Break` to stop after the checkpoint just tracked (an interrupt); the
+/// study then reports the checkpoints it has, with [`StudyReport::interrupted`] set.
+pub use std::ops::ControlFlow;
+
 /// Runs a study: trains, takes a checkpoint at initialisation and after every epoch, and
 /// tracks every checkpoint's network (its parameters rounded to `f32`).
 pub fn run_study(
     config: &StudyConfig,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<StudyRun, StudyError> {
     let data = load_dataset(config)?;
     let mut config = config.clone();
@@ -222,10 +230,14 @@ pub fn run_study(
         )?);
         track_s += t1.elapsed().as_secs_f64();
         networks.push(net);
-        progress(Progress::Checkpoint {
+        if progress(Progress::Checkpoint {
             epoch,
             epochs: config.epochs,
-        });
+        })
+        .is_break()
+        {
+            break;
+        }
     }
     Ok(finish(
         &data,
@@ -278,6 +290,7 @@ fn finish(
     source: &str,
 ) -> StudyRun {
     let findings = report::analyse(&checkpoints, &config.radii);
+    let (checkpoints_len, config_epochs) = (checkpoints.len(), config.epochs);
     let input_square = (data.dim() == 2).then(|| track::input_square(&networks, data));
     let report = StudyReport {
         source: source.to_string(),
@@ -300,6 +313,7 @@ fn finish(
         findings,
         train_seconds: train_s,
         track_seconds: track_s,
+        interrupted: checkpoints_len < config_epochs + 1,
     };
     StudyRun {
         report,
@@ -368,7 +382,7 @@ pub fn track_networks(
     config: &StudyConfig,
     networks: Vec<Network>,
     source: &str,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<StudyRun, StudyError> {
     if networks.is_empty() {
         return Err(StudyError::Config("no networks to track".into()));
@@ -405,12 +419,18 @@ pub fn track_networks(
             train::evaluate_network(net, &data.train),
             train::evaluate_network(net, &data.test),
         )?);
-        progress(Progress::Checkpoint {
+        if progress(Progress::Checkpoint {
             epoch,
             epochs: config.epochs,
-        });
+        })
+        .is_break()
+        {
+            break;
+        }
     }
     let track_s = t0.elapsed().as_secs_f64();
+    let mut networks = networks;
+    networks.truncate(checkpoints.len());
     Ok(finish(
         &data,
         config,

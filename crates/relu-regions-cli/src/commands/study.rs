@@ -9,7 +9,7 @@ use relu_regions::random::Init;
 use relu_regions_study::datasets::DatasetKind;
 use relu_regions_study::report::{Figures, markdown};
 use relu_regions_study::train::Optimizer;
-use relu_regions_study::{Progress, StudyConfig, run_study};
+use relu_regions_study::{ControlFlow, Progress, StudyConfig, run_study};
 
 use crate::output::{self, print_json};
 
@@ -136,6 +136,19 @@ pub fn run(args: &StudyArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = output::Progress::bar(args.epochs as u64 + 1, "train + track", args.quiet);
+    // Ctrl-C or SIGTERM stops after the checkpoint being tracked; the report covers the
+    // checkpoints done.
+    let interrupt = crate::interrupt::flag();
+    let mut step = |p: Progress| {
+        match p {
+            Progress::Checkpoint { .. } => bar.inc(1),
+        }
+        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
     let run = if let Some(dir) = &args.checkpoints {
         let networks = files::checkpoint_files(dir)?
             .iter()
@@ -146,14 +159,10 @@ pub fn run(args: &StudyArgs) -> Result<()> {
             &config,
             networks,
             &dir.display().to_string(),
-            &mut |p| match p {
-                Progress::Checkpoint { .. } => bar.inc(1),
-            },
+            &mut step,
         )?
     } else {
-        run_study(&config, &mut |p| match p {
-            Progress::Checkpoint { .. } => bar.inc(1),
-        })?
+        run_study(&config, &mut step)?
     };
     bar.finish_and_clear();
     let report = &run.report;
@@ -208,9 +217,18 @@ pub fn run(args: &StudyArgs) -> Result<()> {
     }
 
     if args.json {
-        return print_json(report);
+        print_json(report)?;
+        return crate::interrupt::outcome(report.interrupted);
     }
     let last = report.checkpoints.last().expect("epoch 0 at least");
+    if report.interrupted {
+        println!(
+            "interrupted after {} of {} checkpoints: the report covers epochs 0-{}",
+            report.checkpoints.len(),
+            report.config.epochs + 1,
+            report.checkpoints.len() - 1
+        );
+    }
     if report.source != "trained" {
         println!("tracked checkpoints from {}", report.source);
     }
@@ -242,5 +260,5 @@ pub fn run(args: &StudyArgs) -> Result<()> {
         },
         report.checkpoints.len()
     );
-    Ok(())
+    crate::interrupt::outcome(report.interrupted)
 }

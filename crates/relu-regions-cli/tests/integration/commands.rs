@@ -457,6 +457,44 @@ fn spawn_long_count(extra: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
+/// SIGINT during a long study: it stops after the checkpoint being tracked, writes its
+/// report over the checkpoints done (marked interrupted), says so, and exits with 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_study_reports_the_checkpoints_it_has() {
+    let out = temp_dir("cli-study-interrupt");
+    let child = cli()
+        .command()
+        .args(["study", "--epochs", "100000", "--points", "10", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("interrupted after"), "{stdout}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let done = report["checkpoints"].as_array().unwrap().len();
+    assert!((1..100_001).contains(&done), "{done}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("**Interrupted** after"), "{md}");
+}
+
 /// SIGINT (Ctrl-C) and SIGTERM during a long count: the partial answer is printed, as
 /// JSON or text, and the exit code is 130.
 #[cfg(unix)]

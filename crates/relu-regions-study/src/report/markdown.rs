@@ -163,6 +163,15 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     let mut s = String::new();
     let c = &study.config;
     let _ = writeln!(s, "# relu-regions study: {}\n", study.dataset.name);
+    if study.interrupted {
+        let _ = writeln!(
+            s,
+            "**Interrupted** after {} of {} checkpoints (epochs 0-{}): everything below covers those.\n",
+            study.checkpoints.len(),
+            c.epochs + 1,
+            study.checkpoints.len().saturating_sub(1)
+        );
+    }
     if study.source == "trained" {
         let _ = writeln!(
             s,
@@ -400,7 +409,7 @@ mod tests {
         config.points = 5;
         config.samples = 60;
         config.radii = vec![0.3];
-        run_study(&config, &mut |_| {}).unwrap()
+        run_study(&config, &mut |_| crate::ControlFlow::Continue(())).unwrap()
     }
 
     #[test]
