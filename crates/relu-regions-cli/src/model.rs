@@ -133,6 +133,9 @@ pub fn parse_point(what: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
             p.len()
         );
     }
+    if let Some((j, v)) = p.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        bail!("{what}: coordinate {j} is {v}, not a finite number");
+    }
     Ok(p)
 }
 

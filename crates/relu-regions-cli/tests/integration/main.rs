@@ -6,6 +6,8 @@
 //! - [`real_networks`]: distances, segments and bounds on ACAS Xu and (where
 //!   `../shared/networks` exists) mnistfc, the VNN-COMP test nets and the RL policies;
 //! - [`slice`]: exact 2-D slices, the `slice` command and the library's partition;
+//! - [`stress`]: random valid and invalid arguments for every command and mutated model
+//!   and points files (proptest): no panic, no hang, every refusal names its culprit;
 //! - [`study`]: a tiny end-to-end training study and its report files.
 //!
 //! The shared-network tests skip with a note when `../shared/networks` is absent, and
@@ -14,6 +16,7 @@
 mod commands;
 mod real_networks;
 mod slice;
+mod stress;
 mod study;
 
 use relu_regions_testkit::CliRunner;
