@@ -125,6 +125,36 @@ struct Info {
     assumptions: Vec<String>,
 }
 
+impl NativeNetwork {
+    /// A loaded model, shown as `path`.
+    fn from_loaded(loaded: relu_regions_io::LoadedModel, path: String) -> Self {
+        Self {
+            info: Info {
+                path: Some(path),
+                format: loaded.format.name(),
+                input_name: loaded.input_name,
+                input_shape: loaded.input_shape,
+                folded: loaded.folded,
+                assumptions: loaded.assumptions,
+            },
+            net: loaded.network,
+        }
+    }
+}
+
+/// Activation patterns as a bool matrix, one row each (`n` neurons).
+fn pattern_matrix<'py, 'a>(
+    py: Python<'py>,
+    patterns: impl ExactSizeIterator<Item = &'a relu_regions::ActivationPattern>,
+    n: usize,
+) -> Bound<'py, PyArray2<bool>> {
+    let rows = patterns.len();
+    let flat: Vec<bool> = patterns.flat_map(|p| p.iter()).collect();
+    numpy::ndarray::Array2::from_shape_vec((rows, n), flat)
+        .expect("patterns of the network's length")
+        .into_pyarray(py)
+}
+
 #[pymethods]
 impl NativeNetwork {
     /// Loads a model file (ONNX, `.nnet`, safetensors).
@@ -139,17 +169,7 @@ impl NativeNetwork {
                 }
                 _ => regions_error(e),
             })?;
-        Ok(Self {
-            info: Info {
-                path: Some(shown),
-                format: loaded.format.name(),
-                input_name: loaded.input_name.clone(),
-                input_shape: loaded.input_shape.clone(),
-                folded: loaded.folded.clone(),
-                assumptions: loaded.assumptions.clone(),
-            },
-            net: loaded.network,
-        })
+        Ok(Self::from_loaded(loaded, shown))
     }
 
     /// Loads an ONNX model from its bytes (no external data); `name` is shown as its
@@ -159,17 +179,7 @@ impl NativeNetwork {
         let loaded = py
             .detach(|| relu_regions_io::onnx::load_onnx(&data))
             .map_err(regions_error)?;
-        Ok(Self {
-            info: Info {
-                path: Some(name),
-                format: loaded.format.name(),
-                input_name: loaded.input_name.clone(),
-                input_shape: loaded.input_shape.clone(),
-                folded: loaded.folded.clone(),
-                assumptions: loaded.assumptions.clone(),
-            },
-            net: loaded.network,
-        })
+        Ok(Self::from_loaded(loaded, name))
     }
 
     /// A network from its layers' weights `W_l` (`out x in`) and biases `b_l`.
@@ -277,13 +287,7 @@ impl NativeNetwork {
         let patterns = py
             .detach(|| self.net.patterns_batch(x.as_ref(), faer::Par::rayon(0)))
             .map_err(|e| PyValueError::new_err(message(&e)))?;
-        let n = self.net.relu_count();
-        let flat: Vec<bool> = patterns.iter().flat_map(|p| p.iter()).collect();
-        Ok(
-            numpy::ndarray::Array2::from_shape_vec((patterns.len(), n), flat)
-                .expect("patterns of the network's length")
-                .into_pyarray(py),
-        )
+        Ok(pattern_matrix(py, patterns.iter(), self.net.relu_count()))
     }
 
     /// Exact distances to the region boundary: `(distance, nearest_layer, nearest_neuron,
@@ -479,13 +483,9 @@ impl NativeNetwork {
         d.set_item("seconds", e.elapsed.as_secs_f64())?;
         if regions {
             let found = found.into_inner().expect("no panics hold the lock");
-            let n = net.relu_count();
-            let flat: Vec<bool> = found.iter().flat_map(|r| r.pattern.iter()).collect();
             d.set_item(
                 "patterns",
-                numpy::ndarray::Array2::from_shape_vec((found.len(), n), flat)
-                    .expect("patterns of the network's length")
-                    .into_pyarray(py),
+                pattern_matrix(py, found.iter().map(|r| &r.pattern), net.relu_count()),
             )?;
             let points: Vec<Vec<f64>> = found.iter().map(|r| r.interior_point.clone()).collect();
             d.set_item("interior_points", array2(py, &points, net.input_dim()))?;
@@ -612,13 +612,13 @@ impl NativeNetwork {
                 .collect::<Vec<_>>()
                 .into_pyarray(py),
         )?;
-        let n = net.relu_count();
-        let flat: Vec<bool> = part.regions.iter().flat_map(|r| r.pattern.iter()).collect();
         d.set_item(
             "patterns",
-            numpy::ndarray::Array2::from_shape_vec((part.regions.len(), n), flat)
-                .expect("patterns of the network's length")
-                .into_pyarray(py),
+            pattern_matrix(
+                py,
+                part.regions.iter().map(|r| &r.pattern),
+                net.relu_count(),
+            ),
         )?;
         let argmax: Vec<i64> = part
             .regions
