@@ -388,7 +388,7 @@ impl Search<'_> {
     /// domain. A second way to accept a witness when the maps' error margins
     /// (`eta_at`), which bound the worst case over the domain, are wider than the side.
     pub(super) fn certifies(&self, node: &Node, active: bool, y: &[f64]) -> bool {
-        if node.witnesses.is_empty() || !strictly_inside(self.domain, y) {
+        if !strictly_inside(self.domain, y) {
             return false;
         }
         let norm_inf = y.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
