@@ -71,6 +71,21 @@ def test_frame_holds_every_measurement(study):
     assert np.all(columns["value"][slices] >= 1)
 
 
+def test_frame_is_a_dataframe_with_pandas_and_arrays_without(study, monkeypatch):
+    out, report = study
+    tracker = tracker_like(out, report)
+    path = sorted((out / "checkpoints").glob("epoch_*.safetensors"))[0]
+    tracker.observe(path, 0)
+    pd = pytest.importorskip("pandas")
+    frame = tracker.frame()
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["epoch", "set", "point", "radius", "metric", "value"]
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)
+    columns = tracker.frame()
+    assert isinstance(columns, dict)
+    np.testing.assert_array_equal(columns["value"], frame["value"].to_numpy())
+
+
 def test_bad_use_raises_value_errors():
     x = np.zeros((3, 2))
     with pytest.raises(ValueError, match="keys"):
