@@ -10,6 +10,7 @@
 
 use std::error::Error;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use faer::Mat;
@@ -32,6 +33,10 @@ use relu_regions::{Domain, Network, Norm, boundary_distance};
 use relu_regions_io::{LoadError, LoadOptions, load_model};
 
 mod tracker;
+
+/// Raised by a Ctrl-C during [`NativeNetwork::count`] (one flag for the process: a
+/// signal stops every count running then, in any thread).
+static COUNT_INTERRUPT: AtomicBool = AtomicBool::new(false);
 
 create_exception!(
     _native,
@@ -444,12 +449,13 @@ impl NativeNetwork {
             exact_layers,
             affine_maps,
             parallel: true,
-            interrupt: None,
+            interrupt: Some(&COUNT_INTERRUPT),
         };
+        COUNT_INTERRUPT.store(false, Ordering::SeqCst);
         let net = &self.net;
         let found = std::sync::Mutex::new(Vec::<RegionRecord>::new());
         let sink = |r: RegionRecord| found.lock().expect("no panics hold the lock").push(r);
-        let result = py.detach(|| -> Result<_, String> {
+        let work = || -> Result<_, String> {
             let e = enumerate_regions(
                 net,
                 &domain,
@@ -461,6 +467,25 @@ impl NativeNetwork {
             let local = local_region_bound(&BoundPropagator::new(net), &domain, Method::Crown)
                 .map_err(|e| message(&e))?;
             Ok((e, local))
+        };
+        // The count runs on its own thread while this one, every 50 ms, takes the GIL to
+        // let Python run its signal handlers: a Ctrl-C stops the count as at a limit.
+        let (result, interrupted) = py.detach(|| {
+            std::thread::scope(|scope| {
+                let worker = scope.spawn(work);
+                let mut interrupted = false;
+                while !worker.is_finished() {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if !interrupted && Python::attach(|py| py.check_signals().is_err()) {
+                        interrupted = true;
+                        COUNT_INTERRUPT.store(true, Ordering::SeqCst);
+                    }
+                }
+                let result = worker
+                    .join()
+                    .unwrap_or_else(|_| Err("the count panicked".to_string()));
+                (result, interrupted)
+            })
         });
         let (e, local) = result.map_err(RegionsError::new_err)?;
         let depth = net.relu_layer_count();
@@ -471,7 +496,7 @@ impl NativeNetwork {
         d.set_item("uncertain", e.uncertain)?;
         d.set_item("complete", e.complete)?;
         d.set_item("exact", exact)?;
-        d.set_item("interrupted", false)?;
+        d.set_item("interrupted", interrupted && !e.complete)?;
         d.set_item("affine_maps", e.affine_maps)?;
         d.set_item("upper_bound", big_int(py, &e.upper_bound.to_string())?)?;
         d.set_item("upper_bound_log2", e.upper_bound.log2())?;

@@ -382,7 +382,10 @@ class Network:
         then the proven ``interval``. ``exact_layers=k`` counts the first k layers
         exactly and bounds the rest. ``affine_maps`` also counts the distinct affine maps
         of the output; ``regions_out`` returns every region's pattern and certified
-        interior point."""
+        interior point.
+
+        Ctrl-C stops the count and raises ``KeyboardInterrupt`` whose ``partial``
+        attribute is the honest partial answer (``interrupted=True``, its ``interval``)."""
         c, r, lo_v, hi_v = _domain(self, center, radius, lo, hi)
         if time_limit is not None:
             t = float(time_limit)
@@ -393,7 +396,12 @@ class Network:
             raise ValueError(f"max_regions must be >= 0, not {max_regions!r}")
         if exact_layers is not None and int(exact_layers) < 0:
             raise ValueError(f"exact_layers must be >= 0, not {exact_layers!r}")
-        return CountResult(self._native.count(c, r, _norm(norm), lo_v, hi_v, time_limit, None if max_regions is None else int(max_regions), None if exact_layers is None else int(exact_layers), bool(affine_maps), bool(regions_out)))
+        result = CountResult(self._native.count(c, r, _norm(norm), lo_v, hi_v, time_limit, None if max_regions is None else int(max_regions), None if exact_layers is None else int(exact_layers), bool(affine_maps), bool(regions_out)))
+        if result.interrupted:
+            error = KeyboardInterrupt("count interrupted; the partial answer is in this exception's .partial")
+            error.partial = result  # type: ignore[attr-defined]
+            raise error
+        return result
 
     def line(self, a: ArrayLike, b: ArrayLike, *, max_regions: int = 1_000_000) -> LineResult:
         """The exact activation regions and linear pieces along the segment from ``a`` to
