@@ -573,23 +573,30 @@ impl NativeNetwork {
         Ok(d)
     }
 
-    /// `relu-regions slice --json` through `center` along `u`, `v` over the square
-    /// `[-radius, radius]^2` or the disc, with every region's polygon.
+    /// `relu-regions slice --json` through `center` along `u`, `v` (or the random
+    /// orthonormal pair of `--random-dirs seed`) over the square `[-radius, radius]^2` or
+    /// the disc, with every region's polygon and the directions used.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (center, u, v, radius, disc, disc_vertices, circumscribed, max_regions))]
+    #[pyo3(signature = (center, u, v, seed, radius, disc, disc_vertices, circumscribed, max_regions))]
     fn slice<'py>(
         &self,
         py: Python<'py>,
         center: Vec<f64>,
-        u: Vec<f64>,
-        v: Vec<f64>,
+        u: Option<Vec<f64>>,
+        v: Option<Vec<f64>>,
+        seed: u64,
         radius: f64,
         disc: bool,
         disc_vertices: usize,
         circumscribed: bool,
         max_regions: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let plane = Plane::new(center, u, v).map_err(|e| PyValueError::new_err(message(&e)))?;
+        // Without directions, the CLI's `--random-dirs seed` plane.
+        let plane = match (u, v) {
+            (Some(u), Some(v)) => Plane::new(center, u, v),
+            _ => Plane::random_orthonormal(center, seed),
+        }
+        .map_err(|e| PyValueError::new_err(message(&e)))?;
         let shape = if disc {
             Shape::Disc {
                 radius,
@@ -614,6 +621,8 @@ impl NativeNetwork {
             })
             .map_err(regions_error)?;
         let d = PyDict::new(py);
+        d.set_item("u", plane.u().to_vec().into_pyarray(py))?;
+        d.set_item("v", plane.v().to_vec().into_pyarray(py))?;
         d.set_item("regions", part.region_count())?;
         d.set_item("pieces", part.pieces)?;
         d.set_item("shape_area", part.shape_area)?;

@@ -153,6 +153,11 @@ def test_line_and_slice_equal_the_cli(acas, points):
     for key in ["regions", "pieces", "unverified", "merged_slivers", "uncertain", "exact"]:
         assert getattr(s, key) == theirs[key], key
     assert len(s.polygons) == s.regions and all(p.shape[1] == 2 for p in s.polygons)
+    # Without directions: the CLI's --random-dirs plane for the same seed.
+    theirs = cli("slice", ACAS, *center_args(a), "--random-dirs", "3", "--radius", "0.05", "--shape", "square")
+    s = acas.slice(a, seed=3, radius=0.05, shape="square")
+    assert s.regions == theirs["regions"] and s.pieces == theirs["pieces"]
+    assert abs(float(np.dot(s.u, s.v))) < 1e-12
     assert sum(s.areas) == pytest.approx(s.shape_area, rel=1e-9)
 
 

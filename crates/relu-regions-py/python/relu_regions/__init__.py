@@ -415,27 +415,25 @@ class Network:
         """The exact activation regions of the slice ``{center + a u + b v}`` over the
         disc of radius ``radius`` (the default, as in the CLI: a regular polygon with
         ``disc_vertices`` vertices, inscribed unless ``circumscribed``) or the square
-        ``[-radius, radius]^2`` (``shape="square"``); ``u``, ``v`` default to a random orthonormal pair (``seed``).
+        ``[-radius, radius]^2`` (``shape="square"``); ``u``, ``v`` default to the random
+        orthonormal pair of the CLI's ``--random-dirs seed`` (the result's ``u``, ``v``).
         ``(a, b)`` are in input units along ``u`` and ``v`` (docs/math.md §7.2)."""
         d = self.input_dim
         c = _vector(center, d, "center")
         r = _radius(radius)
         if (u is None) != (v is None):
             raise ValueError("give both directions u and v, or neither (a random orthonormal pair)")
-        if u is None:
-            rng = np.random.default_rng(int(seed))
-            q, _ = np.linalg.qr(rng.standard_normal((d, 2)))
-            uv = (q[:, 0], q[:, 1])
-        else:
-            uv = (u, v)
-        uu, vv = _vector(uv[0], d, "u"), _vector(uv[1], d, "v")
+        if u is None and d < 2:
+            raise ValueError(f"a random plane needs at least 2 input dimensions; the network has {d}")
+        if int(seed) < 0:
+            raise ValueError(f"seed must be >= 0, not {seed!r}")
+        uu = None if u is None else _vector(u, d, "u")
+        vv = None if v is None else _vector(v, d, "v")
         if shape not in ("square", "disc"):
             raise ValueError(f"shape must be 'square' or 'disc', not {shape!r}")
         if int(disc_vertices) < 3:
             raise ValueError(f"disc_vertices must be at least 3, not {disc_vertices!r}")
-        fields = self._native.slice(c, uu, vv, r, shape == "disc", int(disc_vertices), bool(circumscribed), int(max_regions))
-        fields["u"], fields["v"] = np.array(uu), np.array(vv)
-        return SliceResult(fields)
+        return SliceResult(self._native.slice(c, uu, vv, int(seed), r, shape == "disc", int(disc_vertices), bool(circumscribed), int(max_regions)))
 
 
 def _net(net: Union[Network, PathLike]) -> Network:

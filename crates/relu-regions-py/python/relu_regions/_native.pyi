@@ -68,8 +68,9 @@ class NativeNetwork:
     def slice(
         self,
         center: List[float],
-        u: List[float],
-        v: List[float],
+        u: Optional[List[float]],
+        v: Optional[List[float]],
+        seed: int,
         radius: float,
         disc: bool,
         disc_vertices: int,
