@@ -153,6 +153,8 @@ fn command_line() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
                             flag("--norm", n_ok);
                         }
                         if kind == 1 {
+                            // A time limit of 0 is valid (stop at once), a radius of 0 not.
+                            let t_ok = t_ok || t == "0";
                             args.extend([s("--time-limit"), t]);
                             flag("--time-limit", t_ok);
                         }
