@@ -27,7 +27,7 @@ use relu_regions::exact::{EnumerationOptions, RegionRecord, enumerate_regions};
 use relu_regions::network::Affine;
 use relu_regions::sample::{distinct_sampled_patterns, local_complexity};
 use relu_regions::slice::line::{SegmentOptions, segment_partition};
-use relu_regions::slice::plane::{Plane, PlaneOptions, Shape, plane_partition};
+use relu_regions::slice::plane::{Decision, Plane, PlaneOptions, Shape, plane_partition};
 use relu_regions::stability::{BoundPropagator, Method};
 use relu_regions::{Domain, Network, Norm, boundary_distance};
 use relu_regions_io::{LoadError, LoadOptions, load_model};
@@ -654,16 +654,11 @@ impl NativeNetwork {
                 net.relu_count(),
             ),
         )?;
+        // The predicted class as the CLI's and the study's pictures colour it.
         let argmax: Vec<i64> = part
             .regions
             .iter()
-            .map(|r| {
-                let out = r.output.eval(r.interior);
-                out.iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(-1, |(k, _)| k as i64)
-            })
+            .map(|r| r.class(Decision::ArgMax) as i64)
             .collect();
         d.set_item("argmax_at_interior", argmax.into_pyarray(py))?;
         Ok(d)

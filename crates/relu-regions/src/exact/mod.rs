@@ -372,7 +372,6 @@ fn enumerate_regions_with(
     let shared = Search {
         first_error: first_error.clone(),
         abs_weights,
-        reach,
         reach_inf,
         rounding,
         original_domain,

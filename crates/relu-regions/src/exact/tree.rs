@@ -174,8 +174,7 @@ pub(super) struct Search<'a> {
     pub(super) first_error: Vec<MapError>,
     /// `|W_l|` entrywise, per layer (for [`MapError`]).
     pub(super) abs_weights: Vec<Mat<f64>>,
-    /// The largest `|x_j|` over the domain, per coordinate, and the largest of them.
-    pub(super) reach: Vec<f64>,
+    /// The largest `|x_j|` over the domain and its coordinates.
     pub(super) reach_inf: f64,
     /// A bound on the rounding of a unit row's slack evaluated at a point of the domain,
     /// in input units.
@@ -365,7 +364,7 @@ impl Search<'_> {
     pub(super) fn eta(&self, node: &Node, error: MapError, gnorm: f64, magnitude: f64) -> f64 {
         let reach = self.node_reach(node);
         let side = (error.at(reach)
-            + crate::stability::rounding_margin(self.reach.len(), magnitude))
+            + crate::stability::rounding_margin(self.domain.dim(), magnitude))
             / gnorm;
         side.max(node.row_error.at(reach)) + self.rounding
     }
