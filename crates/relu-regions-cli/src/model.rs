@@ -21,6 +21,12 @@ pub struct ModelArgs {
     /// in VNN-LIB specifications.
     #[arg(long)]
     pub nnet_raw_inputs: bool,
+    /// For .safetensors files, which hold weights only: the activation after every layer
+    /// but the last, `relu` (assumed when absent, with a note) or `leaky_relu:ALPHA`
+    /// (PyTorch's LeakyReLU(negative_slope=ALPHA), ALPHA in [0, 1]). ONNX files name their
+    /// own activations (Relu, LeakyRelu, PRelu).
+    #[arg(long, value_name = "relu|leaky_relu:ALPHA")]
+    pub activation: Option<relu_regions_io::Activation>,
 }
 
 impl ModelArgs {
@@ -30,6 +36,7 @@ impl ModelArgs {
             &self.model,
             LoadOptions {
                 nnet_raw_inputs: self.nnet_raw_inputs,
+                activation: self.activation,
             },
         )
         .with_context(|| format!("loading model {}", self.model.display()))?;

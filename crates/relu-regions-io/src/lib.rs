@@ -83,6 +83,36 @@ pub struct LoadedModel {
     pub assumptions: Vec<String>,
 }
 
+/// The activation of each activated layer of `net`, for display: `relu`,
+/// `leaky_relu:ALPHA` (one slope for the layer), or `prelu:MIN..MAX` (per-neuron slopes).
+pub fn activation_names(net: &Network) -> Vec<String> {
+    (0..net.relu_layer_count())
+        .map(|l| match net.negative_slopes(l) {
+            None => "relu".to_string(),
+            Some(alpha) => {
+                let (lo, hi) = alpha
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    });
+                // An f32 slope (as ONNX files hold them) shows its shortest f32 form.
+                let show = |v: f64| {
+                    if f64::from(v as f32) == v {
+                        (v as f32).to_string()
+                    } else {
+                        v.to_string()
+                    }
+                };
+                if lo == hi {
+                    format!("leaky_relu:{}", show(lo))
+                } else {
+                    format!("prelu:{}..{}", show(lo), show(hi))
+                }
+            }
+        })
+        .collect()
+}
+
 /// Options for [`load_model`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -90,6 +120,70 @@ pub struct LoadOptions {
     /// first layer, so that the network takes raw units. Default: the network takes its
     /// own normalised coordinates (as VNN-LIB specifications do).
     pub nnet_raw_inputs: bool,
+    /// For `.safetensors`: the activation after every layer but the last, which the file
+    /// cannot say. `None` assumes ReLU and says so in [`LoadedModel::assumptions`]. Other
+    /// formats name their activations, and refuse the option.
+    pub activation: Option<Activation>,
+}
+
+/// The activation of a weights-only checkpoint ([`LoadOptions::activation`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    /// `max(z, 0)`.
+    Relu,
+    /// `z` for `z > 0`, `alpha z` otherwise (PyTorch's `LeakyReLU(negative_slope=alpha)`),
+    /// `alpha` in `[0, 1]`.
+    LeakyRelu(f64),
+}
+
+impl Activation {
+    /// The negative slope: `0` for ReLU.
+    pub fn negative_slope(self) -> f64 {
+        match self {
+            Self::Relu => 0.0,
+            Self::LeakyRelu(alpha) => alpha,
+        }
+    }
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Relu => write!(f, "relu"),
+            Self::LeakyRelu(alpha) => write!(f, "leaky_relu:{alpha}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+
+    /// `relu` or `leaky_relu:ALPHA` (`ALPHA` in `[0, 1]`; `leaky_relu` alone is PyTorch's
+    /// default 0.01).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        match s.split_once(':') {
+            None if s.eq_ignore_ascii_case("relu") => Ok(Self::Relu),
+            None if s.eq_ignore_ascii_case("leaky_relu") => Ok(Self::LeakyRelu(0.01)),
+            Some((name, alpha)) if name.trim().eq_ignore_ascii_case("leaky_relu") => {
+                let a: f64 = alpha.trim().parse().map_err(|_| {
+                    format!(
+                        "`{}` is not a number (expected leaky_relu:ALPHA, e.g. leaky_relu:0.01)",
+                        alpha.trim()
+                    )
+                })?;
+                if !(0.0..=1.0).contains(&a) {
+                    return Err(format!(
+                        "negative slope {a} is outside [0, 1], where the activation is convex and non-decreasing (which the bounds assume)"
+                    ));
+                }
+                Ok(Self::LeakyRelu(a))
+            }
+            _ => Err(format!(
+                "unknown activation `{s}`: expected `relu` or `leaky_relu:ALPHA` (e.g. leaky_relu:0.01)"
+            )),
+        }
+    }
 }
 
 /// Why a model file could not be loaded. The message names the file and, inside it, the
@@ -115,6 +209,14 @@ pub enum LoadError {
         path: PathBuf,
         source: SafetensorsError,
     },
+    #[error(
+        "{path}: an activation ({activation}) was given, but a .{format} file names its own activations; the option is for .safetensors checkpoints, which hold weights only"
+    )]
+    ActivationOption {
+        path: PathBuf,
+        format: &'static str,
+        activation: Activation,
+    },
 }
 
 /// Loads a model file, choosing the format by extension.
@@ -127,6 +229,15 @@ pub fn load_model(path: &Path, options: LoadOptions) -> Result<LoadedModel, Load
         source,
     })?;
     let path = path.to_path_buf();
+    if let Some(activation) = options.activation
+        && format != ModelFormat::Safetensors
+    {
+        return Err(LoadError::ActivationOption {
+            path,
+            format: format.name(),
+            activation,
+        });
+    }
     match format {
         ModelFormat::Onnx => {
             let folder = match path.parent() {
@@ -145,7 +256,7 @@ pub fn load_model(path: &Path, options: LoadOptions) -> Result<LoadedModel, Load
             },
         )
         .map_err(|source| LoadError::Nnet { path, source }),
-        ModelFormat::Safetensors => safetensors::load_safetensors(&bytes)
+        ModelFormat::Safetensors => safetensors::load_safetensors_with(&bytes, options.activation)
             .map_err(|source| LoadError::Safetensors { path, source }),
     }
 }

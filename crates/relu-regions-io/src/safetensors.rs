@@ -25,7 +25,7 @@ use crate::{LoadedModel, ModelFormat};
 
 /// What a loaded safetensors model assumes ([`LoadedModel::assumptions`]): the file holds
 /// weights only, so nothing says which activation follows each layer.
-pub const ASSUMED_ACTIVATION: &str = "the activation after every layer but the last is assumed to be ReLU (a safetensors file holds weights only; a LeakyReLU or other network would be read wrongly; an ONNX export names its activations, and ops other than Relu are refused)";
+pub const ASSUMED_ACTIVATION: &str = "the activation after every layer but the last is assumed to be ReLU (a safetensors file holds weights only; for a LeakyReLU network say --activation leaky_relu:ALPHA; an ONNX export names its activations)";
 
 /// Why a safetensors file could not be read as an MLP.
 #[derive(Debug, Error)]
@@ -70,6 +70,10 @@ pub enum SafetensorsWriteError {
         "the network has a ReLU after its last layer; a PyTorch nn.Sequential state dict of Linear layers cannot say so (write ONNX instead)"
     )]
     OutputRelu,
+    #[error(
+        "the network has leaky ReLUs; a state dict of Linear layers holds weights only and would be read back as ReLU (write ONNX instead)"
+    )]
+    LeakyActivation,
     #[error("safetensors: {0}")]
     Format(String),
     #[error("cannot write {path}: {source}")]
@@ -87,6 +91,9 @@ pub enum SafetensorsWriteError {
 pub fn to_safetensors_bytes(net: &Network) -> Result<Vec<u8>, SafetensorsWriteError> {
     if net.output_relu() {
         return Err(SafetensorsWriteError::OutputRelu);
+    }
+    if !net.is_relu() {
+        return Err(SafetensorsWriteError::LeakyActivation);
     }
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (l, layer) in net.layers().iter().enumerate() {
@@ -203,6 +210,15 @@ fn natural_key(s: &str) -> Vec<(u8, u64, String)> {
 
 /// Loads an MLP from safetensors bytes.
 pub fn load_safetensors(bytes: &[u8]) -> Result<LoadedModel, SafetensorsError> {
+    load_safetensors_with(bytes, None)
+}
+
+/// [`load_safetensors`] with the activation given ([`crate::LoadOptions::activation`]):
+/// `None` assumes ReLU and says so in the model's assumptions.
+pub fn load_safetensors_with(
+    bytes: &[u8],
+    activation: Option<crate::Activation>,
+) -> Result<LoadedModel, SafetensorsError> {
     let tensors =
         SafeTensors::deserialize(bytes).map_err(|e| SafetensorsError::Format(e.to_string()))?;
     let mut prefixes: Vec<String> = Vec::new();
@@ -270,13 +286,31 @@ pub fn load_safetensors(bytes: &[u8]) -> Result<LoadedModel, SafetensorsError> {
         layers.push(Affine::from_row_major(rows, cols, &weight, bias)?);
     }
     let input_dim = layers[0].input_dim();
+    let network = Network::new(layers, false)?;
+    let (network, folded, assumptions) = match activation {
+        None => (network, Vec::new(), vec![ASSUMED_ACTIVATION.to_string()]),
+        Some(a) => {
+            let slopes = network
+                .relu_widths()
+                .into_iter()
+                .map(|w| vec![a.negative_slope(); w])
+                .collect();
+            (
+                network.with_negative_slopes(slopes)?,
+                vec![format!(
+                    "activation after every layer but the last: {a} (as given)"
+                )],
+                Vec::new(),
+            )
+        }
+    };
     Ok(LoadedModel {
-        network: Network::new(layers, false)?,
+        network,
         format: ModelFormat::Safetensors,
         input_name: None,
         input_shape: vec![Some(input_dim)],
-        folded: Vec::new(),
-        assumptions: vec![ASSUMED_ACTIVATION.to_string()],
+        folded,
+        assumptions,
     })
 }
 
@@ -398,6 +432,68 @@ mod tests {
                 assert_eq!(bits(a.bias()), bits(b.bias()));
             }
         }
+    }
+
+    /// A LeakyReLU checkpoint: read as ReLU by default (with the assumption stated), and
+    /// as the leaky network when the activation is given; the writer refuses leaky
+    /// networks, whose slopes the layout cannot hold.
+    #[test]
+    fn the_activation_option_reads_a_leaky_checkpoint() {
+        let relu = f32_network(&[3, 6, 5, 2], 4);
+        let leaky = relu
+            .clone()
+            .with_negative_slopes(vec![vec![0.2; 6], vec![0.2; 5]])
+            .unwrap();
+        let bytes = to_safetensors_bytes(&relu).unwrap();
+        let as_relu = load_safetensors(&bytes).unwrap();
+        assert_eq!(as_relu.assumptions, vec![ASSUMED_ACTIVATION.to_string()]);
+        let as_leaky =
+            load_safetensors_with(&bytes, Some(crate::Activation::LeakyRelu(0.2))).unwrap();
+        assert!(as_leaky.assumptions.is_empty());
+        assert!(
+            as_leaky.folded[0].contains("leaky_relu:0.2"),
+            "{:?}",
+            as_leaky.folded
+        );
+        assert_eq!(as_leaky.network, leaky);
+        let x = [-0.7, 0.3, -1.1];
+        assert_eq!(
+            as_leaky.network.forward(&x).unwrap(),
+            leaky.forward(&x).unwrap()
+        );
+        assert!(matches!(
+            to_safetensors_bytes(&leaky),
+            Err(SafetensorsWriteError::LeakyActivation)
+        ));
+        // Parsing the option.
+        use crate::Activation;
+        assert_eq!("relu".parse::<Activation>(), Ok(Activation::Relu));
+        assert_eq!(
+            "leaky_relu:0.1".parse::<Activation>(),
+            Ok(Activation::LeakyRelu(0.1))
+        );
+        assert_eq!(
+            "leaky_relu".parse::<Activation>(),
+            Ok(Activation::LeakyRelu(0.01))
+        );
+        assert!(
+            "leaky_relu:2"
+                .parse::<Activation>()
+                .unwrap_err()
+                .contains("[0, 1]")
+        );
+        assert!(
+            "leaky_relu:x"
+                .parse::<Activation>()
+                .unwrap_err()
+                .contains("`x`")
+        );
+        assert!(
+            "gelu"
+                .parse::<Activation>()
+                .unwrap_err()
+                .contains("unknown activation")
+        );
     }
 
     #[test]

@@ -162,12 +162,23 @@ fn pattern_matrix<'py, 'a>(
 
 #[pymethods]
 impl NativeNetwork {
-    /// Loads a model file (ONNX, `.nnet`, safetensors).
+    /// Loads a model file (ONNX, `.nnet`, safetensors); `activation` (`relu` or
+    /// `leaky_relu:ALPHA`) is a safetensors checkpoint's activation, as the CLI's
+    /// `--activation`.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, activation=None))]
+    fn load(py: Python<'_>, path: PathBuf, activation: Option<String>) -> PyResult<Self> {
         let shown = path.display().to_string();
+        let activation = activation
+            .map(|a| a.parse::<relu_regions_io::Activation>())
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("activation: {e}")))?;
+        let options = LoadOptions {
+            activation,
+            ..LoadOptions::default()
+        };
         let loaded = py
-            .detach(|| load_model(&path, LoadOptions::default()))
+            .detach(|| load_model(&path, options))
             .map_err(|e| match &e {
                 LoadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                     PyFileNotFoundError::new_err(message(&e))
@@ -187,12 +198,15 @@ impl NativeNetwork {
         Ok(Self::from_loaded(loaded, name))
     }
 
-    /// A network from its layers' weights `W_l` (`out x in`) and biases `b_l`.
+    /// A network from its layers' weights `W_l` (`out x in`) and biases `b_l`, with one
+    /// negative slope for every activation (`0` for ReLU).
     #[staticmethod]
+    #[pyo3(signature = (weights, biases, output_relu, negative_slope=0.0))]
     fn from_weights(
         weights: Vec<PyReadonlyArray2<'_, f64>>,
         biases: Vec<PyReadonlyArray1<'_, f64>>,
         output_relu: bool,
+        negative_slope: f64,
     ) -> PyResult<Self> {
         let mut layers = Vec::with_capacity(weights.len());
         for (l, (w, b)) in weights.iter().zip(&biases).enumerate() {
@@ -202,6 +216,14 @@ impl NativeNetwork {
         }
         let net =
             Network::new(layers, output_relu).map_err(|e| PyValueError::new_err(message(&e)))?;
+        let slopes = net
+            .relu_widths()
+            .into_iter()
+            .map(|w| vec![negative_slope; w])
+            .collect();
+        let net = net
+            .with_negative_slopes(slopes)
+            .map_err(|e| PyValueError::new_err(message(&e)))?;
         let d = net.input_dim();
         Ok(Self {
             net,
@@ -262,6 +284,7 @@ impl NativeNetwork {
         d.set_item("layer_widths", self.net.layer_widths())?;
         d.set_item("relu_widths", self.net.relu_widths())?;
         d.set_item("relus", self.net.relu_count())?;
+        d.set_item("activations", relu_regions_io::activation_names(&self.net))?;
         d.set_item("params", self.net.param_count())?;
         d.set_item("output_relu", self.net.output_relu())?;
         d.set_item("folded", self.info.folded.clone())?;

@@ -1,6 +1,7 @@
 """Network.from_torch against torch itself, on each kind of model the issue names:
 nn.Sequential MLPs, Conv2d, BatchNorm1d/2d in eval mode, Flatten, ReLU, an input
-normalisation, and a custom module made of them. Outputs must equal torch's (up to
+normalisation, and a custom module made of them; LeakyReLU, PReLU (per channel and
+scalar) and AvgPool2d. Outputs must equal torch's (up to
 float32 rounding: torch computes in float32, relu_regions in float64 from the same
 float32 weights). Skipped where torch is not installed, except when
 RELU_REGIONS_REQUIRE_TORCH=1 (scripts/test in CI), where a missing torch fails."""
@@ -66,6 +67,12 @@ def models():
     yield "conv-batchnorm2d", nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 5)), (2, 6, 6)
     yield "normalised", nn.Sequential(Normalize(0.5, 0.25), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2)), (1, 4, 4)
     yield "custom", Custom(), (1, 8, 8)
+    yield "leaky", nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.1), nn.Linear(16, 16), nn.LeakyReLU(), nn.Linear(16, 3)), (4,)
+    prelu = nn.Sequential(nn.Conv2d(1, 3, 3), nn.PReLU(3), nn.Flatten(), nn.Linear(3 * 4 * 4, 8), nn.PReLU(), nn.Linear(8, 2))
+    with torch.no_grad():
+        prelu[1].weight.copy_(torch.tensor([0.05, 0.4, 0.9]))
+    yield "prelu", prelu, (1, 6, 6)
+    yield "avgpool", nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2 * 3 * 3, 3)), (1, 6, 6)
     del g
 
 
@@ -92,3 +99,20 @@ def test_outputs_equal_torchs(name, module, shape):
 def test_bad_input_shape_is_a_value_error():
     with pytest.raises(ValueError, match="input_shape"):
         rr.Network.from_torch(nn.Sequential(nn.Linear(3, 2)), ())
+
+
+def test_leaky_from_weights_equals_torch_and_counts_as_its_slice():
+    torch.manual_seed(3)
+    module = nn.Sequential(nn.Linear(2, 12), nn.LeakyReLU(0.2), nn.Linear(12, 12), nn.LeakyReLU(0.2), nn.Linear(12, 1))
+    layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in module if isinstance(m, nn.Linear)]
+    net = rr.Network.from_weights(layers, negative_slope=0.2)
+    assert net.inspect()["activations"] == ["leaky_relu:0.2", "leaky_relu:0.2"]
+    x = np.random.default_rng(0).uniform(-1, 1, size=(50, 2))
+    with torch.no_grad():
+        expected = module(torch.tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(net.eval(x), expected, rtol=1e-5, atol=1e-5)
+    c = net.count(np.zeros(2), 1.0, "linf")
+    s = net.slice(np.zeros(2), [1.0, 0.0], [0.0, 1.0], radius=1.0, shape="square")
+    assert c.exact and s.exact and c.regions == s.regions
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        rr.Network.from_weights(layers, negative_slope=1.5)

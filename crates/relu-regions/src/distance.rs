@@ -26,7 +26,7 @@ use faer::{Accum, Mat, MatRef, Par};
 
 use crate::domain::Norm;
 use crate::error::NetworkError;
-use crate::linalg::{compress_rows, gather_rows};
+use crate::linalg::{compress_rows, gather_scaled_rows};
 use crate::network::{Network, NeuronId};
 use crate::pattern::ActivationPattern;
 
@@ -156,10 +156,11 @@ impl<'a> BoundaryDistanceSolver<'a> {
                 l2,
             });
         }
-        let active_of =
-            |l: usize| -> Vec<usize> { (0..z[l].len()).filter(|&i| z[l][i] > 0.0).collect() };
-        let mut active = active_of(0);
-        let mut rows = gather_rows(self.first.as_ref(), &active);
+        // The neurons passing a nonzero multiple of their map, and the rows they pass.
+        let columns_of = |l: usize| self.net.frozen_columns(l, |i| z[l][i] > 0.0);
+        let passed = gather_scaled_rows;
+        let mut active = columns_of(0);
+        let mut rows = passed(self.first.as_ref(), &active);
         for l in 1..relu_layers {
             let w = self.net.layers()[l].weight();
             if rows.ncols() > 0 && 4 * rows.nrows() < 3 * rows.ncols() {
@@ -174,8 +175,8 @@ impl<'a> BoundaryDistanceSolver<'a> {
                     l2,
                 });
             }
-            active = active_of(l);
-            rows = gather_rows(j.as_ref(), &active);
+            active = columns_of(l);
+            rows = passed(j.as_ref(), &active);
         }
         out
     }
@@ -190,7 +191,8 @@ impl<'a> BoundaryDistanceSolver<'a> {
             let wm = layers[m].weight();
             let mut next = vec![0.0; wm.ncols()];
             for (i, &vi) in v.iter().enumerate() {
-                if vi != 0.0 && z[m][i] > 0.0 {
+                let vi = vi * self.net.activation_slope(m, i, z[m][i] > 0.0);
+                if vi != 0.0 {
                     for (j, wij) in wm.row(i).iter().enumerate() {
                         next[j] += vi * wij;
                     }
@@ -309,13 +311,13 @@ impl<'a> BoundaryDistanceSolver<'a> {
     }
 }
 
-/// `W[:, A] P` where `P` holds the rows of the active neurons in order.
+/// `W[:, A] P` where `P` holds the (scaled) rows of the passing neurons `A` in order.
 fn product_with_active_columns(
     w: MatRef<'_, f64>,
-    active: &[usize],
+    active: &[(usize, f64)],
     rows: MatRef<'_, f64>,
 ) -> Mat<f64> {
-    let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
+    let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k].0)]);
     let mut out = Mat::zeros(w.nrows(), rows.ncols());
     matmul(
         out.as_mut(),
@@ -359,8 +361,14 @@ mod tests {
             Init::PytorchDefault
         };
         let net = random_network(&widths, init, trial % 7 == 0, rng);
-        if trial % 3 == 0 {
+        let net = if trial % 3 == 0 {
             crate::random::degenerate_variant(&net, rng)
+        } else {
+            net
+        };
+        // Leaky ReLUs on every other network.
+        if trial % 2 == 1 {
+            crate::random::leaky_variant(&net, rng)
         } else {
             net
         }
@@ -463,6 +471,11 @@ mod solver_tests {
                 Init::PytorchDefault
             };
             let net = random_network(&widths, init, trial % 5 == 0, &mut rng);
+            let net = if trial % 3 == 1 {
+                crate::random::leaky_variant(&net, &mut rng)
+            } else {
+                net
+            };
             let x: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
             for norm in [Norm::L2, Norm::LInf] {
                 let fast = boundary_distance(&net, &x, norm).unwrap().distance;

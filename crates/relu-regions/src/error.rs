@@ -54,6 +54,23 @@ pub enum NetworkError {
         coordinate: usize,
         value: f64,
     },
+    /// A leaky-ReLU negative slope outside `[0, 1]`, or slopes that do not match the
+    /// network's layers.
+    #[error(
+        "layer {layer}, neuron {neuron}: negative slope {value} is not supported (leaky ReLU slopes must lie in [0, 1], where the activation is convex and non-decreasing, which the bounds assume)"
+    )]
+    NegativeSlope {
+        layer: usize,
+        neuron: usize,
+        value: f64,
+    },
+    /// Negative slopes given for a layer that does not exist or of the wrong width.
+    #[error("negative slopes: layer {layer} has {expected} neurons but {found} slopes were given")]
+    SlopeLength {
+        layer: usize,
+        expected: usize,
+        found: usize,
+    },
     /// An activation pattern of the wrong length for this network.
     #[error("activation pattern has {found} bits but the network has {expected} ReLU neurons")]
     PatternLength { expected: usize, found: usize },

@@ -10,9 +10,12 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
-/// Rows `idx` of `m`.
-pub(crate) fn gather_rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
-    Mat::from_fn(idx.len(), m.ncols(), |k, j| m[(idx[k], j)])
+/// The rows `idx` of `m`, each times its factor: row `k` is `s_k m[i_k, :]` for
+/// `(i_k, s_k) = columns[k]`.
+pub(crate) fn gather_scaled_rows(m: MatRef<'_, f64>, columns: &[(usize, f64)]) -> Mat<f64> {
+    Mat::from_fn(columns.len(), m.ncols(), |k, j| {
+        columns[k].1 * m[(columns[k].0, j)]
+    })
 }
 
 /// A matrix `P'` with `P P^T = P' P'^T` (so equal row norms and equal products with any
@@ -61,9 +64,9 @@ mod tests {
                 assert!((pp[(i, j)] - cc[(i, j)]).abs() < 1e-12);
             }
         }
-        let g = gather_rows(p.as_ref(), &[4, 1]);
+        let g = gather_scaled_rows(p.as_ref(), &[(4, 1.0), (1, 0.5)]);
         assert_eq!(g[(0, 2)], p[(4, 2)]);
-        assert_eq!(g[(1, 0)], p[(1, 0)]);
+        assert_eq!(g[(1, 0)], 0.5 * p[(1, 0)]);
         assert_eq!(dot(&[1.0, 2.0], &[3.0, 4.0]), 11.0);
     }
 }

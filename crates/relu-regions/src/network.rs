@@ -5,6 +5,12 @@
 //! `z_L` (or `relu(z_L)` when `output_relu`). `W_l` is `out x in`. The *neurons* are the
 //! entries of every `z_l` that a ReLU follows; they are numbered layer by layer, which is
 //! the bit order of an [`ActivationPattern`].
+//!
+//! A neuron may be a *leaky* ReLU, `σ(z) = z` for `z > 0` and `α z` for `z <= 0`, with a
+//! negative slope `α` in `[0, 1]` ([`Network::with_negative_slopes`]; ONNX `LeakyRelu`
+//! and `PRelu`). Its activation regions are ReLU's, cut by the same hyperplanes `z = 0`:
+//! only the maps on them change, an inactive neuron passing `α z` instead of `0`
+//! (docs/math.md §1.7). Every analysis takes the slopes into account; `α = 0` is ReLU.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
@@ -208,6 +214,9 @@ pub struct NeuronId {
 pub struct Network {
     layers: Vec<Affine>,
     output_relu: bool,
+    /// Per activated layer, the negative slopes `α` of its neurons; empty for a ReLU
+    /// layer (every `α = 0`). Always `relu_layer_count()` entries.
+    negative_slopes: Vec<Vec<f64>>,
 }
 
 impl Network {
@@ -256,10 +265,152 @@ impl Network {
                 });
             }
         }
+        let activated = if output_relu {
+            layers.len()
+        } else {
+            layers.len() - 1
+        };
         Ok(Self {
             layers,
             output_relu,
+            negative_slopes: vec![Vec::new(); activated],
         })
+    }
+
+    /// The same network with leaky ReLUs: `slopes[l]` holds the negative slopes `α` of
+    /// activated layer `l`'s neurons (`σ(z) = α z` for `z <= 0`), or is empty for ReLU
+    /// (`α = 0`). One entry per activated layer ([`Network::relu_layer_count`]); every
+    /// slope finite and in `[0, 1]`, where `σ` is convex, non-decreasing and
+    /// 1-Lipschitz, which the stability bounds and the rounding bounds use.
+    pub fn with_negative_slopes(mut self, slopes: Vec<Vec<f64>>) -> Result<Self, NetworkError> {
+        let widths = self.relu_widths();
+        if slopes.len() != widths.len() {
+            return Err(NetworkError::SlopeLength {
+                layer: slopes.len().min(widths.len()),
+                expected: widths.get(slopes.len()).copied().unwrap_or(0),
+                found: slopes.len(),
+            });
+        }
+        for (layer, (s, &width)) in slopes.iter().zip(&widths).enumerate() {
+            if !s.is_empty() && s.len() != width {
+                return Err(NetworkError::SlopeLength {
+                    layer,
+                    expected: width,
+                    found: s.len(),
+                });
+            }
+            if let Some((neuron, &value)) = s
+                .iter()
+                .enumerate()
+                .find(|(_, a)| !(0.0..=1.0).contains(*a))
+            {
+                return Err(NetworkError::NegativeSlope {
+                    layer,
+                    neuron,
+                    value,
+                });
+            }
+        }
+        self.negative_slopes = slopes
+            .into_iter()
+            .map(|s| {
+                if s.iter().all(|&a| a == 0.0) {
+                    Vec::new()
+                } else {
+                    s
+                }
+            })
+            .collect();
+        Ok(self)
+    }
+
+    /// The negative slopes of activated layer `layer`, or `None` when it is a ReLU layer
+    /// (every `α = 0`) or not activated.
+    pub fn negative_slopes(&self, layer: usize) -> Option<&[f64]> {
+        self.negative_slopes
+            .get(layer)
+            .filter(|s| !s.is_empty())
+            .map(Vec::as_slice)
+    }
+
+    /// Every activated layer's negative slopes (empty for a ReLU layer), the argument of
+    /// [`Network::with_negative_slopes`].
+    pub fn all_negative_slopes(&self) -> &[Vec<f64>] {
+        &self.negative_slopes
+    }
+
+    /// The network below layer `layer`, seen from a new first layer: `first` stands in
+    /// for layer `layer` (it maps some other input to that layer's pre-activations) and
+    /// the layers after it follow, with their activations. `subnetwork(first, 0)`
+    /// replaces the first layer (a restriction to a plane or a subspace).
+    pub fn subnetwork(&self, first: Affine, layer: usize) -> Result<Network, NetworkError> {
+        let mut layers = vec![first];
+        layers.extend(self.layers[layer + 1..].iter().cloned());
+        let slopes = self.negative_slopes[layer.min(self.negative_slopes.len())..].to_vec();
+        Network::new(layers, self.output_relu)?.with_negative_slopes(slopes)
+    }
+
+    /// Whether every activation is a plain ReLU (every negative slope zero).
+    pub fn is_relu(&self) -> bool {
+        self.negative_slopes.iter().all(Vec::is_empty)
+    }
+
+    /// The derivative of neuron `index` of activated layer `layer` on the side `active`:
+    /// `1` when active, its negative slope `α` (0 for ReLU) when not. The frozen maps of
+    /// a region multiply the neuron's map by it.
+    pub fn activation_slope(&self, layer: usize, index: usize, active: bool) -> f64 {
+        if active {
+            1.0
+        } else {
+            self.negative_slopes(layer).map_or(0.0, |s| s[index])
+        }
+    }
+
+    /// The neurons of activated layer `layer` that pass a nonzero multiple of their map
+    /// on a region where neuron `i` is active when `active(i)`, with that multiple
+    /// ([`Network::activation_slope`]): the active neurons with `1` for a ReLU layer,
+    /// every neuron for a leaky one. The frozen next-layer map is
+    /// `sum_(a, s) W[:, a] s (g_a . y + c_a) + b` over these.
+    pub fn frozen_columns(
+        &self,
+        layer: usize,
+        active: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, f64)> {
+        let width = self.layers[layer].output_dim();
+        match self.negative_slopes(layer) {
+            None => (0..width)
+                .filter(|&i| active(i))
+                .map(|i| (i, 1.0))
+                .collect(),
+            Some(alpha) => (0..width)
+                .map(|i| (i, if active(i) { 1.0 } else { alpha[i] }))
+                .filter(|&(_, s)| s != 0.0)
+                .collect(),
+        }
+    }
+
+    /// `σ(z)` for the neurons of activated layer `layer`, in place.
+    fn activate(&self, layer: usize, z: &mut [f64]) {
+        match self.negative_slopes(layer) {
+            None => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Some(alpha) => z.iter_mut().zip(alpha).for_each(|(v, a)| {
+                if *v <= 0.0 {
+                    *v *= a;
+                }
+            }),
+        }
+    }
+
+    /// `σ(Z)` for a batch of pre-activations of activated layer `layer` (one point per
+    /// row).
+    fn activate_batch(&self, layer: usize, z: MatRef<'_, f64>) -> Mat<f64> {
+        match self.negative_slopes(layer) {
+            None => Mat::from_fn(z.nrows(), z.ncols(), |i, j| z[(i, j)].max(0.0)),
+            Some(alpha) => Mat::from_fn(z.nrows(), z.ncols(), |i, j| {
+                let v = z[(i, j)];
+                if v > 0.0 { v } else { alpha[j] * v }
+            }),
+        }
     }
 
     /// The affine layers, input first.
@@ -352,7 +503,8 @@ impl Network {
         for (l, layer) in self.layers.iter().enumerate() {
             let z = layer.apply(&h);
             if l + 1 < self.layers.len() {
-                h = z.iter().map(|&v| v.max(0.0)).collect();
+                h = z.clone();
+                self.activate(l, &mut h);
             }
             out.push(z);
         }
@@ -363,7 +515,7 @@ impl Network {
     pub fn forward(&self, x: &[f64]) -> Result<Vec<f64>, NetworkError> {
         let mut z = self.pre_activations(x)?.pop().expect("at least one layer");
         if self.output_relu {
-            z.iter_mut().for_each(|v| *v = v.max(0.0));
+            self.activate(self.layers.len() - 1, &mut z);
         }
         Ok(z)
     }
@@ -409,7 +561,7 @@ impl Network {
             let z = match out.last() {
                 None => layer.apply_batch(x, par),
                 Some(prev) => {
-                    let h = Mat::from_fn(prev.nrows(), prev.ncols(), |i, j| prev[(i, j)].max(0.0));
+                    let h = self.activate_batch(l - 1, prev.as_ref());
                     layer.apply_batch(h.as_ref(), par)
                 }
             };
@@ -426,7 +578,7 @@ impl Network {
             .pop()
             .expect("at least one layer");
         if self.output_relu {
-            z = Mat::from_fn(z.nrows(), z.ncols(), |i, j| z[(i, j)].max(0.0));
+            z = self.activate_batch(self.layers.len() - 1, z.as_ref());
         }
         Ok(z)
     }
@@ -462,9 +614,7 @@ impl Network {
         };
         let mut outputs = z.pop().expect("at least one layer");
         if self.output_relu {
-            outputs = Mat::from_fn(outputs.nrows(), outputs.ncols(), |i, j| {
-                outputs[(i, j)].max(0.0)
-            });
+            outputs = self.activate_batch(self.layers.len() - 1, outputs.as_ref());
         }
         Ok(BatchEvaluation { outputs, patterns })
     }
@@ -522,13 +672,27 @@ impl Network {
                     }
                 })
                 .collect();
-            // Certified inactive neurons output exact zeros: no error carries.
+            // A certified inactive neuron outputs `α z~`: its error is `α E` plus the
+            // product's rounding (zero for ReLU: an exact zero). Otherwise σ is
+            // 1-Lipschitz, so the error carries.
             error = bound
                 .iter()
                 .zip(&signs)
-                .map(|(&e, s)| if *s == Some(false) { 0.0 } else { e })
+                .zip(&z)
+                .enumerate()
+                .map(|(j, ((&e, s), &v))| {
+                    let alpha = self.activation_slope(l, j, false);
+                    let carried = if *s == Some(false) { alpha * e } else { e };
+                    carried
+                        + if v <= 0.0 {
+                            f64::EPSILON * (alpha * v).abs()
+                        } else {
+                            0.0
+                        }
+                })
                 .collect();
-            h = z.iter().map(|v| v.max(0.0)).collect();
+            h = z;
+            self.activate(l, &mut h);
             out.push(signs);
         }
         Ok(out)
@@ -549,6 +713,10 @@ impl Network {
     /// ```text
     /// E_l = 4 (n_{l-1} + 2) ε (|W_l| |h~| + |b_l|) + |W_l| E_{l-1}.
     /// ```
+    ///
+    /// A leaky neuron (negative slope `α`, docs/math.md §1.7) certified inactive outputs
+    /// `fl(α z~)`, off by at most `α E_l + ε |α z~|`; active or uncertain, `σ` is
+    /// 1-Lipschitz and `E_l` carries. For ReLU these are the rules above.
     ///
     /// `first_error`, when given, is added to `E_1`: a bound on the error of a first layer
     /// that was itself computed (a network restricted to a plane or a subspace), per
@@ -609,14 +777,17 @@ impl Network {
                     });
                 }
             }
-            abs_h = Mat::from_fn(n, zl.ncols(), |i, j| zl[(i, j)].max(0.0));
-            // A neuron certified inactive outputs an exact zero (the true pre-activation
-            // is negative too): no error carries through it. (Where a point is not
-            // certified, its errors no longer matter.)
+            let h = self.activate_batch(l, zl.as_ref());
+            abs_h = Mat::from_fn(n, zl.ncols(), |i, j| h[(i, j)].abs());
+            // A neuron certified inactive outputs `α z~` (the true pre-activation is
+            // negative too): its error is `α E` plus the product's rounding, an exact
+            // zero for ReLU. (Where a point is not certified, its errors no longer
+            // matter.)
             for j in 0..zl.ncols() {
+                let alpha = self.activation_slope(l, j, false);
                 for i in 0..n {
                     if zl[(i, j)] < 0.0 {
-                        next[(i, j)] = 0.0;
+                        next[(i, j)] = alpha * next[(i, j)] + f64::EPSILON * abs_h[(i, j)];
                     }
                 }
             }
@@ -867,5 +1038,68 @@ mod tests {
         .unwrap();
         assert_eq!(net.pattern(&[0.0]).unwrap().get(0), Some(false));
         assert_eq!(net.pattern(&[1e-300]).unwrap().get(0), Some(true));
+    }
+
+    /// A leaky network by hand: `z_1 = (x_0 - x_1, x_0 + x_1 - 1)`, slopes `(0.1, 0.5)`,
+    /// output `z_2 = h_0 + 2 h_1`, and an output leaky ReLU of slope 0.25.
+    #[test]
+    fn leaky_forward_maps_and_certification_by_hand() {
+        let net = Network::new(
+            vec![
+                Affine::from_row_major(2, 2, &[1.0, -1.0, 1.0, 1.0], vec![0.0, -1.0]).unwrap(),
+                Affine::from_row_major(1, 2, &[1.0, 2.0], vec![0.0]).unwrap(),
+            ],
+            true,
+        )
+        .unwrap()
+        .with_negative_slopes(vec![vec![0.1, 0.5], vec![0.25]])
+        .unwrap();
+        assert!(!net.is_relu());
+        // x = (0, 0.5): z_1 = (-0.5, -0.5), h = (-0.05, -0.25), z_2 = -0.55, out -0.1375.
+        let y = net.forward(&[0.0, 0.5]).unwrap();
+        assert!((y[0] + 0.1375).abs() < 1e-15, "{y:?}");
+        let batch = net
+            .forward_batch(Mat::from_fn(1, 2, |_, j| [0.0, 0.5][j]).as_ref(), Par::Seq)
+            .unwrap();
+        assert_eq!(batch[(0, 0)], y[0]);
+        // The output map on that region: 0.25 (0.1 (x0 - x1) + 2 * 0.5 (x0 + x1 - 1)).
+        let p = net.pattern(&[0.0, 0.5]).unwrap();
+        let map = net.output_map_of(&p).unwrap();
+        let full = net.local_affine_map_of(&p).unwrap().output;
+        for m in [&map, &full] {
+            assert!((m.weight()[(0, 0)] - 0.25 * 1.1).abs() < 1e-15);
+            assert!((m.weight()[(0, 1)] - 0.25 * 0.9).abs() < 1e-15);
+            assert!((m.bias()[0] + 0.25).abs() < 1e-15);
+        }
+        let certified = net
+            .certified_patterns_batch(
+                Mat::from_fn(1, 2, |_, j| [0.0, 0.5][j]).as_ref(),
+                None,
+                Par::Seq,
+            )
+            .unwrap();
+        assert_eq!(certified[0].as_ref(), Some(&p));
+        let signs = net.certified_signs(&[0.0, 0.5], 2, None).unwrap();
+        assert_eq!(
+            signs,
+            vec![vec![Some(false), Some(false)], vec![Some(false)]]
+        );
+        // Slopes outside [0, 1] or of the wrong length are refused.
+        let relu = Network::new(net.layers().to_vec(), false).unwrap();
+        assert!(matches!(
+            relu.clone().with_negative_slopes(vec![vec![0.1, 1.5]]),
+            Err(NetworkError::NegativeSlope { neuron: 1, .. })
+        ));
+        assert!(matches!(
+            relu.clone().with_negative_slopes(vec![vec![0.1]]),
+            Err(NetworkError::SlopeLength { .. })
+        ));
+        assert!(relu.clone().with_negative_slopes(vec![]).is_err());
+        // All-zero slopes are ReLU.
+        assert!(
+            relu.with_negative_slopes(vec![vec![0.0, 0.0]])
+                .unwrap()
+                .is_relu()
+        );
     }
 }

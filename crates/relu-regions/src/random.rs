@@ -147,5 +147,33 @@ pub fn degenerate_variant(net: &Network, rng: &mut StdRng) -> Network {
         }
         *layer = Affine::new(w, b).expect("same shape");
     }
-    Network::new(layers, net.output_relu()).expect("finite")
+    Network::new(layers, net.output_relu())
+        .and_then(|n| n.with_negative_slopes(net.all_negative_slopes().to_vec()))
+        .expect("finite")
+}
+
+/// `net` with leaky ReLUs: per activated layer, at random, ReLU kept (slope 0), one slope
+/// for the layer from `{0.01, 0.1, 0.5, 1}`, or a slope per neuron uniform in `[0, 1]`
+/// with some exact zeros (PReLU-like). The weights are `net`'s.
+pub fn leaky_variant(net: &Network, rng: &mut StdRng) -> Network {
+    let slopes = net
+        .relu_widths()
+        .into_iter()
+        .map(|w| match rng.random_range(0..4) {
+            0 => Vec::new(),
+            1 | 2 => vec![[0.01, 0.1, 0.5, 1.0][rng.random_range(0..4)]; w],
+            _ => (0..w)
+                .map(|_| {
+                    if rng.random_bool(0.2) {
+                        0.0
+                    } else {
+                        rng.random_range(0.0..=1.0)
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    net.clone()
+        .with_negative_slopes(slopes)
+        .expect("slopes in [0, 1], one per neuron")
 }

@@ -2,7 +2,8 @@
 //!
 //! Fix a pattern `P` (bit `k` = neuron `k` active). On the region `R_P` of inputs with that
 //! pattern every pre-activation is an affine function of the input,
-//! `z_k(y) = g_k . y + c_k`, obtained by freezing the ReLUs: with `D_l = diag(P_l)`,
+//! `z_k(y) = g_k . y + c_k`, obtained by freezing the ReLUs: with `D_l = diag(P_l)` (for a
+//! leaky ReLU, `α` in place of `0` for the inactive neurons),
 //! `J_1 = W_1`, `J_l = W_l D_{l-1} J_{l-1}` (gradients, `n_l x d`) and
 //! `c_1 = b_1`, `c_l = W_l D_{l-1} c_{l-1} + b_l`. The output on `R_P` is `J_L y + c_L`
 //! (times `D_L` when the output has a ReLU).
@@ -76,12 +77,10 @@ impl Network {
             let (j, c) = match (gradients.last(), offsets.last()) {
                 (None, _) | (_, None) => (layer.weight().to_owned(), layer.bias().to_vec()),
                 (Some(prev_j), Some(prev_c)) => {
-                    let width = prev_c.len();
-                    let start = bit - width;
-                    let active: Vec<usize> = (0..width)
-                        .filter(|&i| pattern.get(start + i) == Some(true))
-                        .collect();
-                    masked_product(layer, &active, prev_j.as_ref(), prev_c)
+                    let start = bit - prev_c.len();
+                    let columns =
+                        self.frozen_columns(l - 1, |i| pattern.get(start + i) == Some(true));
+                    masked_product(layer, &columns, prev_j.as_ref(), prev_c)
                 }
             };
             if l < relu_layers {
@@ -95,20 +94,16 @@ impl Network {
         let output = match output {
             Some((j, c)) => Affine::new(j, c)?,
             None => {
-                // The output layer has a ReLU: the output map is D_L (J_L y + c_L).
+                // The output layer has an activation: the output map is
+                // D_L (J_L y + c_L), D_L the activation's slopes on the region.
                 let j = gradients.last().expect("at least one layer");
                 let c = offsets.last().expect("at least one layer");
-                let start = bit - c.len();
-                let on = |i: usize| pattern.get(start + i) == Some(true);
+                let (last, start) = (relu_layers - 1, bit - c.len());
+                let s =
+                    |i: usize| self.activation_slope(last, i, pattern.get(start + i) == Some(true));
                 Affine::new(
-                    Mat::from_fn(
-                        j.nrows(),
-                        j.ncols(),
-                        |i, k| if on(i) { j[(i, k)] } else { 0.0 },
-                    ),
-                    (0..c.len())
-                        .map(|i| if on(i) { c[i] } else { 0.0 })
-                        .collect(),
+                    Mat::from_fn(j.nrows(), j.ncols(), |i, k| s(i) * j[(i, k)]),
+                    (0..c.len()).map(|i| s(i) * c[i]).collect(),
                 )?
             }
         };
@@ -134,22 +129,23 @@ impl Network {
             acc += w;
         }
         let on = |l: usize, i: usize| pattern.get(starts[l] + i) == Some(true);
+        let s = |l: usize, i: usize| self.activation_slope(l, i, on(l, i));
         // Offsets forward: c_l = W_l D_{l-1} c_{l-1} + b_l.
         let mut c = layers[0].bias().to_vec();
         for l in 1..layers.len() {
-            let masked: Vec<f64> = (0..c.len())
-                .map(|i| if on(l - 1, i) { c[i] } else { 0.0 })
-                .collect();
+            let masked: Vec<f64> = (0..c.len()).map(|i| s(l - 1, i) * c[i]).collect();
             c = layers[l].apply(&masked);
         }
         // Jacobian backward: M = W_L, then M <- (M D_l) W_l.
         let last = layers.len() - 1;
         let mut m = layers[last].weight().to_owned();
         for l in (0..last).rev() {
-            let active: Vec<usize> = (0..layers[l].output_dim()).filter(|&i| on(l, i)).collect();
-            let ma = Mat::from_fn(m.nrows(), active.len(), |r, k| m[(r, active[k])]);
+            let columns = self.frozen_columns(l, |i| on(l, i));
+            let ma = Mat::from_fn(m.nrows(), columns.len(), |r, k| {
+                columns[k].1 * m[(r, columns[k].0)]
+            });
             let w = layers[l].weight();
-            let wa = Mat::from_fn(active.len(), w.ncols(), |k, j| w[(active[k], j)]);
+            let wa = Mat::from_fn(columns.len(), w.ncols(), |k, j| w[(columns[k].0, j)]);
             let mut next = Mat::zeros(m.nrows(), w.ncols());
             matmul(
                 next.as_mut(),
@@ -163,10 +159,11 @@ impl Network {
         }
         if self.output_relu() {
             for i in 0..c.len() {
-                if !on(last, i) {
-                    c[i] = 0.0;
+                let si = s(last, i);
+                if si != 1.0 {
+                    c[i] *= si;
                     for j in 0..m.ncols() {
-                        m[(i, j)] = 0.0;
+                        m[(i, j)] *= si;
                     }
                 }
             }
@@ -195,17 +192,20 @@ impl Network {
     }
 }
 
-/// `(W[:, A] J[A, :], W[:, A] c[A] + b)`: the next layer's gradients and offsets with the
-/// previous layer's inactive neurons dropped.
+/// `(W[:, A] D J[A, :], W[:, A] D c[A] + b)`: the next layer's gradients and offsets over
+/// the previous layer's neurons `A` that pass a nonzero multiple `D` of their map
+/// ([`Network::frozen_columns`]; for ReLU, the active ones, `D = 1`).
 fn masked_product(
     layer: &Affine,
-    active: &[usize],
+    columns: &[(usize, f64)],
     prev_j: MatRef<'_, f64>,
     prev_c: &[f64],
 ) -> (Mat<f64>, Vec<f64>) {
     let w = layer.weight();
-    let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
-    let ja = Mat::from_fn(active.len(), prev_j.ncols(), |k, j| prev_j[(active[k], j)]);
+    let wa = Mat::from_fn(w.nrows(), columns.len(), |i, k| w[(i, columns[k].0)]);
+    let ja = Mat::from_fn(columns.len(), prev_j.ncols(), |k, j| {
+        columns[k].1 * prev_j[(columns[k].0, j)]
+    });
     let mut out = Mat::zeros(w.nrows(), prev_j.ncols());
     matmul(
         out.as_mut(),
@@ -215,7 +215,7 @@ fn masked_product(
         1.0,
         Par::Seq,
     );
-    let ca: Vec<f64> = active.iter().map(|&i| prev_c[i]).collect();
+    let ca: Vec<f64> = columns.iter().map(|&(i, d)| d * prev_c[i]).collect();
     let mut c = layer.bias().to_vec();
     for (k, &v) in ca.iter().enumerate() {
         if v != 0.0 {

@@ -28,6 +28,9 @@ struct InspectReport {
     /// Widths of the layers a ReLU follows.
     relu_widths: Vec<usize>,
     relus: usize,
+    /// The activation of each layer a ReLU follows: `relu`, `leaky_relu:ALPHA`, or
+    /// `prelu:MIN..MAX` (per-neuron slopes).
+    activations: Vec<String>,
     params: usize,
     output_relu: bool,
     folded: Vec<String>,
@@ -48,6 +51,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         layer_widths: net.layer_widths(),
         relu_widths: net.relu_widths(),
         relus: net.relu_count(),
+        activations: relu_regions_io::activation_names(net),
         params: net.param_count(),
         output_relu: net.output_relu(),
         folded: loaded.folded.clone(),
@@ -81,6 +85,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             "; output is linear"
         }
     );
+    if !net.is_relu() {
+        println!("activations  {}", report.activations.join(", "));
+    }
     println!("parameters   {}", report.params);
     if report.folded.is_empty() {
         println!("folded       nothing");

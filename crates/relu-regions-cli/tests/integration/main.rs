@@ -13,6 +13,7 @@
 //! The shared-network tests skip with a note when `../shared/networks` is absent, and
 //! fail instead when `RELU_REGIONS_REQUIRE_SHARED=1` (as in CI).
 
+mod activations;
 mod commands;
 mod real_networks;
 mod slice;

@@ -38,6 +38,7 @@
 //! | `Conv` | 2-D NCHW, `group = 1`, `strides`, `pads`, `dilations`, `auto_pad` (`NOTSET`, `VALID`, `SAME_UPPER`, `SAME_LOWER`), optional bias; lowered to a dense matrix for the tracked input shape |
 //! | `AveragePool` | 2-D NCHW, `kernel_shape`, `strides`, `pads`, `auto_pad`, `dilations`, `count_include_pad`; lowered as Conv is (`ceil_mode = 1` refused) |
 //! | `Relu` | ends the pending layer; a `Relu` right after a `Relu` is a no-op |
+//! | `LeakyRelu`, `PRelu` | a leaky ReLU (`alpha`, default 0.01; PRelu's constant `slope`, a scalar or per channel, broadcast to the activation); ends the pending layer as `Relu` does. The activation regions are ReLU's, only the maps change. Slopes outside `[0, 1]` are refused; consecutive activations compose (the slopes multiply) |
 //! | `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`, `Identity`, `Dropout` (inference) | shape only |
 //! | `Constant` | `value`, `value_float(s)`, `value_int(s)` |
 //!
@@ -90,7 +91,7 @@ pub(crate) const MAX_COMPOSE_FLOPS: u128 = 1 << 38;
 
 /// The ops the loader lowers, for messages.
 pub const SUPPORTED_OPS: &str = "Gemm, MatMul, Add, Sub, Mul, Div, BatchNormalization, Conv, \
-     AveragePool, Relu, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Constant";
+     AveragePool, Relu, LeakyRelu, PRelu, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Constant";
 
 /// Loads an ONNX model from its bytes (see the module documentation for what is
 /// supported). A tensor stored in an external file is an error: see
@@ -240,6 +241,7 @@ fn lower(graph: &GraphProto) -> Result<LoadedModel, OnnxError> {
         pending: Some(Pending::Identity(n0)),
         pending_ops: Vec::new(),
         layers: Vec::new(),
+        slopes: Vec::new(),
         folded: input.note.into_iter().collect(),
         consumed: HashMap::new(),
         secondary: HashMap::new(),
@@ -296,6 +298,8 @@ struct Lowering<'g> {
     pending: Option<Pending>,
     pending_ops: Vec<FoldedOp>,
     layers: Vec<Affine>,
+    /// The negative slopes of each activation pushed after a layer (empty for Relu).
+    slopes: Vec<Vec<f64>>,
     folded: Vec<String>,
     /// Earlier activations, with the node that consumed each.
     consumed: HashMap<String, String>,
@@ -316,6 +320,8 @@ const KNOWN_OPS: &[&str] = &[
     "Conv",
     "AveragePool",
     "Relu",
+    "LeakyRelu",
+    "PRelu",
     "Flatten",
     "Reshape",
     "Squeeze",
@@ -329,9 +335,6 @@ fn unsupported_reason(op: &str) -> Option<&'static str> {
     Some(match op {
         "MaxPool" | "GlobalMaxPool" | "Max" | "Min" => {
             "a maximum is piecewise linear but not affine, and between two ReLUs only affine maps are lowered (max(a, b) = a + relu(b - a) would add neurons, and regions)"
-        }
-        "LeakyRelu" | "PRelu" => {
-            "its activation regions are ReLU's, but its maps are not, and the network model holds ReLUs only"
         }
         "Sigmoid" | "Tanh" | "Softmax" | "LogSoftmax" | "Gelu" | "Elu" | "Selu" | "Softplus"
         | "HardSigmoid" | "Exp" | "Log" => {
@@ -372,7 +375,13 @@ impl Lowering<'_> {
         let lowered = match op {
             "Relu" => {
                 inputs.act_at(&ctx, 0, "X")?;
-                self.relu(&ctx)?;
+                self.relu(&ctx, Vec::new())?;
+                Lowered::Shape(self.shape.clone())
+            }
+            "LeakyRelu" | "PRelu" => {
+                inputs.act_at(&ctx, 0, "X")?;
+                let slopes = ops::elementwise::negative_slopes(&ctx, node, &inputs, &self.shape)?;
+                self.relu(&ctx, slopes)?;
                 Lowered::Shape(self.shape.clone())
             }
             "Identity" => {
@@ -542,17 +551,34 @@ impl Lowering<'_> {
     }
 
     /// `Relu`: the pending map becomes a layer; nothing pending means a second ReLU.
-    fn relu(&mut self, ctx: &NodeCtx) -> Result<(), OnnxError> {
+    /// An activation: `slopes` are its negative slopes per element (empty for Relu).
+    fn relu(&mut self, ctx: &NodeCtx, slopes: Vec<f64>) -> Result<(), OnnxError> {
         match self.pending.take() {
             Some(p) => {
                 self.layers.push(p.into_affine(ctx)?);
+                self.slopes.push(slopes);
                 self.note_layer(Some(ctx));
             }
             None => {
+                // σ_b(σ_a(z)) = σ_{ab}(z) for slopes in [0, 1]: the slopes multiply (a Relu
+                // after a Relu is a no-op, and after or before a leaky one gives a Relu).
                 let previous = self.last_relu.as_deref().unwrap_or("?");
+                let last = self.slopes.last_mut();
+                let note = match last {
+                    Some(old) if !old.is_empty() && !slopes.is_empty() => {
+                        old.iter_mut().zip(&slopes).for_each(|(a, b)| *a *= b);
+                        "the negative slopes multiply"
+                    }
+                    Some(old) if !old.is_empty() => {
+                        old.clear();
+                        "together a Relu"
+                    }
+                    _ if slopes.is_empty() => "a no-op",
+                    _ => "a no-op (its input is nonnegative)",
+                };
                 self.folded.push(format!(
-                    "Relu {} directly after Relu {previous}: a no-op",
-                    ctx.label
+                    "{} {} directly after the activation {previous}: {note}",
+                    ctx.op, ctx.label
                 ));
             }
         }
@@ -660,7 +686,13 @@ impl Lowering<'_> {
                 )));
             }
         }
-        let network = Network::new(self.layers, output_relu)?;
+        let mut slopes = self.slopes;
+        slopes.truncate(if output_relu {
+            self.layers.len()
+        } else {
+            self.layers.len() - 1
+        });
+        let network = Network::new(self.layers, output_relu)?.with_negative_slopes(slopes)?;
         Ok((network, self.folded))
     }
 }

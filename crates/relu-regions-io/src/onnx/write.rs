@@ -1,4 +1,5 @@
-//! Writing a [`Network`] as ONNX: a chain of `Gemm(transB = 1)` nodes with `Relu` between
+//! Writing a [`Network`] as ONNX: a chain of `Gemm(transB = 1)` nodes with `Relu` (or, for a
+//! leaky layer, `PRelu` with its slopes) between
 //! them (and after the last when the network has an output ReLU), float32 weights, input
 //! `input` of shape `[batch, input_dim]` and output `output` of shape
 //! `[batch, output_dim]`, opset 13. The layout of a PyTorch `nn.Sequential` export, so
@@ -111,13 +112,28 @@ pub fn write_onnx(net: &Network) -> Vec<u8> {
             } else {
                 format!("h{l}")
             };
-            nodes.push(node(
-                "Relu",
-                format!("relu{l}"),
-                vec![current],
-                h.clone(),
-                Vec::new(),
-            ));
+            match net.negative_slopes(l) {
+                None => nodes.push(node(
+                    "Relu",
+                    format!("relu{l}"),
+                    vec![current],
+                    h.clone(),
+                    Vec::new(),
+                )),
+                Some(alpha) => {
+                    // A leaky layer: PRelu with its per-neuron slopes (broadcast over the
+                    // batch dimension).
+                    let sn = format!("{l}.slope");
+                    initializers.push(tensor(&sn, &[alpha.len() as i64], alpha.iter().copied()));
+                    nodes.push(node(
+                        "PRelu",
+                        format!("prelu{l}"),
+                        vec![current, sn],
+                        h.clone(),
+                        Vec::new(),
+                    ));
+                }
+            }
             current = h;
         }
     }

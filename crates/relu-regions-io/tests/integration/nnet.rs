@@ -143,6 +143,7 @@ fn raw_input_option_folds_normalisation() {
         &model,
         LoadOptions {
             nnet_raw_inputs: true,
+            ..LoadOptions::default()
         },
     )
     .unwrap()

@@ -238,15 +238,26 @@ class Network:
         self._native = native
 
     @staticmethod
-    def load(path: PathLike) -> "Network":
-        """Loads a model file (``.onnx``, ``.nnet``, ``.safetensors``), as the CLI does."""
-        return Network(_native.NativeNetwork.load(os.fspath(path)))
+    def load(path: PathLike, activation: Optional[str] = None) -> "Network":
+        """Loads a model file (``.onnx``, ``.nnet``, ``.safetensors``), as the CLI does.
+
+        ``activation``: for a ``.safetensors`` checkpoint (weights only), the activation
+        after every layer but the last, ``"relu"`` (assumed when absent) or
+        ``"leaky_relu:ALPHA"`` (``nn.LeakyReLU(negative_slope=ALPHA)``, ALPHA in
+        [0, 1]); the CLI's ``--activation``. ONNX files name their own activations."""
+        return Network(_native.NativeNetwork.load(os.fspath(path), activation))
 
     @staticmethod
-    def from_weights(layers: Sequence[Tuple[ArrayLike, ArrayLike]], output_relu: bool = False) -> "Network":
+    def from_weights(
+        layers: Sequence[Tuple[ArrayLike, ArrayLike]],
+        output_relu: bool = False,
+        negative_slope: float = 0.0,
+    ) -> "Network":
         """A network from ``[(W_1, b_1), (W_2, b_2), ...]``, ``W_l`` of shape
         ``(out, in)`` (PyTorch's ``Linear.weight`` layout), ``b_l`` of length ``out``.
-        ReLU follows every layer but the last (and the last too with ``output_relu``)."""
+        ReLU follows every layer but the last (and the last too with ``output_relu``);
+        with ``negative_slope`` = alpha in (0, 1], a leaky ReLU (``z`` for ``z > 0``,
+        ``alpha z`` otherwise), whose activation regions are ReLU's."""
         if len(layers) == 0:
             raise ValueError("layers must hold at least one (W, b) pair")
         weights, biases = [], []
@@ -265,7 +276,7 @@ class Network:
                 raise ValueError(f"layers[{k}]: weights and biases must be finite")
             weights.append(w)
             biases.append(b)
-        return Network(_native.NativeNetwork.from_weights(weights, biases, bool(output_relu)))
+        return Network(_native.NativeNetwork.from_weights(weights, biases, bool(output_relu), float(negative_slope)))
 
     @staticmethod
     def from_torch(module: Any, input_shape: Sequence[int]) -> "Network":
@@ -276,7 +287,8 @@ class Network:
 
         ``module``: an ``nn.Sequential`` or any module made of ``Linear``, ``Conv2d``,
         ``BatchNorm1d``/``BatchNorm2d`` (taken in eval mode: their running statistics),
-        ``Flatten``, ``ReLU`` and an input normalisation (subtracting a constant and
+        ``Flatten``, ``ReLU`` (or ``LeakyReLU``, ``PReLU`` with slopes in [0, 1]),
+        ``AvgPool2d`` and an input normalisation (subtracting a constant and
         dividing by one). ``input_shape``: one input's shape without the batch
         dimension, e.g. ``(1, 28, 28)``; the network's input is that tensor flattened in
         row-major order (``x.reshape(-1)``). The module is exported in eval mode and

@@ -12,7 +12,7 @@ class RegionsError(Exception):
 
 class NativeNetwork:
     @staticmethod
-    def load(path: str) -> "NativeNetwork": ...
+    def load(path: str, activation: Optional[str] = None) -> "NativeNetwork": ...
     @staticmethod
     def load_onnx_bytes(data: bytes, name: str) -> "NativeNetwork": ...
     @staticmethod
@@ -20,6 +20,7 @@ class NativeNetwork:
         weights: List[npt.NDArray[np.float64]],
         biases: List[npt.NDArray[np.float64]],
         output_relu: bool,
+        negative_slope: float = 0.0,
     ) -> "NativeNetwork": ...
     @property
     def input_dim(self) -> int: ...

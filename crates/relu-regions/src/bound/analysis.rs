@@ -76,8 +76,15 @@ pub fn local_region_bound(
                 .map(|i| w.row(i).iter().copied().collect())
                 .collect()
         };
+        // Leaky neurons that are not stably active carry dimension whatever their sign.
+        let leaky = net.negative_slopes(l).map_or(0, |alpha| {
+            (0..w.nrows())
+                .filter(|&i| alpha[i] != 0.0 && bounds.state(l, i) != NeuronState::Active)
+                .count()
+        });
         layers.push(
             LayerStability::new(c.active, c.unstable)
+                .with_leaky(leaky)
                 .with_rank_active(structural_rank_bound(
                     &rows_in(NeuronState::Active),
                     w.ncols(),
@@ -89,7 +96,14 @@ pub fn local_region_bound(
         );
     }
     let domain_dim = domain.affine_dim();
-    let (global_serra, global_montufar) = global_bounds(net.input_dim(), &net.relu_widths());
+    let leaky: Vec<usize> = (0..net.relu_layer_count())
+        .map(|l| {
+            net.negative_slopes(l)
+                .map_or(0, |a| a.iter().filter(|&&v| v != 0.0).count())
+        })
+        .collect();
+    let (global_serra, global_montufar) =
+        global_bounds(net.input_dim(), &net.relu_widths(), &leaky);
     Ok(LocalRegionBound {
         method,
         domain_dim,
@@ -178,6 +192,12 @@ mod tests {
                 degenerate_variant(&base, &mut rng)
             } else {
                 base
+            };
+            // Leaky ReLUs on a quarter of the networks.
+            let net = if trial % 4 == 1 {
+                crate::random::leaky_variant(&net, &mut rng)
+            } else {
+                net
             };
             let p = BoundPropagator::new(&net);
             let d = net.input_dim();

@@ -40,13 +40,25 @@ use super::local::{DpLayer, dimension_dp};
 /// for `L = 1`. It is the local bound ([`super::local::local_bound`]) with `a_l = 0`,
 /// `u_l = n_l`.
 pub fn serra_bound(input_dim: usize, widths: &[usize]) -> RegionCount {
+    serra_bound_leaky(input_dim, widths, &vec![0; widths.len()])
+}
+
+/// [`serra_bound`] for a network with leaky ReLUs: `leaky[l]` neurons of layer `l` have a
+/// negative slope `α ≠ 0` and pass `α z` when inactive, so a piece with `k` active neurons
+/// has dimension at most `min(d, k + leaky_l)` (the passing neurons are the active ones
+/// and the leaky ones), and the carried dimension is `leaky_l + n_l - j`:
+///
+/// ```text
+/// R(l, d) = sum_{j=0}^{min(n_l, d)} C(n_l, j) · R(l+1, min(d, leaky_l + n_l - j))
+/// ```
+///
+/// `leaky` all zero is [`serra_bound`]. (Montúfar's bound holds for leaky networks as it
+/// is: the dimension never exceeds `min(n_0, ..., n_{l-1})` either way.)
+pub fn serra_bound_leaky(input_dim: usize, widths: &[usize], leaky: &[usize]) -> RegionCount {
     let dp: Vec<DpLayer> = widths
         .iter()
-        .map(|&n| DpLayer {
-            cut: n,
-            carry: 0,
-            cap: n,
-        })
+        .zip(leaky)
+        .map(|(&n, &k)| DpLayer::serra(n, k.min(n)))
         .collect();
     RegionCount(dimension_dp(input_dim, &dp, true))
 }
@@ -76,17 +88,24 @@ pub fn montufar_bound(input_dim: usize, widths: &[usize]) -> RegionCount {
 /// both depend only on `(input_dim, widths)`, and the bound of a network over many
 /// domains asks for them at every domain (big-integer sums over up to `n_0` binomials per
 /// layer). The memo holds one entry per architecture seen.
-pub fn global_bounds(input_dim: usize, widths: &[usize]) -> (RegionCount, RegionCount) {
-    type Memo = HashMap<(usize, Vec<usize>), (RegionCount, RegionCount)>;
+///
+/// `leaky[l]` counts layer `l`'s leaky neurons ([`serra_bound_leaky`]; all zero for ReLU);
+/// Montúfar's bound holds for leaky networks as it is.
+pub fn global_bounds(
+    input_dim: usize,
+    widths: &[usize],
+    leaky: &[usize],
+) -> (RegionCount, RegionCount) {
+    type Memo = HashMap<(usize, Vec<usize>, Vec<usize>), (RegionCount, RegionCount)>;
     static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
     let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
-    let key = (input_dim, widths.to_vec());
+    let key = (input_dim, widths.to_vec(), leaky.to_vec());
     if let Some(found) = memo.lock().expect("no panics hold the lock").get(&key) {
         return found.clone();
     }
     // Computed outside the lock; a race computes the same value twice.
     let bounds = (
-        serra_bound(input_dim, widths),
+        serra_bound_leaky(input_dim, widths, leaky),
         montufar_bound(input_dim, widths),
     );
     memo.lock()
@@ -234,8 +253,12 @@ mod tests {
     fn memoised_global_bounds_equal_the_formulas() {
         for (n0, widths) in [(2, vec![3, 4]), (784, vec![256; 6]), (5, vec![20, 20, 20])] {
             let want = (serra_bound(n0, &widths), montufar_bound(n0, &widths));
-            assert_eq!(global_bounds(n0, &widths), want);
-            assert_eq!(global_bounds(n0, &widths), want, "from the memo");
+            assert_eq!(global_bounds(n0, &widths, &vec![0; widths.len()]), want);
+            assert_eq!(
+                global_bounds(n0, &widths, &vec![0; widths.len()]),
+                want,
+                "from the memo"
+            );
         }
     }
 }

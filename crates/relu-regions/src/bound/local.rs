@@ -63,6 +63,16 @@
 //!   nondecreasing in `d`).
 //!
 //! A value larger than the count it refines (`rank_active > active`) is clamped to the count.
+//!
+//! # Leaky ReLU ([`LayerStability::leaky`])
+//!
+//! A leaky neuron (negative slope `α ≠ 0`) passes `α z` when inactive, so on a piece it
+//! carries dimension whatever its sign. With `λ_l` the neurons of layer `l` that are not
+//! stably active and are leaky (stably inactive or unstable), the neurons passing a
+//! nonzero multiple of their map on a piece with `k` active unstable neurons are among
+//! `A_l ∪ (k of U_l) ∪ Λ_l`, so step 3 becomes `dim <= min(d, a'_l + k + λ_l)`: the carried
+//! dimension is `a'_l + λ_l + u_l - j`, the rest of the proof unchanged (the hyperplanes
+//! are still the `u_l` unstable `z = 0`). For ReLU `λ_l = 0`.
 
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
@@ -84,6 +94,10 @@ pub struct LayerStability {
     /// Optional `rank(W_l[U_l])`, the rank of the unstable rows; caps the number `j` of
     /// hyperplanes that can meet in a cell vertex, `j <= min(u_l, d, rank_unstable_l)`.
     pub rank_unstable: Option<usize>,
+    /// `λ_l`: neurons not stably active whose inactive side passes a nonzero multiple of
+    /// their map (leaky ReLU, `α ≠ 0`); they carry dimension whatever their sign. Zero
+    /// for ReLU.
+    pub leaky: usize,
 }
 
 impl LayerStability {
@@ -94,7 +108,14 @@ impl LayerStability {
             unstable,
             rank_active: None,
             rank_unstable: None,
+            leaky: 0,
         }
+    }
+
+    /// With `λ_l` leaky neurons that are not stably active.
+    pub fn with_leaky(mut self, leaky: usize) -> Self {
+        self.leaky = leaky;
+        self
     }
 
     /// With `rank(W_l[A_l])` known.
@@ -109,9 +130,12 @@ impl LayerStability {
         self
     }
 
-    /// The dimension the stably active neurons carry: `min(a_l, rank_active_l)`.
+    /// The dimension carried whatever the unstable neurons do: `min(a_l, rank_active_l)`
+    /// from the stably active neurons, plus `λ_l` leaky ones.
     pub fn effective_active(&self) -> usize {
-        self.rank_active.map_or(self.active, |r| r.min(self.active))
+        self.rank_active
+            .map_or(self.active, |r| r.min(self.active))
+            .saturating_add(self.leaky)
     }
 
     /// The cap on `j` from the layer alone: `min(u_l, rank_unstable_l)`.
@@ -150,10 +174,12 @@ impl DpLayer {
         }
     }
 
-    fn serra(width: usize) -> Self {
+    /// Serra's layer of `width` hyperplanes, `leaky` of whose neurons carry dimension
+    /// when inactive too (`0` for ReLU).
+    pub(super) fn serra(width: usize, leaky: usize) -> Self {
         Self {
             cut: width,
-            carry: 0,
+            carry: leaky,
             cap: width,
         }
     }
@@ -335,12 +361,14 @@ pub fn local_product_bound(input_dim: usize, layers: &[LayerStability]) -> Regio
 /// Proof: on `K` the stably inactive neurons output 0, so the network restricted to `K`
 /// agrees with the pruned network (same activation patterns of the remaining neurons), and
 /// Serra's global theorem bounds the pruned network's regions in the whole input space.
+/// With leaky neurons the stably inactive ones pass `α z` (no cut, but dimension): the
+/// `λ_l` leaky neurons are carried as in [`super::global::serra_bound_leaky`].
 /// The rank fields of `layers` are ignored. It dominates [`local_bound`] term by term:
 /// `C(u, j) <= C(a + u, j)` over a smaller `j` range, with the same carried dimensions.
 pub fn pruned_serra_bound(input_dim: usize, layers: &[LayerStability]) -> RegionCount {
     let dp: Vec<DpLayer> = layers
         .iter()
-        .map(|l| DpLayer::serra(l.pruned_width()))
+        .map(|l| DpLayer::serra(l.pruned_width(), l.leaky))
         .collect();
     RegionCount(dimension_dp(input_dim, &dp, true))
 }
@@ -360,7 +388,10 @@ pub fn pruned_serra_bound(input_dim: usize, layers: &[LayerStability]) -> Region
 /// literature that may have used it; never report it as a bound. The rank fields of
 /// `layers` are ignored.
 pub fn naive_unsound_serra_bound(input_dim: usize, layers: &[LayerStability]) -> RegionCount {
-    let dp: Vec<DpLayer> = layers.iter().map(|l| DpLayer::serra(l.unstable)).collect();
+    let dp: Vec<DpLayer> = layers
+        .iter()
+        .map(|l| DpLayer::serra(l.unstable, 0))
+        .collect();
     RegionCount(dimension_dp(input_dim, &dp, true))
 }
 

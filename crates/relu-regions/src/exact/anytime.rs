@@ -14,7 +14,7 @@ use num_bigint::BigUint;
 use super::tree::{Node, Search};
 use crate::bound::local_region_bound;
 use crate::geometry::HalfSpaces;
-use crate::network::{Affine, Network};
+use crate::network::Affine;
 use crate::stability::{BoundPropagator, Method};
 
 impl Search<'_> {
@@ -28,12 +28,9 @@ impl Search<'_> {
     /// The local bound of the sub-network below `node` (`None` after recording an
     /// error).
     pub(super) fn subtree_bound(&self, node: &Node) -> Option<BigUint> {
-        let mut layers = vec![
-            Affine::new(node.maps.gt.transpose().to_owned(), node.maps.c.clone())
-                .expect("consistent shapes"),
-        ];
-        layers.extend(self.net.layers()[node.layer + 1..].iter().cloned());
-        let bound = match Network::new(layers, self.net.output_relu()) {
+        let first = Affine::new(node.maps.gt.transpose().to_owned(), node.maps.c.clone())
+            .expect("consistent shapes");
+        let bound = match self.net.subnetwork(first, node.layer) {
             Ok(sub) => {
                 let p = BoundPropagator::new(&sub);
                 match local_region_bound(&p, self.domain, Method::Crown) {

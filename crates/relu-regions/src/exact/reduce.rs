@@ -69,9 +69,7 @@ impl RowSpace {
         let bias: Vec<f64> = (0..k)
             .map(|i| first.bias()[i] + (0..n).map(|j| w[(i, j)] * ball.center[j]).sum::<f64>())
             .collect();
-        let mut layers = vec![Affine::new(wq, bias)?];
-        layers.extend(net.layers()[1..].iter().cloned());
-        let reduced = Network::new(layers, net.output_relu())?;
+        let reduced = net.subnetwork(Affine::new(wq, bias)?, 0)?;
         let domain = Domain::ball(vec![0.0; k], ball.radius, Norm::L2)?;
         Ok(Some(Self {
             net: reduced,

@@ -4,7 +4,9 @@
 use super::*;
 use crate::domain::Norm;
 use crate::network::Affine;
-use crate::random::{Init, degenerate_variant, random_network, random_small_architecture};
+use crate::random::{
+    Init, degenerate_variant, leaky_variant, random_network, random_small_architecture,
+};
 use crate::sample::distinct_sampled_patterns;
 use faer::Mat;
 use rand::RngExt;
@@ -79,18 +81,17 @@ fn clip_patterns(net: &Network, polygon: Vec<[f64; 2]>, min_area: f64) -> Vec<(V
                 if l + 1 < relu_layers {
                     let layer = &net.layers()[l + 1];
                     let w = layer.weight();
+                    // The slope of each neuron on the piece: 1 active, 0 (ReLU) or α
+                    // (leaky) inactive.
+                    let s = |k: usize| net.activation_slope(l, k, bits[k]);
                     let ng = Mat::from_fn(w.nrows(), 2, |r, j| {
-                        (0..bits.len())
-                            .filter(|&k| bits[k])
-                            .map(|k| w[(r, k)] * g[(k, j)])
-                            .sum()
+                        (0..bits.len()).map(|k| w[(r, k)] * s(k) * g[(k, j)]).sum()
                     });
                     let nc = (0..w.nrows())
                         .map(|r| {
                             layer.bias()[r]
                                 + (0..bits.len())
-                                    .filter(|&k| bits[k])
-                                    .map(|k| w[(r, k)] * c[k])
+                                    .map(|k| w[(r, k)] * s(k) * c[k])
                                     .sum::<f64>()
                         })
                         .collect();
@@ -324,10 +325,11 @@ fn exact_count_between_sampling_and_local_bound() {
             Init::PytorchDefault
         };
         let base = random_small_architecture(&mut rng, init);
-        let net = if trial % 3 == 0 {
-            degenerate_variant(&base, &mut rng)
-        } else {
-            base
+        let net = match trial % 3 {
+            0 => degenerate_variant(&base, &mut rng),
+            // Leaky ReLUs (docs/math.md §1.7) on a third of the networks.
+            1 => leaky_variant(&base, &mut rng),
+            _ => base,
         };
         let d = net.input_dim();
         let c: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
@@ -350,6 +352,14 @@ fn exact_count_between_sampling_and_local_bound() {
                 b.local.to_u128().is_none_or(|v| v >= e.regions as u128),
                 "trial {trial}: bound {} < exact {}",
                 b.local,
+                e.regions
+            );
+            assert!(
+                b.global_serra
+                    .to_u128()
+                    .is_none_or(|v| v >= e.regions as u128),
+                "trial {trial}: global Serra {} < exact {}",
+                b.global_serra,
                 e.regions
             );
         }
@@ -891,4 +901,73 @@ fn regions_stay_certified_at_huge_radii() {
         assert!(r.interior_point.iter().all(|v| v.abs() < 1e6));
     }
     assert!(e.uncertain * 100 <= e.regions, "{} uncertain", e.uncertain);
+}
+
+/// Leaky ReLU networks (docs/math.md §1.7): the same activation regions' geometry with
+/// `α z` passed by inactive neurons. In 2-D boxes the count equals the independent
+/// clipper's (which freezes each piece's maps with the slopes) and the slice's, region for
+/// region. (In 2 to 6 dimensions, [`exact_count_between_sampling_and_local_bound`] puts
+/// leaky networks between sampling and the bounds.)
+#[test]
+fn leaky_networks_count_as_the_clipper_the_slice_and_the_bounds_say() {
+    use crate::slice::plane::{Plane, PlaneOptions, Shape, plane_partition};
+    let mut rng = StdRng::seed_from_u64(48);
+    let mut leaky_seen = 0;
+    for trial in 0..60 {
+        let base = random_2d_network(&mut rng, trial);
+        let base = if trial % 4 == 0 {
+            degenerate_variant(&base, &mut rng)
+        } else {
+            base
+        };
+        let net = leaky_variant(&base, &mut rng);
+        leaky_seen += usize::from(!net.is_relu());
+        let c = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
+        let h = rng.random_range(0.2..1.5);
+        let domain = Domain::boxed(vec![c[0] - h, c[1] - h], vec![c[0] + h, c[1] + h]).unwrap();
+        let found = std::sync::Mutex::new(std::collections::HashSet::new());
+        let sink = |r: RegionRecord| {
+            found.lock().unwrap().insert(r.pattern);
+        };
+        let e = enumerate_regions(&net, &domain, serial(), Some(&sink), None).unwrap();
+        let square = vec![
+            [c[0] - h, c[1] - h],
+            [c[0] + h, c[1] - h],
+            [c[0] + h, c[1] + h],
+            [c[0] - h, c[1] + h],
+        ];
+        // Pieces of area below 1e-24 are rounding artefacts of the clipper.
+        let clipped: std::collections::HashSet<Vec<bool>> = clip_patterns(&net, square, 1e-24)
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect();
+        let plane = Plane::new(c.to_vec(), vec![1.0, 0.0], vec![0.0, 1.0]).unwrap();
+        let part =
+            plane_partition(&net, &plane, Shape::square(h), PlaneOptions::default()).unwrap();
+        assert!(e.is_exact(), "trial {trial}: uncertain {}", e.uncertain);
+        // (The clipper splits degenerate networks' duplicated lines into slivers.)
+        let generic = trial % 4 != 0;
+        if generic {
+            assert_eq!(e.regions as usize, clipped.len(), "trial {trial}");
+        }
+        assert_eq!(part.uncertain(), 0, "trial {trial}");
+        assert_eq!(e.regions as usize, part.region_count(), "trial {trial}");
+        let found = found.into_inner().unwrap();
+        assert!(
+            part.regions.iter().all(|r| found.contains(&r.pattern)
+                && (!generic || clipped.contains(&r.pattern.iter().collect::<Vec<bool>>()))),
+            "trial {trial}"
+        );
+        // Every affine map reported by the slice is the network's on its region.
+        for r in part.regions.iter().take(20) {
+            let map = net.output_map_of(&r.pattern).unwrap();
+            let x = plane.point(r.interior);
+            let y = net.forward(&x).unwrap();
+            let ym = map.apply(&x);
+            for (a, b) in y.iter().zip(&ym) {
+                assert!((a - b).abs() <= 1e-9 * (1.0 + a.abs()), "trial {trial}");
+            }
+        }
+    }
+    assert!(leaky_seen > 30, "{leaky_seen} leaky networks");
 }

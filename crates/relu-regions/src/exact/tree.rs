@@ -813,7 +813,8 @@ impl Search<'_> {
     }
 
     /// The frozen pre-activation maps of the next layer on a node whose current layer is
-    /// fully decided: `W[:, A] G[A, :]` and `W[:, A] c[A] + b`, `A` the active neurons.
+    /// fully decided: `W[:, A] G[A, :]` and `W[:, A] c[A] + b`, `A` the active neurons
+    /// (with leaky neurons, `W D G` and `W D c + b`, `D` = 1 active, `α` inactive).
     pub(super) fn next_layer_maps(&self, node: &Node) -> LayerMaps {
         // Both compute the same maps; which is faster was measured (`bench_count
         // --large`): the masked product on 2-D nets (d2 128x3: 0.32 s against 0.47 s),
@@ -837,16 +838,22 @@ impl Search<'_> {
         let gamma = crate::stability::rounding_margin(width, 1.0);
         // V = [constant_a + γ |c_a|, slope_a + γ ||g_a||_1] for the active inputs a (zero
         // for the others), then constant_i = (|W| V)_i0 + γ |b_i|, slope_i = (|W| V)_i1.
+        // A leaky inactive input passes `s_a = α_a` times its map: V scales by `s_a`,
+        // plus the product's own rounding, `ε |s_a|` times the magnitude.
         let v = Mat::from_fn(width, 2, |a, k| {
-            if !node.bits[start + a] {
+            let s = self
+                .net
+                .activation_slope(node.layer, a, node.bits[start + a]);
+            if s == 0.0 {
                 return 0.0;
             }
             let (g, c) = node.maps.row(a);
             let e = node.maps.error[a];
+            let product = if s == 1.0 { 0.0 } else { f64::EPSILON };
             if k == 0 {
-                e.constant + gamma * c.abs()
+                s * (e.constant + (gamma + product) * c.abs())
             } else {
-                e.slope + gamma * g.iter().map(|x| x.abs()).sum::<f64>()
+                s * (e.slope + (gamma + product) * g.iter().map(|x| x.abs()).sum::<f64>())
             }
         });
         let mut out = Mat::<f64>::zeros(w.nrows(), 2);
@@ -872,15 +879,21 @@ impl Search<'_> {
     pub(super) fn next_layer_maps_gathered(&self, node: &Node) -> LayerMaps {
         let width = node.maps.width();
         let start = node.bits.len() - width;
-        let active: Vec<usize> = (0..width).filter(|&i| node.bits[start + i]).collect();
+        let columns = self
+            .net
+            .frozen_columns(node.layer, |i| node.bits[start + i]);
         let layer = &self.net.layers()[node.layer + 1];
         let w = layer.weight();
-        let wa = Mat::from_fn(w.nrows(), active.len(), |i, k| w[(i, active[k])]);
-        // G_next^T = G^T[:, A] W[:, A]^T, built column by column of G^T (contiguous).
+        let wa = Mat::from_fn(w.nrows(), columns.len(), |i, k| w[(i, columns[k].0)]);
+        // G_next^T = G^T[:, A] D W[:, A]^T, built column by column of G^T (contiguous);
+        // D = 1 on the active neurons, α on the leaky inactive ones.
         let gt = &node.maps.gt;
-        let mut gt_a = Mat::<f64>::zeros(gt.nrows(), active.len());
-        for (k, &a) in active.iter().enumerate() {
+        let mut gt_a = Mat::<f64>::zeros(gt.nrows(), columns.len());
+        for (k, &(a, d)) in columns.iter().enumerate() {
             gt_a.col_mut(k).copy_from(gt.col(a));
+            if d != 1.0 {
+                gt_a.col_mut(k).iter_mut().for_each(|v| *v *= d);
+            }
         }
         let mut out = Mat::<f64>::zeros(gt.nrows(), w.nrows());
         faer::linalg::matmul::matmul(
@@ -894,10 +907,10 @@ impl Search<'_> {
         let c = (0..w.nrows())
             .map(|i| {
                 layer.bias()[i]
-                    + active
+                    + columns
                         .iter()
                         .enumerate()
-                        .map(|(k, &a)| wa[(i, k)] * node.maps.c[a])
+                        .map(|(k, &(a, d))| wa[(i, k)] * (d * node.maps.c[a]))
                         .sum::<f64>()
             })
             .collect();
@@ -915,15 +928,20 @@ impl Search<'_> {
         let layer = &self.net.layers()[node.layer + 1];
         let w = layer.weight();
         let d = node.maps.gt.nrows();
-        // G_next^T = (G^T with the inactive columns zeroed) W^T, c_next = W c_A + b.
-        let active = |a: usize| node.bits[start + a];
+        // G_next^T = (G^T with the inactive columns zeroed, or times α when leaky) W^T,
+        // c_next = W D c + b.
+        let slope = |a: usize| {
+            self.net
+                .activation_slope(node.layer, a, node.bits[start + a])
+        };
         let gt_a = Mat::from_fn(d + 1, width, |j, a| {
-            if !active(a) {
+            let s = slope(a);
+            if s == 0.0 {
                 0.0
             } else if j < d {
-                node.maps.gt[(j, a)]
+                s * node.maps.gt[(j, a)]
             } else {
-                node.maps.c[a]
+                s * node.maps.c[a]
             }
         });
         let mut out = Mat::<f64>::zeros(d + 1, w.nrows());

@@ -8,7 +8,7 @@
 //!    layer by layer. A neuron is active on `(t_0, t_0 + e)` iff `v > 0`, or `v = 0` and
 //!    `s > 0` (a neuron at zero that leaves upward is active, one that stays at zero or
 //!    leaves downward is inactive); its output and derivative are `(v, s)` when active,
-//!    `(0, 0)` otherwise. This decides the next region exactly, even when several neurons
+//!    `(0, 0)` otherwise (a leaky ReLU: `(α v, α s)`). This decides the next region exactly, even when several neurons
 //!    cross at once or a deeper neuron's slope changes because an earlier one flipped.
 //! 2. With that pattern frozen, neuron `k` is `v_k + s_k (t - t_0)` until the first
 //!    exit time `t_1 = t_0 + min` over active neurons with `s < 0` of `v / (-s)` and
@@ -133,8 +133,10 @@ fn right_limit(net: &Network, point: &[f64], direction: &[f64], t: f64) -> Right
                 values.push(v[i]);
                 slopes.push(s[i]);
                 if !active {
-                    v[i] = 0.0;
-                    s[i] = 0.0;
+                    // ReLU outputs 0; a leaky ReLU α z, with derivative α s.
+                    let alpha = net.activation_slope(l, i, false);
+                    v[i] *= alpha;
+                    s[i] *= alpha;
                 }
             }
             h = v;
@@ -147,11 +149,8 @@ fn right_limit(net: &Network, point: &[f64], direction: &[f64], t: f64) -> Right
         let start = net.relu_count() - net.output_dim();
         output_slope = (0..net.output_dim())
             .map(|i| {
-                if signs[start + i] {
-                    slopes[start + i]
-                } else {
-                    0.0
-                }
+                let last = relu_layers - 1;
+                net.activation_slope(last, i, signs[start + i]) * slopes[start + i]
             })
             .collect();
     }

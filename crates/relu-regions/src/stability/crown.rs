@@ -10,6 +10,11 @@
 //!   lower slope `alpha = 1` if `U >= -L`, else `0`. A nonnegative coefficient takes the
 //!   upper relaxation, a negative one the lower, so the result stays an upper bound.
 //!
+//! A leaky neuron (negative slope `a` in `[0, 1]`, docs/math.md §1.7) is relaxed by the
+//! chord `s z + (a - s) L`, `s = (U - a L) / (U - L)`, above and a line through the origin
+//! of slope `1` or `a` below ([`relaxation`]); stably inactive, it is exactly `a z` and its
+//! column is kept.
+//!
 //! Then substitute `z_m = W_m h_{m-1} + b_m` and continue to the input, where
 //! `z_{l,i} <= a . x + beta` for all `x` in the domain, and the supremum over the domain is
 //! `a.c + beta + r ||a||_*` (ball) or the centre/radius form (box). Lower bounds are
@@ -34,7 +39,8 @@
 //! `|Lambda' - C_m W_m| <= gamma |C_m| |W_m|` entrywise with `gamma = (n + 4) eps_f32`
 //! (Higham, Thm. 3.5, with two extra unit roundoffs for the conversions). Since
 //! `0 <= h_{m-1} <= U^+_{m-1}`, the bound of row `i` moves by at most
-//! `gamma sum_c |C_m[i,c]| (|W_m| U^+_{m-1})_c`, which is accumulated per row in f64 and
+//! `gamma sum_c |C_m[i,c]| (|W_m| U^+_{m-1})_c` (for leaky neurons `max(|σ(L)|, |σ(U)|)` in
+//! place of `U^+`), which is accumulated per row in f64 and
 //! added to the final bound. At the input: for a ball in the compressed basis the norm
 //! moves by at most `r gamma sum_c |C_1[i,c]| ||R^T_c||_1`; otherwise the centre term
 //! `a.mid = C_1 (W_1 mid)` is computed in f64 and the spread `sum_t |a_t| half_t` moves by
@@ -58,7 +64,11 @@ pub(crate) fn crown_bounds(p: &BoundPropagator<'_>, domain: &Domain) -> NeuronBo
     let (lo, hi) = first_layer(p, domain);
     let mut pass = Backward::new(p, domain, lo, hi);
     for l in 1..layers {
-        let (mid, half) = relu_box(&pass.lower[l - 1], &pass.upper[l - 1]);
+        let (mid, half) = relu_box(
+            &pass.lower[l - 1],
+            &pass.upper[l - 1],
+            net.negative_slopes(l - 1),
+        );
         let (mut lo, mut hi) = affine_box(p, l, &mid, &half);
         pass.enter_layer(l);
         let rows: Vec<usize> = if l < relu_layers {
@@ -164,6 +174,27 @@ impl InputTerms {
     }
 }
 
+/// The linear relaxation of `σ(z)` (negative slope `a` in `[0, 1]`, `a = 0` for ReLU) on
+/// `[lo, hi]`, as `(s, alpha, shift)`: `alpha z <= σ(z) <= s z + shift` there.
+///
+/// - `lo >= 0`: `σ(z) = z`: `(1, 1, 0)`; `hi <= 0` (leaky only; a ReLU column is dropped):
+///   `σ(z) = a z`: `(a, a, 0)`;
+/// - `lo < 0 < hi`: `σ` is convex, so the chord from `(lo, a lo)` to `(hi, hi)` lies
+///   above it: `s = (hi - a lo) / (hi - lo)`, `shift = (a - s) lo >= 0`; below it, every
+///   line through the origin of slope in `[a, 1]`, here `1` when `hi >= -lo`, else `a`.
+///
+/// The f64 rounding of `s` and `shift` is covered by the caller's `rounding_margin`.
+fn relaxation(lo: f64, hi: f64, a: f64) -> (f64, f64, f64) {
+    if lo >= 0.0 {
+        (1.0, 1.0, 0.0)
+    } else if hi <= 0.0 {
+        (a, a, 0.0)
+    } else {
+        let s = (hi - a * lo) / (hi - lo);
+        (s, if hi >= -lo { 1.0 } else { a }, (a - s) * lo)
+    }
+}
+
 /// `W v`.
 fn mat_vec(w: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
     let v = faer::ColRef::from_slice(v);
@@ -172,9 +203,28 @@ fn mat_vec(w: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
     out.iter().copied().collect()
 }
 
-/// The neurons of a layer that are not stably inactive.
-fn not_inactive(upper: &[f64]) -> Vec<usize> {
-    (0..upper.len()).filter(|&j| upper[j] > 0.0).collect()
+/// The neurons of a layer whose output may be nonzero: not stably inactive, or leaky.
+fn not_inactive(upper: &[f64], slopes: Option<&[f64]>) -> Vec<usize> {
+    (0..upper.len())
+        .filter(|&j| upper[j] > 0.0 || slopes.is_some_and(|a| a[j] != 0.0))
+        .collect()
+}
+
+/// A bound on `|σ(z)|` for `z` in `[lo, hi]`: `max(|σ(lo)|, |σ(hi)|)`, `σ`
+/// non-decreasing with `σ(0) = 0` (ReLU: `max(hi, 0)`), with a unit roundoff to spare.
+fn activation_magnitude(lo: &[f64], hi: &[f64], slopes: Option<&[f64]>) -> Vec<f64> {
+    match slopes {
+        None => hi.iter().map(|v| v.max(0.0)).collect(),
+        Some(alpha) => lo
+            .iter()
+            .zip(hi)
+            .zip(alpha)
+            .map(|((&l, &h), &a)| {
+                let m = h.max(0.0).max(a * (-l).max(0.0)).max(a * (-h).max(0.0));
+                m * (1.0 + f64::EPSILON)
+            })
+            .collect(),
+    }
 }
 
 /// `W[rows, cols]` in f32.
@@ -201,7 +251,7 @@ fn col(m: &Mat<f32>, c: usize) -> &[f32] {
 impl<'p, 'n> Backward<'p, 'n> {
     fn new(p: &'p BoundPropagator<'n>, domain: &'p Domain, lo: Vec<f64>, hi: Vec<f64>) -> Self {
         let input = InputTerms::new(p, domain);
-        let kept0 = not_inactive(&hi);
+        let kept0 = not_inactive(&hi, p.net.negative_slopes(0));
         let basis = if input.compressed {
             p.compressed_first_f32.as_ref()
         } else {
@@ -227,9 +277,10 @@ impl<'p, 'n> Backward<'p, 'n> {
     /// layer `l - 1`.
     fn enter_layer(&mut self, l: usize) {
         let up = &self.upper[l - 1];
+        let slopes = self.p.net.negative_slopes(l - 1);
         if l >= 2 {
             let m = l - 1;
-            self.kept.push(not_inactive(up));
+            self.kept.push(not_inactive(up, slopes));
             let w = gather_f32(
                 self.p.weights_f32[m].as_ref(),
                 &self.kept[m],
@@ -237,8 +288,9 @@ impl<'p, 'n> Backward<'p, 'n> {
             );
             self.w_kept.push(w);
         }
-        // U^+ is zero on the stably inactive neurons, so only kept columns contribute.
-        let up_pos: Vec<f64> = up.iter().map(|v| v.max(0.0)).collect();
+        // |h| <= max(|σ(L)|, |σ(U)|), zero on the stably inactive ReLU neurons, so only
+        // kept columns contribute.
+        let up_pos = activation_magnitude(&self.lower[l - 1], up, slopes);
         self.g
             .push(mat_vec(self.p.abs_weights[l].as_ref(), &up_pos));
     }
@@ -275,16 +327,13 @@ impl<'p, 'n> Backward<'p, 'n> {
                 return (vec![f64::NEG_INFINITY; k], vec![f64::INFINITY; k]);
             }
             let mut coef = Mat::<f32>::zeros(r2, cols.len());
+            let leak = net.negative_slopes(m);
             for (c, &j) in cols.iter().enumerate() {
                 let (lj, uj) = (lo[j], hi[j]);
+                let a = leak.map_or(0.0, |a| a[j]);
                 // cv = s v (v >= 0) or alpha v (v < 0); the upper relaxation's shift
-                // -s L v (v >= 0, unstable only).
-                let (s, alpha, shift) = if lj >= 0.0 {
-                    (1.0, 1.0, 0.0)
-                } else {
-                    let s = uj / (uj - lj);
-                    (s, if uj >= -lj { 1.0 } else { 0.0 }, -s * lj)
-                };
+                // -(s - a) L v (v >= 0, unstable only).
+                let (s, alpha, shift) = relaxation(lj, uj, a);
                 let (wc, magnitude) = if m == 0 {
                     (
                         self.input.wc[j],

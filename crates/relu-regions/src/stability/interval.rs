@@ -94,13 +94,26 @@ pub(crate) fn affine_box(
     (lo, hi)
 }
 
-/// The post-ReLU box of a layer with pre-activation bounds `[lo, hi]`, as midpoint and
-/// half-width.
-pub(crate) fn relu_box(lo: &[f64], hi: &[f64]) -> (Vec<f64>, Vec<f64>) {
+/// The post-activation box of a layer with pre-activation bounds `[lo, hi]`, as midpoint
+/// and half-width: `[σ(lo), σ(hi)]`, `σ` non-decreasing (ReLU, or a leaky ReLU with
+/// negative slopes `slopes` in `[0, 1]`; the product `α lo` widened by its rounding).
+pub(crate) fn relu_box(lo: &[f64], hi: &[f64], slopes: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
     lo.iter()
         .zip(hi)
-        .map(|(&l, &h)| {
-            let (a, b) = (l.max(0.0), h.max(0.0));
+        .enumerate()
+        .map(|(j, (&l, &h))| {
+            let (a, b) = match slopes {
+                None => (l.max(0.0), h.max(0.0)),
+                Some(alpha) => {
+                    let leak = |v: f64| {
+                        let p = alpha[j] * v;
+                        p - f64::EPSILON * p.abs()
+                    };
+                    let a = if l > 0.0 { l } else { leak(l) };
+                    let b = if h > 0.0 { h } else { -leak(-h) };
+                    (a, b)
+                }
+            };
             (0.5 * (a + b), 0.5 * (b - a))
         })
         .unzip()
@@ -113,7 +126,7 @@ pub(crate) fn interval_bounds(p: &BoundPropagator<'_>, domain: &Domain) -> Neuro
     let mut lower = vec![lo];
     let mut upper = vec![hi];
     for l in 1..layers {
-        let (mid, half) = relu_box(&lower[l - 1], &upper[l - 1]);
+        let (mid, half) = relu_box(&lower[l - 1], &upper[l - 1], p.net.negative_slopes(l - 1));
         let (lo, hi) = affine_box(p, l, &mid, &half);
         lower.push(lo);
         upper.push(hi);

@@ -277,6 +277,12 @@ mod tests {
                 Init::PytorchDefault
             };
             let net = random_architecture(&mut rng, init);
+            // Leaky ReLUs on a third of the networks.
+            let net = if trial % 3 == 2 {
+                crate::random::leaky_variant(&net, &mut rng)
+            } else {
+                net
+            };
             let domain = random_domain(&mut rng, net.input_dim());
             let p = BoundPropagator::new(&net);
             let ibp = p.bounds(&domain, Method::Interval).unwrap();

@@ -97,6 +97,52 @@ pub(crate) fn arithmetic(
     })
 }
 
+/// The negative slopes of `LeakyRelu(X; alpha)` (default 0.01) or `PRelu(X, slope)` (a
+/// constant slope, broadcast to the activation's shape as ONNX's unidirectional
+/// broadcasting does: a scalar, or one per channel `[C, 1, 1]`), one per element. Each
+/// must lie in `[0, 1]`, where the activation is convex and non-decreasing (what the
+/// bounds of the analyses assume).
+pub(crate) fn negative_slopes(
+    ctx: &NodeCtx,
+    node: &NodeProto,
+    inputs: &NodeInputs,
+    shape: &[usize],
+) -> Result<Vec<f64>, OnnxError> {
+    let n = checked_product(shape).unwrap_or(0);
+    let check = |v: f64| (0.0..=1.0).contains(&v);
+    if ctx.op == "LeakyRelu" {
+        let alpha = attr_float(ctx, node, "alpha", 0.01)?;
+        if !check(alpha) {
+            return Err(ctx.attribute(
+                "alpha",
+                alpha,
+                "negative slopes outside [0, 1] are not supported (the activation must be convex and non-decreasing for the bounds)",
+            ));
+        }
+        return Ok(vec![alpha; n]);
+    }
+    let c = inputs.constant(ctx, 1, "slope")?;
+    let values = broadcast_values(c, shape)
+        .filter(|v| v.len() == n)
+        .ok_or_else(|| {
+            ctx.shape(format!(
+                "slope `{}` of shape {} does not broadcast to the activation of shape {}",
+                c.name,
+                fmt_shape(&c.dims),
+                fmt_shape(shape)
+            ))
+        })?;
+    if let Some((index, v)) = c.data.iter().enumerate().find(|(_, v)| !check(**v)) {
+        return Err(ctx.bad_tensor(
+            &c.name,
+            format!(
+                "entry {index} is {v}; negative slopes outside [0, 1] are not supported (the activation must be convex and non-decreasing for the bounds)"
+            ),
+        ));
+    }
+    Ok(values)
+}
+
 /// `BatchNormalization(x, scale, B, mean, var)` at inference, per channel (dim 1):
 /// `y = scale (x - mean) / sqrt(var + epsilon) + B`.
 pub(crate) fn batch_norm(

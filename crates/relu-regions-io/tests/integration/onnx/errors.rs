@@ -40,7 +40,7 @@ fn unsupported_op_names_node_and_op() {
     // Well-known ops say why they are not lowered.
     for (op, why) in [
         ("MaxPool", "not affine"),
-        ("LeakyRelu", "activation regions are ReLU's"),
+        ("GlobalMaxPool", "not affine"),
         ("Erf", "supported: "),
     ] {
         let e = load_err(&model(

@@ -13,6 +13,7 @@
 mod builder;
 mod reference;
 
+mod activations;
 mod conv;
 mod corruption;
 mod dense;

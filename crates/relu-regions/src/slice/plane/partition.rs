@@ -55,6 +55,12 @@ impl CutBits {
 /// The state of one run.
 pub(super) struct Run<'a> {
     pub(super) layers: Vec<LayerData>,
+    /// `leaks[l]`: for a leaky activated layer `l` with a layer after it, that layer's
+    /// data with column `j` times `α_j` (what an inactive neuron `j` of layer `l` feeds
+    /// forward); `None` for a ReLU layer.
+    pub(super) leaks: Vec<Option<LayerData>>,
+    /// Per activated layer, the negative slopes (`None` for ReLU).
+    pub(super) slopes: Vec<Option<Vec<f64>>>,
     pub(super) relu_layers: usize,
     pub(super) starts: Vec<usize>,
     pub(super) extent: f64,
@@ -164,6 +170,19 @@ impl Run<'_> {
                 n_active += 1;
             }
         }
+        // A leaky layer's inactive neurons feed `α z` forward: those inactive on the
+        // whole polygon (neither active nor cutting).
+        let leak = self.leaks.get(l).and_then(Option::as_ref);
+        let inactive: Vec<usize> = if leak.is_some() {
+            let mut passing = vec![false; n];
+            for &k in ws.js[..n_active].iter().chain(&ws.cuts) {
+                passing[k] = true;
+            }
+            (0..n).filter(|&k| !passing[k]).collect()
+        } else {
+            Vec::new()
+        };
+        let alpha = |k: usize| self.slopes[l].as_ref().map_or(0.0, |a| a[k]);
         // 2. Split by the cutting neurons (two piece lists and one value buffer, reused).
         let mut pieces = std::mem::take(&mut ws.pieces);
         let mut next = std::mem::take(&mut ws.next);
@@ -236,6 +255,13 @@ impl Run<'_> {
                 let (ha, hb, hc) = map.at(j);
                 s.max((ha.abs() + hb.abs()) * self.extent + hc.abs())
             });
+            if let Some(leak) = leak {
+                ws.base.add_columns(leak, &inactive, map);
+                ws.base.scale = inactive.iter().fold(ws.base.scale, |s, &j| {
+                    let (ha, hb, hc) = map.at(j);
+                    s.max(alpha(j) * ((ha.abs() + hb.abs()) * self.extent + hc.abs()))
+                });
+            }
         }
         // The pattern and (when there is a next layer) the next layer's map of a piece.
         let mut m = std::mem::take(&mut ws.child);
@@ -262,6 +288,23 @@ impl Run<'_> {
                     let (ha, hb, hc) = map.at(k);
                     m.scale = m.scale.max((ha.abs() + hb.abs()) * self.extent + hc.abs());
                 }
+                if let Some(leak) = leak {
+                    // The inactive cutting neurons feed α z.
+                    let off: Vec<usize> = ws
+                        .cuts
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| !piece.cut_active.get(i))
+                        .map(|(_, &k)| k)
+                        .collect();
+                    m.add_columns(leak, &off, map);
+                    for &k in &off {
+                        let (ha, hb, hc) = map.at(k);
+                        m.scale = m
+                            .scale
+                            .max(alpha(k) * ((ha.abs() + hb.abs()) * self.extent + hc.abs()));
+                    }
+                }
             }
         };
         let mut js = std::mem::take(&mut ws.child_js);
@@ -275,21 +318,20 @@ impl Run<'_> {
                         offset: m.c().to_vec(),
                     }
                 } else {
-                    // Output ReLU: the output map is this layer's, masked.
-                    let on = |k: usize| p.get(self.starts[l] + k) == Some(true);
+                    // Output ReLU: the output map is this layer's, times the
+                    // activation's slope (1 active, α or 0 inactive).
+                    let d = |k: usize| {
+                        if p.get(self.starts[l] + k) == Some(true) {
+                            1.0
+                        } else {
+                            alpha(k)
+                        }
+                    };
                     PlaneAffine {
                         slope: (0..n)
-                            .map(|k| {
-                                if on(k) {
-                                    [map.a()[k], map.b()[k]]
-                                } else {
-                                    [0.0; 2]
-                                }
-                            })
+                            .map(|k| [d(k) * map.a()[k], d(k) * map.b()[k]])
                             .collect(),
-                        offset: (0..n)
-                            .map(|k| if on(k) { map.c()[k] } else { 0.0 })
-                            .collect(),
+                        offset: (0..n).map(|k| d(k) * map.c()[k]).collect(),
                     }
                 };
                 self.push_region(piece, p, output, out);
@@ -404,6 +446,27 @@ pub fn plane_partition(
         .collect();
     let extent = shape.extent();
     let relu_layers = net.relu_layer_count();
+    let slopes: Vec<Option<Vec<f64>>> = (0..relu_layers)
+        .map(|l| net.negative_slopes(l).map(<[f64]>::to_vec))
+        .collect();
+    let leaks: Vec<Option<LayerData>> = (0..relu_layers)
+        .map(|l| {
+            let (alpha, next) = (slopes[l].as_ref()?, layers.get(l + 1)?);
+            let mut cols = next.cols.clone();
+            for (j, a) in alpha.iter().enumerate() {
+                cols[j * next.n_out..(j + 1) * next.n_out]
+                    .iter_mut()
+                    .for_each(|v| *v *= a);
+            }
+            Some(LayerData {
+                n_out: next.n_out,
+                cols,
+                bias: next.bias.clone(),
+                row_l1: next.row_l1.clone(),
+                tol_factor: next.tol_factor,
+            })
+        })
+        .collect();
     let mut starts = Vec::with_capacity(relu_layers);
     let mut acc = 0;
     for w in net.relu_widths() {
@@ -429,6 +492,8 @@ pub fn plane_partition(
     let shape_area = shape.area();
     let run = Run {
         layers,
+        leaks,
+        slopes,
         relu_layers,
         starts,
         extent,

@@ -28,9 +28,7 @@ pub(super) fn restricted_to_plane(net: &Network, plane: &Plane) -> Result<Networ
     }
     let w2 = Mat::<f64>::from_fn(n, 2, |i, k| if k == 0 { wu[i] } else { wv[i] });
     let bias: Vec<f64> = first.bias().iter().zip(&wc).map(|(b, c)| b + c).collect();
-    let mut layers = vec![crate::network::Affine::new(w2, bias)?];
-    layers.extend(net.layers()[1..].iter().cloned());
-    Network::new(layers, net.output_relu())
+    net.subnetwork(crate::network::Affine::new(w2, bias)?, 0)
 }
 
 /// A bound, per neuron, on the error of the restricted first layer's value at any
