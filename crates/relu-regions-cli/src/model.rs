@@ -23,8 +23,9 @@ pub struct ModelArgs {
     pub nnet_raw_inputs: bool,
     /// For .safetensors files, which hold weights only: the activation after every layer
     /// but the last, `relu` (assumed when absent, with a note) or `leaky_relu:ALPHA`
-    /// (PyTorch's LeakyReLU(negative_slope=ALPHA), ALPHA in [0, 1]). ONNX files name their
-    /// own activations (Relu, LeakyRelu, PRelu).
+    /// (PyTorch's LeakyReLU(negative_slope=ALPHA), ALPHA in [0, 1], used as given in f64;
+    /// PyTorch computes a float32 model with ALPHA rounded to float32). ONNX files name
+    /// their own activations (Relu, LeakyRelu, PRelu).
     #[arg(long, value_name = "relu|leaky_relu:ALPHA")]
     pub activation: Option<relu_regions_io::Activation>,
 }

@@ -198,15 +198,16 @@ impl NativeNetwork {
         Ok(Self::from_loaded(loaded, name))
     }
 
-    /// A network from its layers' weights `W_l` (`out x in`) and biases `b_l`, with one
-    /// negative slope for every activation (`0` for ReLU).
+    /// A network from its layers' weights `W_l` (`out x in`) and biases `b_l`, with the
+    /// negative slopes of every activated layer (one per neuron, or empty for ReLU; no
+    /// list at all: ReLU everywhere).
     #[staticmethod]
-    #[pyo3(signature = (weights, biases, output_relu, negative_slope=0.0))]
+    #[pyo3(signature = (weights, biases, output_relu, negative_slopes=Vec::new()))]
     fn from_weights(
         weights: Vec<PyReadonlyArray2<'_, f64>>,
         biases: Vec<PyReadonlyArray1<'_, f64>>,
         output_relu: bool,
-        negative_slope: f64,
+        negative_slopes: Vec<Vec<f64>>,
     ) -> PyResult<Self> {
         let mut layers = Vec::with_capacity(weights.len());
         for (l, (w, b)) in weights.iter().zip(&biases).enumerate() {
@@ -216,14 +217,12 @@ impl NativeNetwork {
         }
         let net =
             Network::new(layers, output_relu).map_err(|e| PyValueError::new_err(message(&e)))?;
-        let slopes = net
-            .relu_widths()
-            .into_iter()
-            .map(|w| vec![negative_slope; w])
-            .collect();
-        let net = net
-            .with_negative_slopes(slopes)
-            .map_err(|e| PyValueError::new_err(message(&e)))?;
+        let net = if negative_slopes.is_empty() {
+            net
+        } else {
+            net.with_negative_slopes(negative_slopes)
+                .map_err(|e| PyValueError::new_err(message(&e)))?
+        };
         let d = net.input_dim();
         Ok(Self {
             net,
@@ -268,6 +267,22 @@ impl NativeNetwork {
                     array2(py, &rows_of(&w), w.ncols()),
                     layer.bias().to_vec().into_pyarray(py),
                 )
+            })
+            .collect()
+    }
+
+    /// The negative slopes of every activated layer, one per neuron (zeros for ReLU).
+    fn negative_slopes<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray1<f64>>> {
+        self.net
+            .relu_widths()
+            .into_iter()
+            .enumerate()
+            .map(|(l, w)| {
+                let s = self
+                    .net
+                    .negative_slopes(l)
+                    .map_or_else(|| vec![0.0; w], <[f64]>::to_vec);
+                s.into_pyarray(py)
             })
             .collect()
     }

@@ -116,3 +116,10 @@ def test_leaky_from_weights_equals_torch_and_counts_as_its_slice():
     assert c.exact and s.exact and c.regions == s.regions
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         rr.Network.from_weights(layers, negative_slope=1.5)
+    # A PReLU network rebuilt from its weights and slopes is the same network.
+    prelu = rr.Network.from_torch(nn.Sequential(nn.Linear(3, 5), nn.PReLU(5), nn.Linear(5, 2)), (3,))
+    slopes = prelu.negative_slopes()
+    assert len(slopes) == 1 and slopes[0].shape == (5,) and np.all(slopes[0] == np.float32(0.25))
+    again = rr.Network.from_weights(prelu.weights(), False, slopes)
+    y = np.random.default_rng(1).normal(size=(20, 3))
+    np.testing.assert_array_equal(again.eval(y), prelu.eval(y))

@@ -14,6 +14,7 @@
 //! backward passes are short, and this keeps heavy ML frameworks out of the build.
 
 pub mod datasets;
+pub mod replicate;
 pub mod report;
 pub mod stats;
 pub mod track;
@@ -250,6 +251,26 @@ pub fn run_study(
         track_s,
         "trained",
     ))
+}
+
+/// Runs the study once per seed in `seeds` (each with `config.seed` set to it), in
+/// parallel: one rayon task per seed, whose tracking shares the same thread pool. The
+/// results come in the order of `seeds`; pool them with [`replicate::pool`]. `progress`
+/// receives each seed's checkpoints (and may stop that seed's run, as in [`run_study`]).
+pub fn run_seeds(
+    config: &StudyConfig,
+    seeds: &[u64],
+    progress: &(dyn Fn(u64, Progress) -> ControlFlow<()> + Sync),
+) -> Vec<Result<StudyRun, StudyError>> {
+    use rayon::prelude::*;
+    seeds
+        .par_iter()
+        .map(|&seed| {
+            let mut c = config.clone();
+            c.seed = seed;
+            run_study(&c, &mut |p| progress(seed, p))
+        })
+        .collect()
 }
 
 /// Tracks one network (checkpoint `epoch`).

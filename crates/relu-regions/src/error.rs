@@ -64,7 +64,12 @@ pub enum NetworkError {
         neuron: usize,
         value: f64,
     },
-    /// Negative slopes given for a layer that does not exist or of the wrong width.
+    /// Negative slopes for the wrong number of activated layers.
+    #[error(
+        "negative slopes: the network has {expected} activated layers but slopes were given for {found}"
+    )]
+    SlopeLayers { expected: usize, found: usize },
+    /// Negative slopes of the wrong width for a layer.
     #[error("negative slopes: layer {layer} has {expected} neurons but {found} slopes were given")]
     SlopeLength {
         layer: usize,

@@ -285,9 +285,8 @@ impl Network {
     pub fn with_negative_slopes(mut self, slopes: Vec<Vec<f64>>) -> Result<Self, NetworkError> {
         let widths = self.relu_widths();
         if slopes.len() != widths.len() {
-            return Err(NetworkError::SlopeLength {
-                layer: slopes.len().min(widths.len()),
-                expected: widths.get(slopes.len()).copied().unwrap_or(0),
+            return Err(NetworkError::SlopeLayers {
+                expected: widths.len(),
                 found: slopes.len(),
             });
         }
@@ -1094,7 +1093,13 @@ mod tests {
             relu.clone().with_negative_slopes(vec![vec![0.1]]),
             Err(NetworkError::SlopeLength { .. })
         ));
-        assert!(relu.clone().with_negative_slopes(vec![]).is_err());
+        assert!(matches!(
+            relu.clone().with_negative_slopes(vec![]),
+            Err(NetworkError::SlopeLayers {
+                expected: 1,
+                found: 0
+            })
+        ));
         // All-zero slopes are ReLU.
         assert!(
             relu.with_negative_slopes(vec![vec![0.0, 0.0]])

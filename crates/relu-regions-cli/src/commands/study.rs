@@ -2,14 +2,14 @@
 //! ReLU MLP, track the local region geometry at training, test and arbitrary points at
 //! every checkpoint, and test the seed paper's two findings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use relu_regions::random::Init;
 use relu_regions_study::datasets::DatasetKind;
 use relu_regions_study::report::{Figures, markdown};
 use relu_regions_study::train::Optimizer;
-use relu_regions_study::{ControlFlow, Progress, StudyConfig, run_study};
+use relu_regions_study::{ControlFlow, Progress, StudyConfig, StudyRun, run_study};
 
 use crate::output::{self, print_json};
 
@@ -56,6 +56,12 @@ pub struct StudyArgs {
     batch: usize,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Replicate over N seeds (--seed, --seed + 1, ..., in parallel): every seed's study in
+    /// OUT/seed_<s>/, and in OUT the pooled verdicts per finding, radius and metric (sign
+    /// test over the seeds, random-effects mean of the effect sizes with a 95% interval),
+    /// report.md, summary.json and a forest plot (forest.png, .svg).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    seeds: usize,
     /// Points per set (training, test, arbitrary).
     #[arg(long, default_value_t = 100)]
     points: usize,
@@ -94,6 +100,11 @@ pub struct StudyArgs {
     /// scaled as the study scales it).
     #[arg(long, value_name = "DIR")]
     checkpoints: Option<PathBuf>,
+    /// With --checkpoints of .safetensors files (weights only): their activation, `relu`
+    /// (assumed when absent, with a note) or `leaky_relu:ALPHA` (as `inspect
+    /// --activation`).
+    #[arg(long, value_name = "relu|leaky_relu:ALPHA", requires = "checkpoints")]
+    activation: Option<relu_regions_io::Activation>,
     /// Arbitrary points as training points plus Gaussian noise of this standard deviation
     /// (input units after scaling), instead of uniform in the training data's box.
     #[arg(long, value_name = "SIGMA")]
@@ -111,6 +122,23 @@ pub struct StudyArgs {
 }
 
 pub fn run(args: &StudyArgs) -> Result<()> {
+    let config = config_of(args)?;
+    if args.seeds == 0 {
+        anyhow::bail!("--seeds must be at least 1");
+    }
+    if args.seeds > 1 {
+        if args.checkpoints.is_some() || args.export_onnx.is_some() {
+            anyhow::bail!(
+                "--seeds trains one network per seed: it cannot be combined with --checkpoints or --export-onnx"
+            );
+        }
+        return run_replicated(args, &config);
+    }
+    run_single(args, &config)
+}
+
+/// The study configuration of the arguments.
+fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
     let mut config = StudyConfig::default_for(DatasetKind::parse(&args.dataset)?);
     config.arch = args.arch.clone().unwrap_or_default();
     config.init = match args.init {
@@ -132,84 +160,39 @@ pub fn run(args: &StudyArgs) -> Result<()> {
     config.arbitrary_noise = args.arbitrary_noise;
     config.ball_seconds = args.ball_seconds;
     config.ball_max_regions = args.ball_max_regions;
+    Ok(config)
+}
 
+/// One study, written to `--out`.
+fn run_single(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = output::Progress::bar(args.epochs as u64 + 1, "train + track", args.quiet);
-    // Ctrl-C or SIGTERM stops after the checkpoint being tracked; the report covers the
-    // checkpoints done.
-    let interrupt = crate::interrupt::flag();
-    let mut step = |p: Progress| {
-        match p {
-            Progress::Checkpoint { .. } => bar.inc(1),
-        }
-        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
+    let on_checkpoint = checkpoint_step(&bar);
+    let mut step = |p: Progress| on_checkpoint(p);
     let run = if let Some(dir) = &args.checkpoints {
         let networks = files::checkpoint_files(dir)?
             .iter()
-            .map(|f| Ok(relu_regions_io::load_model(f, Default::default())?.network))
+            .map(|f| {
+                let options = relu_regions_io::LoadOptions {
+                    activation: checkpoint_activation(args, f),
+                    ..Default::default()
+                };
+                let loaded = relu_regions_io::load_model(f, options)?;
+                for a in &loaded.assumptions {
+                    eprintln!("note: {}: {a}", f.display());
+                }
+                Ok(loaded.network)
+            })
             .collect::<Result<Vec<_>>>()?;
         bar.set_length(networks.len() as u64);
-        relu_regions_study::track_networks(
-            &config,
-            networks,
-            &dir.display().to_string(),
-            &mut step,
-        )?
+        relu_regions_study::track_networks(config, networks, &dir.display().to_string(), &mut step)?
     } else {
-        run_study(&config, &mut step)?
+        run_study(config, &mut step)?
     };
     bar.finish_and_clear();
     let report = &run.report;
-    if args.checkpoints.is_none() {
-        files::write_checkpoints(&run.networks, &args.out.join("checkpoints"))?;
-    }
-
-    let json = serde_json::to_string_pretty(report)?;
-    std::fs::write(args.out.join("report.json"), &json)
-        .with_context(|| format!("cannot write {}", args.out.join("report.json").display()))?;
-    // The verdicts alone, with their statistics: `f1` and `f2` at the top level.
-    let summary = serde_json::json!({
-        "dataset": report.dataset.name,
-        "f1": report.findings.f1,
-        "f2": report.findings.f2,
-    });
-    std::fs::write(
-        args.out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?,
-    )
-    .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
-    let over_training = charts::write_plots(report, &args.out)?;
-    let distributions = charts::write_distribution_plots(report, &args.out)?;
-    // The report stands without the partition pictures: a failure (e.g. more regions than
-    // the limit) is said in it, not fatal.
-    let partitions = match &run.input_square {
-        Some(Ok(square)) => {
-            charts::write_partitions(report, square, &args.out).map_err(|e| format!("{e:#}"))
-        }
-        Some(Err(e)) => Err(e.to_string()),
-        None => Ok(Vec::new()),
-    };
-    if let Err(e) = &partitions {
-        eprintln!("warning: input-square partitions not drawn: {e}");
-    }
-    let figures = Figures {
-        over_training,
-        distributions,
-        partitions,
-    };
-    std::fs::write(args.out.join("report.md"), markdown(&run, &figures))?;
-    std::fs::write(args.out.join("metrics.csv"), files::metrics_csv(report))?;
-    for (set, points) in report.point_sets.iter().zip(&report.tracked_points) {
-        let path = args.out.join(format!("points_{set}.csv"));
-        std::fs::write(&path, files::points_csv(set.name(), points))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    write_run(&run, &args.out, args.checkpoints.is_none())?;
     if let Some(path) = &args.export_onnx {
         let last = run.networks.last().context("no checkpoint to export")?;
         std::fs::write(path, relu_regions_io::onnx::write_onnx(last))
@@ -261,4 +244,150 @@ pub fn run(args: &StudyArgs) -> Result<()> {
         report.checkpoints.len()
     );
     crate::interrupt::outcome(report.interrupted)
+}
+
+/// Writes one study's files to `out`: report.json, summary.json, plots, report.md,
+/// metrics.csv, points_<set>.csv, and (for a trained study) its checkpoints.
+fn write_run(run: &StudyRun, out: &Path, trained: bool) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let report = &run.report;
+    if trained {
+        files::write_checkpoints(&run.networks, &out.join("checkpoints"))?;
+    }
+
+    let json = serde_json::to_string_pretty(report)?;
+    std::fs::write(out.join("report.json"), &json)
+        .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
+    // The verdicts alone, with their statistics: `f1` and `f2` at the top level.
+    let summary = serde_json::json!({
+        "dataset": report.dataset.name,
+        "f1": report.findings.f1,
+        "f2": report.findings.f2,
+    });
+    std::fs::write(
+        out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )
+    .with_context(|| format!("cannot write {}", out.join("summary.json").display()))?;
+    let over_training = charts::write_plots(report, out)?;
+    let distributions = charts::write_distribution_plots(report, out)?;
+    // The report stands without the partition pictures: a failure (e.g. more regions than
+    // the limit) is said in it, not fatal.
+    let partitions = match &run.input_square {
+        Some(Ok(square)) => {
+            charts::write_partitions(report, square, out).map_err(|e| format!("{e:#}"))
+        }
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(Vec::new()),
+    };
+    if let Err(e) = &partitions {
+        eprintln!("warning: input-square partitions not drawn: {e}");
+    }
+    let figures = Figures {
+        over_training,
+        distributions,
+        partitions,
+    };
+    std::fs::write(out.join("report.md"), markdown(run, &figures))?;
+    std::fs::write(out.join("metrics.csv"), files::metrics_csv(report))?;
+    for (set, points) in report.point_sets.iter().zip(&report.tracked_points) {
+        let path = out.join(format!("points_{set}.csv"));
+        std::fs::write(&path, files::points_csv(set.name(), points))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The study at `--seeds` seeds in parallel: each seed's files in `OUT/seed_<s>/`, the
+/// pooled verdicts ([`relu_regions_study::replicate`]) in `OUT`.
+fn run_replicated(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| args.seed + k).collect();
+    let bar = output::Progress::bar(
+        (args.epochs as u64 + 1) * seeds.len() as u64,
+        "seeds: train + track",
+        args.quiet,
+    );
+    let on_checkpoint = checkpoint_step(&bar);
+    let step = |_seed: u64, p: Progress| on_checkpoint(p);
+    let results = relu_regions_study::run_seeds(config, &seeds, &step);
+    bar.finish_and_clear();
+    let mut runs = Vec::with_capacity(results.len());
+    for (seed, r) in seeds.iter().zip(results) {
+        let run = r.with_context(|| format!("seed {seed}"))?;
+        write_run(&run, &args.out.join(format!("seed_{seed}")), true)
+            .with_context(|| format!("writing seed {seed}'s study"))?;
+        runs.push(run);
+    }
+    let reports: Vec<&relu_regions_study::StudyReport> = runs.iter().map(|r| &r.report).collect();
+    let rep = relu_regions_study::replicate::pool(&reports);
+    let first = reports[0];
+    let summary = serde_json::json!({
+        "dataset": first.dataset.name,
+        "seeds": rep.seeds,
+        "f1": { "pooled": rep.f1, "per_seed": rep.per_seed.iter().map(|v| serde_json::json!({"seed": v.seed, "verdict": v.f1})).collect::<Vec<_>>() },
+        "f2": { "pooled": rep.f2, "per_seed": rep.per_seed.iter().map(|v| serde_json::json!({"seed": v.seed, "verdict": v.f2})).collect::<Vec<_>>() },
+        "effects": rep.effects,
+    });
+    let path = args.out.join("summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let forest = charts::write_forest(&rep, &args.out)?;
+    std::fs::write(
+        args.out.join("report.md"),
+        relu_regions_study::report::replicated_markdown(&rep, first, forest.as_deref()),
+    )?;
+    let interrupted = rep.per_seed.iter().any(|v| v.interrupted);
+    if args.json {
+        print_json(&summary)?;
+        return crate::interrupt::outcome(interrupted);
+    }
+    if interrupted {
+        println!("interrupted: the seeds' reports cover the checkpoints each had done");
+    }
+    println!(
+        "study over {} seeds: {}, network {}, {} epochs",
+        seeds.len(),
+        first.dataset.name,
+        first.config.arch,
+        first.config.epochs
+    );
+    for v in &rep.per_seed {
+        println!("seed {}: F1 {}; F2 {}", v.seed, v.f1.words(), v.f2.words());
+    }
+    println!();
+    println!("{}", rep.f1.statement);
+    println!();
+    println!("{}", rep.f2.statement);
+    println!();
+    println!(
+        "wrote {}/report.md, summary.json, forest.png/.svg, and every seed's study in seed_<s>/",
+        args.out.display()
+    );
+    crate::interrupt::outcome(interrupted)
+}
+
+/// The `--activation` of a checkpoint file: given only for safetensors files (the other
+/// formats name their activations, and refuse the option).
+fn checkpoint_activation(args: &StudyArgs, file: &Path) -> Option<relu_regions_io::Activation> {
+    let safetensors = relu_regions_io::ModelFormat::from_path(file)
+        == Some(relu_regions_io::ModelFormat::Safetensors);
+    args.activation.filter(|_| safetensors)
+}
+
+/// What a study does at each tracked checkpoint: advance the bar, and stop after it once
+/// Ctrl-C or SIGTERM came (the report then covers the checkpoints done).
+fn checkpoint_step(bar: &output::Progress) -> impl Fn(Progress) -> ControlFlow<()> + Sync + '_ {
+    let interrupt = crate::interrupt::flag();
+    move |p| {
+        match p {
+            Progress::Checkpoint { .. } => bar.inc(1),
+        }
+        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! The study's charts: medians with quartile bands against epoch ([`BandChart`]), and box
-//! plots with the points on top ([`DistributionChart`]).
+//! The study's charts: medians with quartile bands against epoch ([`BandChart`]), box
+//! plots with the points on top ([`DistributionChart`]), and forest plots of effects over
+//! seeds ([`ForestChart`]).
 
 use std::path::Path;
 
@@ -51,6 +52,29 @@ pub struct DistributionChart {
     pub series: Vec<DistributionSeries>,
 }
 
+/// One row of a forest plot: the effect of every seed and their pooled mean with its
+/// interval.
+pub struct ForestRow {
+    pub label: String,
+    /// Per seed (seeds without an effect left out).
+    pub seeds: Vec<f64>,
+    pub mean: f64,
+    pub ci95: [f64; 2],
+}
+
+/// A forest plot: one row per effect, each seed's effect as a dot, the pooled mean as a
+/// diamond spanning its 95% interval, and a line at zero (no effect).
+pub struct ForestChart {
+    pub title: String,
+    pub x_label: String,
+    pub rows: Vec<ForestRow>,
+}
+
+/// Writes a forest plot as PNG and SVG (`stem.png`, `stem.svg`).
+pub fn write_forest_chart(chart: &ForestChart, stem: &Path) -> Result<()> {
+    write_chart(&Chart::Forest(chart), stem)
+}
+
 /// Writes a band chart as PNG and SVG (`stem.png`, `stem.svg`; the stem may contain dots).
 pub fn write_band_chart(chart: &BandChart, stem: &Path) -> Result<()> {
     write_chart(&Chart::Band(chart), stem)
@@ -65,6 +89,7 @@ pub fn write_distribution_chart(chart: &DistributionChart, stem: &Path) -> Resul
 pub(super) enum Chart<'a> {
     Band(&'a BandChart),
     Distribution(&'a DistributionChart),
+    Forest(&'a ForestChart),
 }
 
 impl Chart<'_> {
@@ -76,6 +101,7 @@ impl Chart<'_> {
         match self {
             Chart::Band(c) => draw_band_chart(root, c),
             Chart::Distribution(c) => draw_distribution_chart(root, c),
+            Chart::Forest(c) => draw_forest_chart(root, c),
         }
     }
 }
@@ -236,6 +262,90 @@ where
         let (x, y) = c.backend_coord(&(ci as f64, y_lo));
         root.draw_text(name, &style, (x, y + 6))
             .map_err(drawing_error)?;
+    }
+    Ok(())
+}
+
+fn draw_forest_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ForestChart,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(drawing_error)?;
+    let finite = |v: &f64| v.is_finite();
+    let extreme = chart
+        .rows
+        .iter()
+        .flat_map(|r| {
+            r.seeds
+                .iter()
+                .chain(&r.ci95)
+                .chain(std::iter::once(&r.mean))
+        })
+        .filter(|v| finite(v))
+        .fold(1.0_f64, |m, v| m.max(v.abs()));
+    let n = chart.rows.len().max(1) as f64;
+    let label_area = 12 * chart.rows.iter().map(|r| r.label.len()).max().unwrap_or(8) as u32;
+    let mut c = ChartBuilder::on(root)
+        .caption(&chart.title, (FONT_FAMILY, 17.0))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_area.clamp(60, 360))
+        .build_cartesian_2d(-extreme * 1.05..extreme * 1.05, -0.5..n - 0.5)
+        .map_err(drawing_error)?;
+    let labels: Vec<String> = chart.rows.iter().map(|r| r.label.clone()).collect();
+    c.configure_mesh()
+        .disable_y_mesh()
+        .y_labels(chart.rows.len().max(1))
+        .y_label_formatter(&|y| {
+            let i = (n - 1.0 - y).round();
+            if (y - y.round()).abs() < 1e-9 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc(chart.x_label.as_str())
+        .label_style((FONT_FAMILY, 12.0))
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(drawing_error)?;
+    c.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, -0.5), (0.0, n - 0.5)],
+        RGBColor(60, 60, 60).stroke_width(2),
+    )))
+    .map_err(drawing_error)?;
+    let dot = RGBColor(70, 110, 170);
+    let pooled = RGBColor(190, 60, 40);
+    for (i, r) in chart.rows.iter().enumerate() {
+        let y = n - 1.0 - i as f64;
+        let mut elements: Vec<DynElement<'static, DB, (f64, f64)>> = Vec::new();
+        for (k, &v) in r.seeds.iter().filter(|v| finite(v)).enumerate() {
+            let j = ((k as f64 * 0.618_033_988_75).fract() - 0.5) * 0.3;
+            elements
+                .push(Circle::new((v, y + 0.15 + j * 0.3), 3, dot.mix(0.75).filled()).into_dyn());
+        }
+        if r.mean.is_finite() && r.ci95.iter().all(finite) {
+            let [lo, hi] = r.ci95;
+            elements.push(
+                Polygon::new(
+                    vec![
+                        (lo, y - 0.15),
+                        (r.mean, y - 0.32),
+                        (hi, y - 0.15),
+                        (r.mean, y + 0.02),
+                    ],
+                    pooled.mix(0.8).filled(),
+                )
+                .into_dyn(),
+            );
+        } else if r.mean.is_finite() {
+            elements.push(Circle::new((r.mean, y - 0.15), 4, pooled.filled()).into_dyn());
+        }
+        c.draw_series(elements).map_err(drawing_error)?;
     }
     Ok(())
 }

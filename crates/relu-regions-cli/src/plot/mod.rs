@@ -18,8 +18,8 @@ mod picture;
 mod render;
 
 pub use charts::{
-    BandChart, BandSeries, DistributionChart, DistributionSeries, write_band_chart,
-    write_distribution_chart,
+    BandChart, BandSeries, DistributionChart, DistributionSeries, ForestChart, ForestRow,
+    write_band_chart, write_distribution_chart, write_forest_chart,
 };
 pub use picture::{ColorBy, Picture, shape_name};
 pub use render::{write_png, write_svg};

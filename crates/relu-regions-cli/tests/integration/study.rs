@@ -441,3 +441,88 @@ fn image_study_counts_balls_within_budget_and_marks_the_rest() {
     assert!(svg.contains("over budget, left out"), "no mark in the plot");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A short replicated study: three seeds in parallel, each seed's study in its folder,
+/// pooled verdicts per finding, radius and metric in summary.json, and the report and
+/// forest plot; the per-seed effects are those of the seeds' own reports.
+#[test]
+fn replicated_study_pools_the_seeds() {
+    let out = std::env::temp_dir().join(format!("rr-study-seeds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let v = cli().run_json(&[
+        "study",
+        "--seeds",
+        "3",
+        "--seed",
+        "5",
+        "--epochs",
+        "3",
+        "--points",
+        "12",
+        "--samples",
+        "200",
+        "--radii",
+        "0.1,0.3",
+        "--arch",
+        "2-8-8-2",
+        "--quiet",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(v["seeds"], serde_json::json!([5, 6, 7]));
+    for file in ["summary.json", "report.md", "forest.png", "forest.svg"] {
+        assert!(out.join(file).exists(), "{file}");
+    }
+    let per_radius = v["f2"]["pooled"]["per_radius"].as_array().unwrap();
+    assert_eq!(per_radius.len(), 2);
+    for p in per_radius {
+        // 2-D data: the exact ball count is the primary metric wherever every seed has it.
+        let m = p["metric"].as_str().unwrap();
+        assert!(m == "ball_regions" || m == "bound_log2", "{m}");
+        assert!(
+            ["holds", "does_not_hold", "inconclusive"].contains(&p["verdict"].as_str().unwrap())
+        );
+    }
+    assert!(v["f1"]["pooled"]["holds"].is_boolean());
+    let effects = v["effects"].as_array().unwrap();
+    // F1: 3 rows; F2: 2 radii x 5 metrics x 2 comparisons.
+    assert_eq!(effects.len(), 3 + 2 * 5 * 2);
+    for seed in [5, 6, 7] {
+        let dir = out.join(format!("seed_{seed}"));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        // The pooled row's per-seed F2 effect is the seed's own comparison.
+        let k = (seed - 5) as usize;
+        let own = summary["f2"]["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["checkpoint"] == "last"
+                    && c["radius"] == 0.3
+                    && c["metric"] == "bound_log2"
+                    && c["against"] == "arbitrary"
+            })
+            .unwrap()["test"]["rank_biserial"]
+            .as_f64()
+            .unwrap();
+        let pooled = effects
+            .iter()
+            .find(|e| {
+                e["finding"] == "f2"
+                    && e["radius"] == 0.3
+                    && e["metric"] == "bound_log2"
+                    && e["against"] == "arbitrary"
+            })
+            .unwrap()["effects"][k]
+            .as_f64()
+            .unwrap();
+        assert_eq!(own, pooled, "seed {seed}");
+        assert_eq!(v["f1"]["per_seed"][k]["verdict"], summary["f1"]["verdict"]);
+        assert!(dir.join("report.md").exists() && dir.join("checkpoints").exists());
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Pooled verdicts") && md.contains("seed_7/report.md"));
+    let _ = std::fs::remove_dir_all(&out);
+}

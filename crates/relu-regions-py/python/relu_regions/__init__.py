@@ -251,13 +251,15 @@ class Network:
     def from_weights(
         layers: Sequence[Tuple[ArrayLike, ArrayLike]],
         output_relu: bool = False,
-        negative_slope: float = 0.0,
+        negative_slope: Union[float, Sequence[ArrayLike]] = 0.0,
     ) -> "Network":
         """A network from ``[(W_1, b_1), (W_2, b_2), ...]``, ``W_l`` of shape
         ``(out, in)`` (PyTorch's ``Linear.weight`` layout), ``b_l`` of length ``out``.
         ReLU follows every layer but the last (and the last too with ``output_relu``);
         with ``negative_slope`` = alpha in (0, 1], a leaky ReLU (``z`` for ``z > 0``,
-        ``alpha z`` otherwise), whose activation regions are ReLU's."""
+        ``alpha z`` otherwise), whose activation regions are ReLU's; or one entry per
+        activated layer, each a number or one slope per neuron (PReLU), as
+        :meth:`negative_slopes` returns them."""
         if len(layers) == 0:
             raise ValueError("layers must hold at least one (W, b) pair")
         weights, biases = [], []
@@ -276,7 +278,25 @@ class Network:
                 raise ValueError(f"layers[{k}]: weights and biases must be finite")
             weights.append(w)
             biases.append(b)
-        return Network(_native.NativeNetwork.from_weights(weights, biases, bool(output_relu), float(negative_slope)))
+        activated = len(weights) if output_relu else len(weights) - 1
+        if np.isscalar(negative_slope):
+            per_layer: List[Any] = [negative_slope] * activated
+        else:
+            per_layer = list(negative_slope)  # type: ignore[arg-type]
+            if len(per_layer) != activated:
+                raise ValueError(f"negative_slope: {len(per_layer)} entries for {activated} activated layers")
+        slopes = []
+        for k, s in enumerate(per_layer):
+            width = weights[k].shape[0]
+            a = np.asarray(s, dtype=np.float64)
+            if a.ndim == 0:
+                a = np.full(width, float(a))
+            if a.shape != (width,):
+                raise ValueError(f"negative_slope[{k}]: expected a number or {width} slopes, got shape {a.shape}")
+            slopes.append([float(v) for v in a])
+        if all(not any(s) for s in slopes):
+            slopes = []
+        return Network(_native.NativeNetwork.from_weights(weights, biases, bool(output_relu), slopes))
 
     @staticmethod
     def from_torch(module: Any, input_shape: Sequence[int]) -> "Network":
@@ -339,9 +359,16 @@ class Network:
         """``[(W_l, b_l), ...]`` as float64 arrays (``W_l`` of shape ``(out, in)``)."""
         return self._native.weights()
 
+    def negative_slopes(self) -> List[np.ndarray]:
+        """The negative slope of every neuron of every activated layer (zeros for ReLU,
+        alpha for a leaky ReLU): ``Network.from_weights(net.weights(),
+        net.inspect()["output_relu"], net.negative_slopes())`` rebuilds the network."""
+        return self._native.negative_slopes()
+
     def inspect(self) -> Dict[str, Any]:
         """What ``relu-regions inspect --json`` prints: format, input name and shape,
-        layer widths, ReLU widths, ``relus``, ``params``, ``output_relu``, what was
+        layer widths, ReLU widths, ``relus``, ``activations`` (``relu``,
+        ``leaky_relu:ALPHA`` or ``prelu:MIN..MAX`` per layer), ``params``, ``output_relu``, what was
         folded at load time and what was assumed."""
         return self._native.inspect()
 

@@ -173,17 +173,7 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
         );
     }
     if study.source == "trained" {
-        let _ = writeln!(
-            s,
-            "Network {} ({} init), {} lr {}, batch {}, {} epochs, seed {}.",
-            c.arch,
-            init_name(c.init),
-            c.optimizer.name(),
-            c.lr,
-            c.batch,
-            c.epochs,
-            c.seed
-        );
+        let _ = writeln!(s, "{}, seed {}.", training_line(c), c.seed);
     } else {
         let _ = writeln!(
             s,
@@ -394,6 +384,109 @@ fn not_drawn(s: &mut String, why: &str) {
         s,
         "## Activation regions of the input square\n\nNot drawn: {why}\n"
     );
+}
+
+/// "Network ARCH (INIT init), OPTIMIZER lr LR, batch B, E epochs".
+fn training_line(c: &crate::StudyConfig) -> String {
+    format!(
+        "Network {} ({} init), {} lr {}, batch {}, {} epochs",
+        c.arch,
+        init_name(c.init),
+        c.optimizer.name(),
+        c.lr,
+        c.batch,
+        c.epochs
+    )
+}
+
+/// The report of a study replicated over seeds ([`crate::replicate`]): one table of every
+/// pooled effect first (finding x radius x metric, with the pooled effect, its interval
+/// and the verdict), the pooled statements, the per-seed verdicts (linking each seed's own
+/// report in `seed_<s>/`), and the forest plot `forest` when drawn.
+pub fn replicated_markdown(
+    rep: &crate::replicate::Replication,
+    first: &crate::StudyReport,
+    forest: Option<&str>,
+) -> String {
+    use crate::replicate::pooled_words;
+    let c = &first.config;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# relu-regions study over {} seeds: {}\n",
+        rep.seeds.len(),
+        first.dataset.name
+    );
+    let _ = writeln!(
+        s,
+        "{}, {} points per set, radii {:?} (input units); seeds {}. Each seed's run (its data sample for generated data, initialisation, batches and points) is in `seed_<s>/`.\n",
+        training_line(c),
+        first.points,
+        c.radii,
+        rep.seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(s, "## Pooled verdicts\n");
+    let _ = writeln!(
+        s,
+        "| finding | radius | metric | against | seeds + / - (of n) | sign test p | mean effect [95% interval] | verdict |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    for e in &rep.effects {
+        let _ = writeln!(
+            s,
+            "| {}{} | {} | {} | {} | {} / {} (of {}{}) | {} | {:.3} [{:.3}, {:.3}] | {} |",
+            e.finding,
+            if e.primary { " (primary)" } else { "" },
+            e.radius.map_or("-".to_string(), |r| r.to_string()),
+            e.metric,
+            e.against.map_or("-", |a| a.name()),
+            e.positive,
+            e.negative,
+            e.n,
+            if e.missing > 0 {
+                format!(", {} missing", e.missing)
+            } else {
+                String::new()
+            },
+            super::pf(e.sign_p),
+            e.mean,
+            e.ci95[0],
+            e.ci95[1],
+            pooled_words(e.verdict)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nEffects: `distance_rank_biserial` is the matched-pairs rank-biserial correlation of the training points' distances to the region boundary, last checkpoint against first (positive: they grew); `distance_median_change` the median change (input units); `distance_ratio_log_change` the change of log(median distance at training points / at arbitrary points), positive when boundaries moved away from training points more than from arbitrary points; F2 rows the Mann-Whitney rank-biserial correlation of training against the other points at the last checkpoint (positive: training points' balls hold more). The interval is the 95% random-effects t-interval over seeds; a verdict holds when it lies above zero and more seeds are positive than negative (details in the study crate's `replicate` module). The primary rows decide the findings: exact ball counts where every seed has them, else the local bound.\n"
+    );
+    let _ = writeln!(s, "{}\n", rep.f1.statement);
+    let _ = writeln!(s, "{}\n", rep.f2.statement);
+    if let Some(f) = forest {
+        let _ = writeln!(
+            s,
+            "![Effects per seed (dots) and pooled mean with its 95% interval (diamond)]({f})\n"
+        );
+    }
+    let _ = writeln!(s, "## Per seed\n");
+    let _ = writeln!(s, "| seed | F1 | F2 | report |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    for v in &rep.per_seed {
+        let _ = writeln!(
+            s,
+            "| {} | {}{} | {} | [seed_{}/report.md](seed_{}/report.md) |",
+            v.seed,
+            v.f1.words(),
+            if v.interrupted { " (interrupted)" } else { "" },
+            v.f2.words(),
+            v.seed,
+            v.seed
+        );
+    }
+    s
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ use crate::track::{CheckpointMetrics, PointSet, SetMetrics};
 
 mod markdown;
 
-pub use markdown::{Figures, f2_tables, markdown};
+pub use markdown::{Figures, f2_tables, markdown, replicated_markdown};
 
 /// Significance level of the verdicts.
 pub const ALPHA: f64 = 0.05;

@@ -361,8 +361,9 @@ pub fn local_product_bound(input_dim: usize, layers: &[LayerStability]) -> Regio
 /// Proof: on `K` the stably inactive neurons output 0, so the network restricted to `K`
 /// agrees with the pruned network (same activation patterns of the remaining neurons), and
 /// Serra's global theorem bounds the pruned network's regions in the whole input space.
-/// With leaky neurons the stably inactive ones pass `α z` (no cut, but dimension): the
-/// `λ_l` leaky neurons are carried as in [`super::global::serra_bound_leaky`].
+/// With leaky neurons the stably inactive ones pass `α z`, so nothing is pruned; instead
+/// the argument of the module documentation applies with all `a_l + u_l` neurons cutting
+/// (a superset of the hyperplanes that can cut `K`) and the `λ_l` leaky ones carried.
 /// The rank fields of `layers` are ignored. It dominates [`local_bound`] term by term:
 /// `C(u, j) <= C(a + u, j)` over a smaller `j` range, with the same carried dimensions.
 pub fn pruned_serra_bound(input_dim: usize, layers: &[LayerStability]) -> RegionCount {

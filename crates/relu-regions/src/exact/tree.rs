@@ -64,7 +64,8 @@ pub(super) struct LayerMaps {
 /// (or, over a node's rows, on their distance from the true hyperplanes).
 ///
 /// Zero for the network's first layer (its own weights). For a composed layer
-/// `g_i = fl(sum_a W_ia g_a)`, `c_i = fl(sum_a W_ia c_a + b_i)` over the active `a`, with
+/// `g_i = fl(sum_a W_ia g_a)`, `c_i = fl(sum_a W_ia c_a + b_i)` over the active `a` (for a
+/// leaky layer, over every `a` with a nonzero slope, each term times it), with
 /// `γ = 4 (n + 2) ε` (`crate::stability::rounding_margin`: the rounding of `n`-term sums
 /// in any order, Higham 2002 §3.1, with a factor four to spare):
 ///
@@ -837,7 +838,7 @@ impl Search<'_> {
         let w = layer.weight();
         let gamma = crate::stability::rounding_margin(width, 1.0);
         // V = [constant_a + γ |c_a|, slope_a + γ ||g_a||_1] for the active inputs a (zero
-        // for the others), then constant_i = (|W| V)_i0 + γ |b_i|, slope_i = (|W| V)_i1.
+        // for the inactive ReLU ones), then constant_i = (|W| V)_i0 + γ |b_i|, slope_i = (|W| V)_i1.
         // A leaky inactive input passes `s_a = α_a` times its map: V scales by `s_a`,
         // plus the product's own rounding, `ε |s_a|` times the magnitude.
         let v = Mat::from_fn(width, 2, |a, k| {

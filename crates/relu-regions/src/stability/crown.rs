@@ -102,12 +102,13 @@ struct Backward<'p, 'n> {
     domain: &'p Domain,
     lower: Vec<Vec<f64>>,
     upper: Vec<Vec<f64>>,
-    /// `kept[m]`: the neurons of layer `m` that are not stably inactive (`h_m` may be
-    /// positive); the only columns the coefficients on `h_m` carry.
+    /// `kept[m]`: the neurons of layer `m` whose output may be nonzero (not stably
+    /// inactive, or leaky); the only columns the coefficients on `h_m` carry.
     kept: Vec<Vec<usize>>,
     /// `w_kept[m]` (`m >= 1`): `W_m[kept[m], kept[m - 1]]` in f32.
     w_kept: Vec<Mat<f32>>,
-    /// `g[m][j] = (|W_m| U^+_{m-1})_j` (`m >= 1`): the rounding factor of column `j`.
+    /// `g[m][j] = (|W_m| H_{m-1})_j` (`m >= 1`): the rounding factor of column `j`, with
+    /// `H` the bound on `|h|` (`U^+` for ReLU, `max(|σ(L)|, |σ(U)|)` for leaky neurons).
     g: Vec<Vec<f64>>,
     /// The last product's right factor: rows `kept[0]` of the compressed basis (an L2
     /// ball) or of `W_1` (otherwise), in f32.

@@ -354,3 +354,45 @@ pub fn write_partitions(r: &StudyReport, square: &InputSquare, out: &Path) -> Re
     }
     Ok(stems)
 }
+
+/// The forest plot of a replicated study (`forest.png`, `forest.svg`): per seed and pooled,
+/// the F1 rank-biserial effect and, per radius, F2's primary metric and local bound
+/// against arbitrary points. Returns the PNG's file name, or `None` with no row to draw.
+pub fn write_forest(
+    rep: &relu_regions_study::replicate::Replication,
+    out: &Path,
+) -> Result<Option<String>> {
+    use crate::plot::{ForestChart, ForestRow, write_forest_chart};
+    let rows: Vec<ForestRow> = rep
+        .effects
+        .iter()
+        .filter(|e| {
+            e.metric == "distance_rank_biserial"
+                || (e.finding == "f2"
+                    && e.against == Some(relu_regions_study::track::PointSet::Arbitrary)
+                    && (e.primary || e.metric == "bound_log2"))
+        })
+        .map(|e| ForestRow {
+            label: match e.radius {
+                None => "F1 distance".to_string(),
+                Some(r) => format!("F2 r={r} {}", e.metric),
+            },
+            seeds: e.effects.iter().flatten().copied().collect(),
+            mean: e.mean,
+            ci95: e.ci95,
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let chart = ForestChart {
+        title: format!(
+            "Effects over {} seeds (rank-biserial; > 0: finding's direction)",
+            rep.seeds.len()
+        ),
+        x_label: "rank-biserial correlation".into(),
+        rows,
+    };
+    write_forest_chart(&chart, &out.join("forest"))?;
+    Ok(Some("forest.png".into()))
+}
