@@ -103,6 +103,7 @@ impl NativeTracker {
             test_loss,
             test_accuracy,
             sets: metrics,
+            adversarial: None,
         });
         Ok(())
     }

@@ -96,6 +96,9 @@ pub struct Dataset {
     /// which arbitrary points are drawn.
     pub lo: Vec<f64>,
     pub hi: Vec<f64>,
+    /// The range every input value can take, when the data has one (images: `[0, 1]`
+    /// after scaling); attacks stay inside it.
+    pub input_range: Option<(f64, f64)>,
 }
 
 impl Dataset {
@@ -360,6 +363,7 @@ pub fn load(kind: &DatasetKind, opt: &DataOptions) -> Result<Dataset, StudyError
         scaling,
         lo,
         hi,
+        input_range: image_max.map(|_| (0.0, 1.0)),
     })
 }
 

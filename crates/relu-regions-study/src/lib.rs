@@ -13,6 +13,7 @@
 //! Training is written by hand on faer matrix products ([`train`]): an MLP's forward and
 //! backward passes are short, and this keeps heavy ML frameworks out of the build.
 
+pub mod attack;
 pub mod datasets;
 pub mod replicate;
 pub mod report;
@@ -81,6 +82,9 @@ pub struct StudyConfig {
     pub ball_seconds: Option<f64>,
     /// The most regions of one exact ball count.
     pub ball_max_regions: u64,
+    /// Attack the tracked test points at every checkpoint ([`attack`]) and track the
+    /// adversarial examples found beside their clean sources; `None`: off.
+    pub adversarial: Option<attack::AttackConfig>,
 }
 
 impl StudyConfig {
@@ -102,6 +106,7 @@ impl StudyConfig {
             arbitrary_noise: None,
             ball_seconds: None,
             ball_max_regions: 100_000,
+            adversarial: None,
         }
     }
 }
@@ -227,7 +232,13 @@ pub fn run_study(
         train_s += t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
         checkpoints.push(track_network(
-            &net, &points, &track_cfg, epoch, train_eval, test_eval,
+            &net,
+            &points,
+            &track_cfg,
+            Attack::of(&config, &data),
+            epoch,
+            train_eval,
+            test_eval,
         )?);
         track_s += t1.elapsed().as_secs_f64();
         networks.push(net);
@@ -273,11 +284,28 @@ pub fn run_seeds(
         .collect()
 }
 
-/// Tracks one network (checkpoint `epoch`).
+/// The attack of a study, when it has one: its configuration and the data's value range.
+#[derive(Clone, Copy)]
+struct Attack<'a> {
+    config: &'a attack::AttackConfig,
+    range: Option<(f64, f64)>,
+}
+
+impl<'a> Attack<'a> {
+    fn of(config: &'a StudyConfig, data: &datasets::Dataset) -> Option<Self> {
+        config.adversarial.as_ref().map(|c| Attack {
+            config: c,
+            range: data.input_range,
+        })
+    }
+}
+
+/// Tracks one network (checkpoint `epoch`), and attacks its test points when asked.
 fn track_network(
     net: &relu_regions::Network,
     points: &PointSets,
     track_cfg: &TrackConfig,
+    attack: Option<Attack<'_>>,
     epoch: usize,
     (train_loss, train_accuracy): (f64, f64),
     (test_loss, test_accuracy): (f64, f64),
@@ -288,6 +316,26 @@ fn track_network(
         .enumerate()
         .map(|(s, p)| track::track_set(net, p, s, track_cfg))
         .collect::<Result<Vec<_>, _>>()?;
+    let adversarial = match attack {
+        None => None,
+        Some(a) => {
+            let t = PointSet::Test.index();
+            let (examples, sources, summary) = attack::adversarial_examples(
+                net,
+                &points.sets[t],
+                &points.labels[t],
+                a.config,
+                a.range,
+            );
+            let metrics = track::track_points(net, &examples, t, &sources, track_cfg)?;
+            Some(track::AdversarialMetrics {
+                attack: summary,
+                sources,
+                points: examples,
+                metrics,
+            })
+        }
+    };
     Ok(CheckpointMetrics {
         epoch,
         train_loss,
@@ -295,6 +343,7 @@ fn track_network(
         test_loss,
         test_accuracy,
         sets,
+        adversarial,
     })
 }
 
@@ -436,6 +485,7 @@ pub fn track_networks(
             net,
             &points,
             &track_cfg,
+            Attack::of(&config, &data),
             epoch,
             train::evaluate_network(net, &data.train),
             train::evaluate_network(net, &data.test),

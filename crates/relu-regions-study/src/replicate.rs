@@ -350,12 +350,53 @@ pub fn pool(runs: &[&StudyReport]) -> Replication {
             }
         }
     }
+    // Adversarial examples against their sources, per radius and metric, at the last
+    // checkpoint (positive: larger at the examples).
+    if runs.iter().any(|r| r.findings.adversarial.is_some()) {
+        let first_adv = runs.iter().find_map(|r| r.findings.adversarial.as_ref());
+        let keys: Vec<(Option<f64>, &'static str)> = first_adv
+            .map(|a| {
+                a.comparisons
+                    .iter()
+                    .filter(|c| c.checkpoint == "last")
+                    .map(|c| (c.radius, c.metric))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (radius, metric) in keys {
+            let per_seed = runs
+                .iter()
+                .map(|r| {
+                    let c = r
+                        .findings
+                        .adversarial
+                        .as_ref()?
+                        .comparisons
+                        .iter()
+                        .find(|c| {
+                            c.checkpoint == "last" && c.radius == radius && c.metric == metric
+                        })?;
+                    (c.test.non_finite == 0 && c.rank_biserial.is_finite())
+                        .then_some(c.rank_biserial)
+                })
+                .collect();
+            f2_rows.push(pool_row(
+                "adversarial",
+                metric,
+                radius,
+                Some(PointSet::Test),
+                per_seed,
+                metric == "ball_regions",
+            ));
+        }
+    }
     // The primary metric per radius: exact ball counts where every seed has them.
     let mut f2_per_radius = Vec::new();
     for &radius in &radii {
         let row = |metric: &str| {
             f2_rows.iter().position(|e| {
-                e.radius == Some(radius)
+                e.finding == "f2"
+                    && e.radius == Some(radius)
                     && e.metric == metric
                     && e.against == Some(PointSet::Arbitrary)
             })

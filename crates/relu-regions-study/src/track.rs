@@ -77,6 +77,8 @@ impl Serialize for PointSet {
 #[derive(Debug, Clone)]
 pub struct PointSets {
     pub sets: Vec<Mat<f64>>,
+    /// The labels of the training and test points (empty for the arbitrary points).
+    pub labels: Vec<Vec<usize>>,
 }
 
 impl PointSets {
@@ -89,15 +91,18 @@ impl PointSets {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x9017_5E75);
         let k = k.min(data.train.y.len()).min(data.test.y.len()).max(1);
         let d = data.dim();
-        let pick = |x: &Mat<f64>, rng: &mut StdRng| {
-            let p = permutation(x.nrows(), rng);
-            Mat::from_fn(k, d, |i, j| x[(p[i], j)])
+        let pick = |s: &crate::datasets::Samples, rng: &mut StdRng| {
+            let p = permutation(s.x.nrows(), rng);
+            (
+                Mat::from_fn(k, d, |i, j| s.x[(p[i], j)]),
+                (0..k).map(|i| s.y[p[i]]).collect::<Vec<usize>>(),
+            )
         };
-        let train = pick(&data.train.x, &mut rng);
-        let test = pick(&data.test.x, &mut rng);
+        let (train, train_labels) = pick(&data.train, &mut rng);
+        let (test, test_labels) = pick(&data.test, &mut rng);
         let arbitrary = match noise {
             Some(sigma) => {
-                let base = pick(&data.train.x, &mut rng);
+                let (base, _) = pick(&data.train, &mut rng);
                 Mat::from_fn(k, d, |i, j| {
                     base[(i, j)] + sigma * relu_regions::random::standard_normal(&mut rng)
                 })
@@ -112,6 +117,7 @@ impl PointSets {
         };
         Self {
             sets: vec![train, test, arbitrary],
+            labels: vec![train_labels, test_labels, Vec::new()],
         }
     }
 
@@ -210,6 +216,24 @@ pub struct CheckpointMetrics {
     pub test_accuracy: f64,
     /// In the order of [`PointSet::ALL`].
     pub sets: Vec<SetMetrics>,
+    /// With `--adversarial`: the attack on the tracked test points at this checkpoint and
+    /// the metrics at the adversarial examples it found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adversarial: Option<AdversarialMetrics>,
+}
+
+/// The adversarial examples of one checkpoint ([`crate::attack`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdversarialMetrics {
+    pub attack: crate::attack::AttackSummary,
+    /// Per example, the row of its clean source among the tracked test points.
+    pub sources: Vec<usize>,
+    /// The examples, one per row (input units after scaling).
+    #[serde(skip)]
+    pub points: Mat<f64>,
+    /// The metrics at the examples (row `k` paired with test point `sources[k]`: same LC
+    /// frames and slice plane).
+    pub metrics: SetMetrics,
 }
 
 /// The seed of point `i` of set `set` at radius index `r`: its LC frame is drawn from
@@ -367,6 +391,21 @@ pub fn track_set(
     set: usize,
     config: &TrackConfig,
 ) -> Result<SetMetrics, StudyError> {
+    let ids: Vec<usize> = (0..points.nrows()).collect();
+    track_points(net, points, set, &ids, config)
+}
+
+/// [`track_set`] for points that stand for points `ids` of set `set` (row `k` for point
+/// `ids[k]`): each takes that point's LC frames and slice plane ([`point_seed`]), so that
+/// metrics at an adversarial example and at its clean source are paired on the same
+/// random directions.
+pub fn track_points(
+    net: &Network,
+    points: &Mat<f64>,
+    set: usize,
+    ids: &[usize],
+    config: &TrackConfig,
+) -> Result<SetMetrics, StudyError> {
     let distance: Vec<f64> = boundary_distances_batch(net, points.as_ref(), Norm::L2)
         .map_err(analysis)?
         .into_iter()
@@ -393,10 +432,15 @@ pub fn track_set(
                         net,
                         &dom,
                         config.lc_directions,
-                        point_seed(config.seed, set, i, ri),
+                        point_seed(config.seed, set, ids[i], ri),
                     )?;
                     let slice = if config.slice {
-                        slice_disc_regions(net, &c, r, point_seed(config.seed, set, i, usize::MAX))?
+                        slice_disc_regions(
+                            net,
+                            &c,
+                            r,
+                            point_seed(config.seed, set, ids[i], usize::MAX),
+                        )?
                     } else {
                         0
                     };

@@ -105,6 +105,12 @@ pub struct StudyArgs {
     /// --activation`).
     #[arg(long, value_name = "relu|leaky_relu:ALPHA", requires = "checkpoints")]
     activation: Option<relu_regions_io::Activation>,
+    /// Attack the tracked test points at every checkpoint by PGD with the network's exact
+    /// gradient, `linf:RADIUS[:STEPS]` or `l2:RADIUS[:STEPS]` (20 steps by default; image
+    /// data stays in [0, 1]); the adversarial examples found are tracked beside their
+    /// clean sources and compared with them (paired), with the attack's success rate.
+    #[arg(long, value_name = "NORM:RADIUS[:STEPS]", value_parser = relu_regions_study::attack::AttackConfig::parse)]
+    adversarial: Option<relu_regions_study::attack::AttackConfig>,
     /// Arbitrary points as training points plus Gaussian noise of this standard deviation
     /// (input units after scaling), instead of uniform in the training data's box.
     #[arg(long, value_name = "SIGMA")]
@@ -160,6 +166,7 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
     config.arbitrary_noise = args.arbitrary_noise;
     config.ball_seconds = args.ball_seconds;
     config.ball_max_regions = args.ball_max_regions;
+    config.adversarial = args.adversarial;
     Ok(config)
 }
 
@@ -233,6 +240,10 @@ fn run_single(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
     println!();
     println!("{}", report.findings.f2.statement);
     println!();
+    if let Some(a) = &report.findings.adversarial {
+        println!("{}", a.statement);
+        println!();
+    }
     println!(
         "wrote {}/report.md, report.json, summary.json, metrics.csv, points_*.csv, plots (PNG, SVG){} and {} checkpoints in checkpoints/",
         args.out.display(),
@@ -293,6 +304,15 @@ fn write_run(run: &StudyRun, out: &Path, trained: bool) -> Result<()> {
     for (set, points) in report.point_sets.iter().zip(&report.tracked_points) {
         let path = out.join(format!("points_{set}.csv"));
         std::fs::write(&path, files::points_csv(set.name(), points))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(adv) = report
+        .checkpoints
+        .last()
+        .and_then(|c| c.adversarial.as_ref())
+    {
+        let path = out.join("points_adversarial.csv");
+        std::fs::write(&path, files::adversarial_csv(adv))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())

@@ -465,6 +465,8 @@ fn replicated_study_pools_the_seeds() {
         "0.1,0.3",
         "--arch",
         "2-8-8-2",
+        "--adversarial",
+        "l2:0.6:10",
         "--quiet",
         "--json",
         "--out",
@@ -486,8 +488,16 @@ fn replicated_study_pools_the_seeds() {
     }
     assert!(v["f1"]["pooled"]["holds"].is_boolean());
     let effects = v["effects"].as_array().unwrap();
-    // F1: 3 rows; F2: 2 radii x 5 metrics x 2 comparisons.
-    assert_eq!(effects.len(), 3 + 2 * 5 * 2);
+    // F1: 3 rows; F2: 2 radii x 5 metrics x 2 comparisons; adversarial examples against
+    // their sources: the distance and 2 radii x 5 metrics.
+    assert_eq!(effects.len(), 3 + 2 * 5 * 2 + 1 + 2 * 5);
+    assert_eq!(
+        effects
+            .iter()
+            .filter(|e| e["finding"] == "adversarial")
+            .count(),
+        11
+    );
     for seed in [5, 6, 7] {
         let dir = out.join(format!("seed_{seed}"));
         let summary: serde_json::Value =
@@ -521,6 +531,9 @@ fn replicated_study_pools_the_seeds() {
         assert_eq!(own, pooled, "seed {seed}");
         assert_eq!(v["f1"]["per_seed"][k]["verdict"], summary["f1"]["verdict"]);
         assert!(dir.join("report.md").exists() && dir.join("checkpoints").exists());
+        assert!(dir.join("points_adversarial.csv").exists());
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(md.contains("## Adversarial examples against their clean sources"));
     }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Pooled verdicts") && md.contains("seed_7/report.md"));

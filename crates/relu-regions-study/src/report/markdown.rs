@@ -217,6 +217,9 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     let _ = writeln!(s, "## Verdicts\n");
     let _ = writeln!(s, "- {}", study.findings.f1.statement);
     let _ = writeln!(s, "- {}\n", study.findings.f2.statement);
+    if let Some(a) = &study.findings.adversarial {
+        let _ = writeln!(s, "- {}\n", a.statement);
+    }
     let _ = writeln!(
         s,
         "Significance level {ALPHA}; normal approximations with tie corrections. A verdict describes this run only.\n"
@@ -317,6 +320,9 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
         s,
         "\nRank-biserial > 0: training points tend to have the larger value. Checkpoints (safetensors, PyTorch nn.Sequential layout) are in `checkpoints/`; every number is in `report.json`."
     );
+    if let Some(a) = &study.findings.adversarial {
+        s.push_str(&adversarial_section(a));
+    }
     s.push_str("\n## Plots\n\n");
     for stem in &figures.over_training {
         let _ = writeln!(s, "![{stem}]({stem}.png)\n");
@@ -384,6 +390,51 @@ fn not_drawn(s: &mut String, why: &str) {
         s,
         "## Activation regions of the input square\n\nNot drawn: {why}\n"
     );
+}
+
+/// The adversarial examples' section: success per checkpoint, then every paired
+/// comparison at the last checkpoint.
+fn adversarial_section(a: &super::Adversarial) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n## Adversarial examples against their clean sources (paired Wilcoxon)\n\nAt every checkpoint the tracked test points that the network classifies correctly are attacked by PGD with the network's exact gradient (`attack` in `report.json`), and the examples found are tracked with the same LC frames and slice planes as their sources.\n\n| epoch | attacked | succeeded | success rate |\n|---|---|---|---|"
+    );
+    for (epoch, attacked, succeeded, rate) in &a.success {
+        let _ = writeln!(
+            s,
+            "| {epoch} | {attacked} | {succeeded} | {:.1}% |",
+            100.0 * rate
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nAt the last checkpoint (rank-biserial > 0: larger at the adversarial examples):\n\n| radius | metric | pairs | median clean | median adversarial | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|"
+    );
+    for c in a.comparisons.iter().filter(|c| c.checkpoint == "last") {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {}{} | {:.4} | {:.4} | {:.2} | {} | {} |",
+            c.radius.map_or("-".to_string(), |r| r.to_string()),
+            c.metric,
+            c.test.n,
+            if c.test.non_finite > 0 {
+                format!(" ({} over budget)", c.test.non_finite)
+            } else {
+                String::new()
+            },
+            c.median_clean,
+            c.median_adversarial,
+            c.rank_biserial,
+            pf(c.test.p),
+            match c.verdict {
+                Verdict::Holds => "more at the examples",
+                Verdict::DoesNotHold => "fewer at the examples",
+                Verdict::Inconclusive => "no significant difference",
+            }
+        );
+    }
+    s
 }
 
 /// "Network ARCH (INIT init), OPTIMIZER lr LR, batch B, E epochs".

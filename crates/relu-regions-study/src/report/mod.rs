@@ -122,6 +122,163 @@ pub struct F2 {
 pub struct Findings {
     pub f1: F1,
     pub f2: F2,
+    /// With adversarial examples tracked: how their balls compare with their clean
+    /// sources'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adversarial: Option<Adversarial>,
+}
+
+/// Adversarial examples against their clean sources at one checkpoint, for one metric
+/// (and radius): a paired Wilcoxon signed-rank test of example minus source.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedComparison {
+    pub checkpoint: &'static str,
+    pub epoch: usize,
+    /// `None` for the distance to the region boundary.
+    pub radius: Option<f64>,
+    pub metric: &'static str,
+    pub median_clean: f64,
+    pub median_adversarial: f64,
+    pub test: Wilcoxon,
+    /// Matched-pairs rank-biserial correlation `4 W+ / (n (n + 1)) - 1`: positive when
+    /// the examples' values are larger.
+    pub rank_biserial: f64,
+    /// `holds`: significantly larger at the adversarial examples; `does_not_hold`:
+    /// significantly smaller; `inconclusive` otherwise (or when exact counts ran out of
+    /// budget at some pair).
+    pub verdict: Verdict,
+}
+
+/// The adversarial examples' comparison with their clean sources, at every checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Adversarial {
+    pub statement: String,
+    /// Per checkpoint: `(epoch, attacked, succeeded, success rate)`.
+    pub success: Vec<(usize, usize, usize, f64)>,
+    pub comparisons: Vec<PairedComparison>,
+}
+
+/// The matched-pairs rank-biserial correlation of a Wilcoxon test.
+pub fn matched_rank_biserial(w: &Wilcoxon) -> f64 {
+    if w.n == 0 {
+        f64::NAN
+    } else {
+        4.0 * w.w_plus / (w.n as f64 * (w.n as f64 + 1.0)) - 1.0
+    }
+}
+
+/// The adversarial examples' paired comparisons (`None` without them).
+fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adversarial> {
+    let last = cps.last()?;
+    last.adversarial.as_ref()?;
+    let test = PointSet::Test.index();
+    let mut comparisons = Vec::new();
+    let mut success = Vec::new();
+    for (k, cp) in cps.iter().enumerate() {
+        let Some(adv) = &cp.adversarial else {
+            continue;
+        };
+        success.push((
+            cp.epoch,
+            adv.attack.attacked,
+            adv.attack.succeeded,
+            adv.attack.success_rate,
+        ));
+        let label = checkpoint_label(k, cps.len());
+        let clean_of = |v: &[f64]| adv.sources.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let mut push =
+            |radius: Option<f64>, metric: &'static str, clean: Vec<f64>, ex: Vec<f64>| {
+                let w = wilcoxon(&clean, &ex);
+                let incomplete = clean.iter().chain(&ex).any(|v| v.is_nan());
+                comparisons.push(PairedComparison {
+                    checkpoint: label,
+                    epoch: cp.epoch,
+                    radius,
+                    metric,
+                    median_clean: crate::stats::quantile(&clean, 0.5).unwrap_or(f64::NAN),
+                    median_adversarial: crate::stats::quantile(&ex, 0.5).unwrap_or(f64::NAN),
+                    rank_biserial: matched_rank_biserial(&w),
+                    verdict: if incomplete {
+                        Verdict::Inconclusive
+                    } else {
+                        Verdict::from_test(w.z, w.p)
+                    },
+                    test: w,
+                });
+            };
+        push(
+            None,
+            "distance",
+            clean_of(&cp.sets[test].distance),
+            adv.metrics.distance.clone(),
+        );
+        for (ri, &r) in radii.iter().enumerate() {
+            let clean = per_radius_metrics(&cp.sets[test], ri);
+            let ex = per_radius_metrics(&adv.metrics, ri);
+            for ((metric, c), (_, e)) in clean.into_iter().zip(ex) {
+                push(Some(r), metric, clean_of(&c), e);
+            }
+        }
+    }
+    let at_last: Vec<&PairedComparison> = comparisons
+        .iter()
+        .filter(|c| c.checkpoint == "last")
+        .collect();
+    let words = |v: Verdict| match v {
+        Verdict::Holds => "more at the adversarial examples",
+        Verdict::DoesNotHold => "fewer at the adversarial examples",
+        Verdict::Inconclusive => "no significant difference",
+    };
+    let per_radius: Vec<String> = radii
+        .iter()
+        .filter_map(|&r| {
+            let pick = |m: &str| {
+                at_last
+                    .iter()
+                    .find(|c| c.radius == Some(r) && c.metric == m)
+                    .copied()
+            };
+            let c = pick("ball_regions")
+                .filter(|c| c.test.non_finite == 0)
+                .or_else(|| pick("bound_log2"))?;
+            Some(format!(
+                "r = {r} ({}): {}, medians {:.2} clean vs {:.2} adversarial, rank-biserial {:.2}, p = {}",
+                c.metric,
+                words(c.verdict),
+                c.median_clean,
+                c.median_adversarial,
+                c.rank_biserial,
+                pf(c.test.p)
+            ))
+        })
+        .collect();
+    let (_, attacked, succeeded, rate) = *success.last()?;
+    let dist = at_last.iter().find(|c| c.metric == "distance");
+    let statement = format!(
+        "Adversarial examples at epoch {}: {} attack, radius {}, {} steps: {succeeded} of {attacked} correctly classified test points attacked successfully ({:.0}%). Their balls against their clean sources' (paired Wilcoxon): {}.{}",
+        last.epoch,
+        last.adversarial.as_ref()?.attack.config.norm.name(),
+        last.adversarial.as_ref()?.attack.config.radius,
+        last.adversarial.as_ref()?.attack.config.steps,
+        100.0 * rate,
+        if per_radius.is_empty() || succeeded == 0 {
+            "no examples to compare".to_string()
+        } else {
+            per_radius.join("; ")
+        },
+        dist.filter(|_| succeeded > 0).map_or(String::new(), |c| format!(
+            " Distance to the region boundary: median {:.4} clean vs {:.4} adversarial (rank-biserial {:.2}, p = {}).",
+            c.median_clean,
+            c.median_adversarial,
+            c.rank_biserial,
+            pf(c.test.p)
+        ))
+    );
+    Some(Adversarial {
+        statement,
+        success,
+        comparisons,
+    })
 }
 
 /// A p-value for reading: 3 decimals, or scientific below 0.001.
@@ -314,6 +471,7 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
             .join("; ")
     );
     Findings {
+        adversarial: analyse_adversarial(cps, radii),
         f1: F1 {
             holds: f1_verdict == Verdict::Holds,
             verdict: f1_verdict,
@@ -376,6 +534,7 @@ mod tests {
             test_loss: 0.0,
             test_accuracy: 1.0,
             sets: vec![set(shift), set(0.0), set(0.0)],
+            adversarial: None,
         }
     }
 

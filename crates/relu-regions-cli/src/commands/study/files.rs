@@ -24,6 +24,21 @@ pub fn points_csv(set: &str, points: &faer::Mat<f64>) -> String {
     s
 }
 
+/// The adversarial examples of the last checkpoint, one per row: the row of the clean
+/// source in points_test.csv, then the example's coordinates.
+pub fn adversarial_csv(adv: &relu_regions_study::track::AdversarialMetrics) -> String {
+    let mut s = String::from(
+        "# adversarial examples of the last checkpoint, in the network's input units (after scaling): source row in points_test.csv, then the example\n",
+    );
+    for (k, &src) in adv.sources.iter().enumerate() {
+        let row: Vec<String> = (0..adv.points.ncols())
+            .map(|j| format!("{:?}", adv.points[(k, j)]))
+            .collect();
+        let _ = writeln!(s, "{src},{}", row.join(","));
+    }
+    s
+}
+
 /// Every tracked value, one per row: `epoch,set,point,metric,radius,value` (radius empty for
 /// the distance; an incomplete exact count empty).
 pub fn metrics_csv(r: &StudyReport) -> String {
