@@ -104,6 +104,7 @@ impl NativeTracker {
             test_accuracy,
             sets: metrics,
             adversarial: None,
+            backdoor: None,
         });
         Ok(())
     }

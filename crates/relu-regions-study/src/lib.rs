@@ -14,6 +14,7 @@
 //! backward passes are short, and this keeps heavy ML frameworks out of the build.
 
 pub mod attack;
+pub mod backdoor;
 pub mod datasets;
 pub mod replicate;
 pub mod report;
@@ -85,6 +86,10 @@ pub struct StudyConfig {
     /// Attack the tracked test points at every checkpoint ([`attack`]) and track the
     /// adversarial examples found beside their clean sources; `None`: off.
     pub adversarial: Option<attack::AttackConfig>,
+    /// Poison the training images with a trigger ([`backdoor`]; image data only), and
+    /// track the tracked training and test points with the trigger beside their clean
+    /// twins; `None`: off.
+    pub backdoor: Option<backdoor::BackdoorConfig>,
 }
 
 impl StudyConfig {
@@ -107,6 +112,7 @@ impl StudyConfig {
             ball_seconds: None,
             ball_max_regions: 100_000,
             adversarial: None,
+            backdoor: None,
         }
     }
 }
@@ -208,6 +214,11 @@ pub fn run_study(
     }
     let points = PointSets::choose(&data, config.points, config.seed, config.arbitrary_noise);
     let track_cfg = track_config(&config, &data);
+    // The tracked points are chosen from the clean data; training sees the poisoned.
+    let train_set = match &config.backdoor {
+        Some(b) => backdoor::poison(&data.train, b, config.seed, data.classes)?.0,
+        None => data.train.clone(),
+    };
     let mut trainer = Trainer::new(
         Mlp::new(&widths, config.init, config.seed),
         TrainConfig {
@@ -223,11 +234,11 @@ pub fn run_study(
     for epoch in 0..=config.epochs {
         let t0 = Instant::now();
         if epoch > 0 {
-            trainer.epoch(&data.train);
+            trainer.epoch(&train_set);
         }
         // Everything below refers to the checkpoint (float32 parameters).
         let net = trainer.model.network_f32();
-        let train_eval = train::evaluate_network(&net, &data.train);
+        let train_eval = train::evaluate_network(&net, &train_set);
         let test_eval = train::evaluate_network(&net, &data.test);
         train_s += t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
@@ -235,7 +246,7 @@ pub fn run_study(
             &net,
             &points,
             &track_cfg,
-            Attack::of(&config, &data),
+            Modified::of(&config, &data),
             epoch,
             train_eval,
             test_eval,
@@ -284,19 +295,20 @@ pub fn run_seeds(
         .collect()
 }
 
-/// The attack of a study, when it has one: its configuration and the data's value range.
+/// The modified points a study tracks beside the clean ones: its attack (configuration
+/// and the data's value range) and its backdoor (configuration and the clean test set).
 #[derive(Clone, Copy)]
-struct Attack<'a> {
-    config: &'a attack::AttackConfig,
-    range: Option<(f64, f64)>,
+struct Modified<'a> {
+    attack: Option<(&'a attack::AttackConfig, Option<(f64, f64)>)>,
+    backdoor: Option<(&'a backdoor::BackdoorConfig, &'a datasets::Samples)>,
 }
 
-impl<'a> Attack<'a> {
-    fn of(config: &'a StudyConfig, data: &datasets::Dataset) -> Option<Self> {
-        config.adversarial.as_ref().map(|c| Attack {
-            config: c,
-            range: data.input_range,
-        })
+impl<'a> Modified<'a> {
+    fn of(config: &'a StudyConfig, data: &'a datasets::Dataset) -> Self {
+        Modified {
+            attack: config.adversarial.as_ref().map(|c| (c, data.input_range)),
+            backdoor: config.backdoor.as_ref().map(|b| (b, &data.test)),
+        }
     }
 }
 
@@ -305,7 +317,7 @@ fn track_network(
     net: &relu_regions::Network,
     points: &PointSets,
     track_cfg: &TrackConfig,
-    attack: Option<Attack<'_>>,
+    modified: Modified<'_>,
     epoch: usize,
     (train_loss, train_accuracy): (f64, f64),
     (test_loss, test_accuracy): (f64, f64),
@@ -316,16 +328,16 @@ fn track_network(
         .enumerate()
         .map(|(s, p)| track::track_set(net, p, s, track_cfg))
         .collect::<Result<Vec<_>, _>>()?;
-    let adversarial = match attack {
+    let adversarial = match modified.attack {
         None => None,
-        Some(a) => {
+        Some((attack_config, range)) => {
             let t = PointSet::Test.index();
             let (examples, sources, summary) = attack::adversarial_examples(
                 net,
                 &points.sets[t],
                 &points.labels[t],
-                a.config,
-                a.range,
+                attack_config,
+                range,
             );
             let metrics = track::track_points(net, &examples, t, &sources, track_cfg)?;
             Some(track::AdversarialMetrics {
@@ -333,6 +345,21 @@ fn track_network(
                 sources,
                 points: examples,
                 metrics,
+            })
+        }
+    };
+    let backdoor = match modified.backdoor {
+        None => None,
+        Some((b, test)) => {
+            let (side, patch) = backdoor::trigger_geometry(net.input_dim())?;
+            let on = |s: PointSet| {
+                let p = backdoor::triggered(&points.sets[s.index()], side, patch);
+                track::track_set(net, &p, s.index(), track_cfg)
+            };
+            Some(track::BackdoorMetrics {
+                attack_success_rate: backdoor::attack_success_rate(net, test, b),
+                triggered_train: on(PointSet::Train)?,
+                triggered_test: on(PointSet::Test)?,
             })
         }
     };
@@ -344,6 +371,7 @@ fn track_network(
         test_accuracy,
         sets,
         adversarial,
+        backdoor,
     })
 }
 
@@ -485,7 +513,7 @@ pub fn track_networks(
             net,
             &points,
             &track_cfg,
-            Attack::of(&config, &data),
+            Modified::of(&config, &data),
             epoch,
             train::evaluate_network(net, &data.train),
             train::evaluate_network(net, &data.test),

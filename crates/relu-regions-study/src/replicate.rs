@@ -53,14 +53,16 @@ use crate::track::PointSet;
 /// One pooled row: an effect read from every seed's run, summarised.
 #[derive(Debug, Clone, Serialize)]
 pub struct PooledEffect {
-    /// `f1`, `f1_relative` or `f2`.
+    /// `f1`, `f1_relative`, `f2`, or a modified set against its clean twins:
+    /// `adversarial`, `triggered_train`, `triggered_test`.
     pub finding: &'static str,
     /// What the effect is computed on: `distance_rank_biserial`, `distance_median_change`,
     /// `distance_ratio_log_change`, or an F2 metric ([`crate::report::F2_METRICS`]).
     pub metric: &'static str,
     /// The ball radius (F2), input units.
     pub radius: Option<f64>,
-    /// The points compared with the training points (F2).
+    /// The points compared with the training points (F2), or the clean twins of a
+    /// modified set.
     pub against: Option<PointSet>,
     /// Whether the row decides its finding's pooled verdict (at its radius, for F2).
     pub primary: bool,
@@ -350,45 +352,52 @@ pub fn pool(runs: &[&StudyReport]) -> Replication {
             }
         }
     }
-    // Adversarial examples against their sources, per radius and metric, at the last
-    // checkpoint (positive: larger at the examples).
-    if runs.iter().any(|r| r.findings.adversarial.is_some()) {
-        let first_adv = runs.iter().find_map(|r| r.findings.adversarial.as_ref());
-        let keys: Vec<(Option<f64>, &'static str)> = first_adv
-            .map(|a| {
-                a.comparisons
-                    .iter()
-                    .filter(|c| c.checkpoint == "last")
-                    .map(|c| (c.radius, c.metric))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (radius, metric) in keys {
-            let per_seed = runs
+    // Adversarial examples and triggered points against their clean twins, per radius
+    // and metric, at the last checkpoint (positive: larger at the modified points).
+    let paired = |r: &StudyReport| -> Vec<crate::report::PairedComparison> {
+        let f = &r.findings;
+        f.adversarial
+            .iter()
+            .flat_map(|a| a.comparisons.iter())
+            .chain(f.backdoor.iter().flat_map(|b| b.comparisons.iter()))
+            .filter(|c| c.checkpoint == "last")
+            .cloned()
+            .collect()
+    };
+    let keys: Vec<(&'static str, Option<f64>, &'static str)> = runs
+        .first()
+        .map(|r| {
+            paired(r)
                 .iter()
-                .map(|r| {
-                    let c = r
-                        .findings
-                        .adversarial
-                        .as_ref()?
-                        .comparisons
-                        .iter()
-                        .find(|c| {
-                            c.checkpoint == "last" && c.radius == radius && c.metric == metric
-                        })?;
-                    (c.test.non_finite == 0 && c.rank_biserial.is_finite())
-                        .then_some(c.rank_biserial)
-                })
-                .collect();
-            f2_rows.push(pool_row(
-                "adversarial",
-                metric,
-                radius,
-                Some(PointSet::Test),
-                per_seed,
-                metric == "ball_regions",
-            ));
-        }
+                .map(|c| (c.set, c.radius, c.metric))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all_paired: Vec<Vec<crate::report::PairedComparison>> =
+        runs.iter().map(|r| paired(r)).collect();
+    for (set, radius, metric) in keys {
+        let per_seed = all_paired
+            .iter()
+            .map(|cs| {
+                let c = cs
+                    .iter()
+                    .find(|c| c.set == set && c.radius == radius && c.metric == metric)?;
+                (c.test.non_finite == 0 && c.rank_biserial.is_finite()).then_some(c.rank_biserial)
+            })
+            .collect();
+        let source = if set == "triggered_train" {
+            PointSet::Train
+        } else {
+            PointSet::Test
+        };
+        f2_rows.push(pool_row(
+            set,
+            metric,
+            radius,
+            Some(source),
+            per_seed,
+            metric == "ball_regions",
+        ));
     }
     // The primary metric per radius: exact ball counts where every seed has them.
     let mut f2_per_radius = Vec::new();

@@ -220,6 +220,22 @@ pub struct CheckpointMetrics {
     /// the metrics at the adversarial examples it found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adversarial: Option<AdversarialMetrics>,
+    /// With `--backdoor`: the attack success rate and the metrics at the tracked training
+    /// and test points with the trigger on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backdoor: Option<BackdoorMetrics>,
+}
+
+/// The backdoor at one checkpoint ([`crate::backdoor`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct BackdoorMetrics {
+    /// Test images of other classes classified as the target once triggered (fraction).
+    pub attack_success_rate: f64,
+    /// The tracked training points with the trigger (row `i` paired with training point
+    /// `i`: same LC frames and slice plane).
+    pub triggered_train: SetMetrics,
+    /// The tracked test points with the trigger.
+    pub triggered_test: SetMetrics,
 }
 
 /// The adversarial examples of one checkpoint ([`crate::attack`]).

@@ -111,6 +111,16 @@ pub struct StudyArgs {
     /// clean sources and compared with them (paired), with the attack's success rate.
     #[arg(long, value_name = "NORM:RADIUS[:STEPS]", value_parser = relu_regions_study::attack::AttackConfig::parse)]
     adversarial: Option<relu_regions_study::attack::AttackConfig>,
+    /// Poison this fraction of the training images (default 0.05 when the flag is given
+    /// alone) with a trigger, a white square in the bottom-right corner, relabelled to
+    /// --backdoor-target (BadNets; image data only); the report gives the clean accuracy
+    /// and the attack success rate, and compares the tracked training and test points with
+    /// the trigger against their clean twins.
+    #[arg(long, value_name = "FRACTION", num_args = 0..=1, default_missing_value = "0.05")]
+    backdoor: Option<f64>,
+    /// The class the backdoor's trigger maps to.
+    #[arg(long, default_value_t = 0, value_name = "CLASS", requires = "backdoor")]
+    backdoor_target: usize,
     /// Arbitrary points as training points plus Gaussian noise of this standard deviation
     /// (input units after scaling), instead of uniform in the training data's box.
     #[arg(long, value_name = "SIGMA")]
@@ -167,6 +177,12 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
     config.ball_seconds = args.ball_seconds;
     config.ball_max_regions = args.ball_max_regions;
     config.adversarial = args.adversarial;
+    config.backdoor = args
+        .backdoor
+        .map(|fraction| relu_regions_study::backdoor::BackdoorConfig {
+            fraction,
+            target: args.backdoor_target,
+        });
     Ok(config)
 }
 
@@ -242,6 +258,10 @@ fn run_single(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
     println!();
     if let Some(a) = &report.findings.adversarial {
         println!("{}", a.statement);
+        println!();
+    }
+    if let Some(b) = &report.findings.backdoor {
+        println!("{}", b.statement);
         println!();
     }
     println!(

@@ -220,6 +220,9 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     if let Some(a) = &study.findings.adversarial {
         let _ = writeln!(s, "- {}\n", a.statement);
     }
+    if let Some(b) = &study.findings.backdoor {
+        let _ = writeln!(s, "- {}\n", b.statement);
+    }
     let _ = writeln!(
         s,
         "Significance level {ALPHA}; normal approximations with tie corrections. A verdict describes this run only.\n"
@@ -323,6 +326,9 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     if let Some(a) = &study.findings.adversarial {
         s.push_str(&adversarial_section(a));
     }
+    if let Some(b) = &study.findings.backdoor {
+        s.push_str(&backdoor_section(b, c));
+    }
     s.push_str("\n## Plots\n\n");
     for stem in &figures.over_training {
         let _ = writeln!(s, "![{stem}]({stem}.png)\n");
@@ -409,9 +415,21 @@ fn adversarial_section(a: &super::Adversarial) -> String {
     }
     let _ = writeln!(
         s,
-        "\nAt the last checkpoint (rank-biserial > 0: larger at the adversarial examples):\n\n| radius | metric | pairs | median clean | median adversarial | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|"
+        "\nAt the last checkpoint (rank-biserial > 0: larger at the adversarial examples):\n"
     );
-    for c in a.comparisons.iter().filter(|c| c.checkpoint == "last") {
+    s.push_str(&paired_table(&a.comparisons, "adversarial"));
+    s
+}
+
+/// The paired comparisons of `set` at the last checkpoint, as a table.
+fn paired_table(comparisons: &[super::PairedComparison], set: &str) -> String {
+    let mut s = String::from(
+        "| radius | metric | pairs | median clean | median modified | rank-biserial | p | verdict |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for c in comparisons
+        .iter()
+        .filter(|c| c.checkpoint == "last" && c.set == set)
+    {
         let _ = writeln!(
             s,
             "| {} | {} | {}{} | {:.4} | {:.4} | {:.2} | {} | {} |",
@@ -424,15 +442,42 @@ fn adversarial_section(a: &super::Adversarial) -> String {
                 String::new()
             },
             c.median_clean,
-            c.median_adversarial,
+            c.median_modified,
             c.rank_biserial,
             pf(c.test.p),
             match c.verdict {
-                Verdict::Holds => "more at the examples",
-                Verdict::DoesNotHold => "fewer at the examples",
+                Verdict::Holds => "larger when modified",
+                Verdict::DoesNotHold => "smaller when modified",
                 Verdict::Inconclusive => "no significant difference",
             }
         );
+    }
+    s
+}
+
+/// The backdoor's section: clean accuracy and attack success per checkpoint, then the
+/// triggered points against their clean twins at the last checkpoint.
+fn backdoor_section(b: &super::Backdoor, c: &crate::StudyConfig) -> String {
+    let mut s = String::new();
+    let cfg = c.backdoor.as_ref();
+    let _ = writeln!(
+        s,
+        "\n## Backdoor: triggered points against their clean twins (paired Wilcoxon)\n\nA fraction {} of the training images got the trigger (a white square in the bottom-right corner) and the label {} (BadNets); the training loss and accuracy above are on that poisoned set, the test ones on clean test images. The tracked training and test points (chosen among the clean images) are tracked again with the trigger, on their clean twins' LC frames and slice planes.\n\n| epoch | clean test accuracy | attack success rate |\n|---|---|---|",
+        cfg.map_or(f64::NAN, |b| b.fraction),
+        cfg.map_or(0, |b| b.target)
+    );
+    for (epoch, acc, asr) in &b.success {
+        let _ = writeln!(s, "| {epoch} | {acc:.3} | {asr:.3} |");
+    }
+    for (set, words) in [
+        ("triggered_train", "training points"),
+        ("triggered_test", "test points"),
+    ] {
+        let _ = writeln!(
+            s,
+            "\nTriggered {words} at the last checkpoint (rank-biserial > 0: larger with the trigger):\n"
+        );
+        s.push_str(&paired_table(&b.comparisons, set));
     }
     s
 }

@@ -126,19 +126,34 @@ pub struct Findings {
     /// sources'.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adversarial: Option<Adversarial>,
+    /// With a backdoor: how balls at triggered points compare with their clean twins'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backdoor: Option<Backdoor>,
+}
+
+/// The backdoor's comparisons with the clean twins, at every checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backdoor {
+    pub statement: String,
+    /// Per checkpoint: `(epoch, clean test accuracy, attack success rate)`.
+    pub success: Vec<(usize, f64, f64)>,
+    pub comparisons: Vec<PairedComparison>,
 }
 
 /// Adversarial examples against their clean sources at one checkpoint, for one metric
 /// (and radius): a paired Wilcoxon signed-rank test of example minus source.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairedComparison {
+    /// The set compared with its clean twins: `adversarial`, `triggered_train` or
+    /// `triggered_test`.
+    pub set: &'static str,
     pub checkpoint: &'static str,
     pub epoch: usize,
     /// `None` for the distance to the region boundary.
     pub radius: Option<f64>,
     pub metric: &'static str,
     pub median_clean: f64,
-    pub median_adversarial: f64,
+    pub median_modified: f64,
     pub test: Wilcoxon,
     /// Matched-pairs rank-biserial correlation `4 W+ / (n (n + 1)) - 1`: positive when
     /// the examples' values are larger.
@@ -167,6 +182,128 @@ pub fn matched_rank_biserial(w: &Wilcoxon) -> f64 {
     }
 }
 
+/// Every paired comparison of `modified` (row `k` standing for point `sources[k]` of a
+/// set) with the clean points `clean` at one checkpoint: the distance, then every
+/// per-radius metric (Wilcoxon signed-rank of modified minus clean).
+fn paired_comparisons(
+    set: &'static str,
+    checkpoint: &'static str,
+    epoch: usize,
+    clean: &SetMetrics,
+    sources: &[usize],
+    modified: &SetMetrics,
+    radii: &[f64],
+) -> Vec<PairedComparison> {
+    let clean_of = |v: &[f64]| sources.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let mut out = Vec::new();
+    let mut push = |radius: Option<f64>, metric: &'static str, c: Vec<f64>, m: Vec<f64>| {
+        let w = wilcoxon(&c, &m);
+        let incomplete = c.iter().chain(&m).any(|v| v.is_nan());
+        out.push(PairedComparison {
+            set,
+            checkpoint,
+            epoch,
+            radius,
+            metric,
+            median_clean: crate::stats::quantile(&c, 0.5).unwrap_or(f64::NAN),
+            median_modified: crate::stats::quantile(&m, 0.5).unwrap_or(f64::NAN),
+            rank_biserial: matched_rank_biserial(&w),
+            verdict: if incomplete {
+                Verdict::Inconclusive
+            } else {
+                Verdict::from_test(w.z, w.p)
+            },
+            test: w,
+        });
+    };
+    push(
+        None,
+        "distance",
+        clean_of(&clean.distance),
+        modified.distance.clone(),
+    );
+    for (ri, &r) in radii.iter().enumerate() {
+        let c = per_radius_metrics(clean, ri);
+        let m = per_radius_metrics(modified, ri);
+        for ((metric, cv), (_, mv)) in c.into_iter().zip(m) {
+            push(Some(r), metric, clean_of(&cv), mv);
+        }
+    }
+    out
+}
+
+/// The backdoor's comparisons: the tracked training and test points with the trigger
+/// against their clean twins, at every checkpoint (`None` without a backdoor).
+fn analyse_backdoor(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Backdoor> {
+    let last = cps.last()?;
+    let last_b = last.backdoor.as_ref()?;
+    let mut comparisons = Vec::new();
+    let mut success = Vec::new();
+    for (k, cp) in cps.iter().enumerate() {
+        let Some(b) = &cp.backdoor else {
+            continue;
+        };
+        success.push((cp.epoch, cp.test_accuracy, b.attack_success_rate));
+        let label = checkpoint_label(k, cps.len());
+        for (name, set, triggered) in [
+            ("triggered_train", PointSet::Train, &b.triggered_train),
+            ("triggered_test", PointSet::Test, &b.triggered_test),
+        ] {
+            let ids: Vec<usize> = (0..triggered.distance.len()).collect();
+            comparisons.extend(paired_comparisons(
+                name,
+                label,
+                cp.epoch,
+                &cp.sets[set.index()],
+                &ids,
+                triggered,
+                radii,
+            ));
+        }
+    }
+    let at_last = |set: &str| -> Vec<String> {
+        radii
+            .iter()
+            .filter_map(|&r| {
+                let pick = |m: &str| {
+                    comparisons.iter().find(|c| {
+                        c.checkpoint == "last" && c.set == set && c.radius == Some(r) && c.metric == m
+                    })
+                };
+                let c = pick("ball_regions")
+                    .filter(|c| c.test.non_finite == 0)
+                    .or_else(|| pick("bound_log2"))?;
+                Some(format!(
+                    "r = {r} ({}): {}, medians {:.2} clean vs {:.2} triggered, rank-biserial {:.2}, p = {}",
+                    c.metric,
+                    match c.verdict {
+                        Verdict::Holds => "more with the trigger",
+                        Verdict::DoesNotHold => "fewer with the trigger",
+                        Verdict::Inconclusive => "no significant difference",
+                    },
+                    c.median_clean,
+                    c.median_modified,
+                    c.rank_biserial,
+                    pf(c.test.p)
+                ))
+            })
+            .collect()
+    };
+    let statement = format!(
+        "Backdoor at epoch {}: clean test accuracy {:.3}, attack success rate {:.3} (test images of other classes classified as the target once triggered). Triggered training points against their clean twins (paired Wilcoxon): {}. Triggered test points: {}.",
+        last.epoch,
+        last.test_accuracy,
+        last_b.attack_success_rate,
+        at_last("triggered_train").join("; "),
+        at_last("triggered_test").join("; "),
+    );
+    Some(Backdoor {
+        statement,
+        success,
+        comparisons,
+    })
+}
+
 /// The adversarial examples' paired comparisons (`None` without them).
 fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adversarial> {
     let last = cps.last()?;
@@ -185,40 +322,15 @@ fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adver
             adv.attack.success_rate,
         ));
         let label = checkpoint_label(k, cps.len());
-        let clean_of = |v: &[f64]| adv.sources.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-        let mut push =
-            |radius: Option<f64>, metric: &'static str, clean: Vec<f64>, ex: Vec<f64>| {
-                let w = wilcoxon(&clean, &ex);
-                let incomplete = clean.iter().chain(&ex).any(|v| v.is_nan());
-                comparisons.push(PairedComparison {
-                    checkpoint: label,
-                    epoch: cp.epoch,
-                    radius,
-                    metric,
-                    median_clean: crate::stats::quantile(&clean, 0.5).unwrap_or(f64::NAN),
-                    median_adversarial: crate::stats::quantile(&ex, 0.5).unwrap_or(f64::NAN),
-                    rank_biserial: matched_rank_biserial(&w),
-                    verdict: if incomplete {
-                        Verdict::Inconclusive
-                    } else {
-                        Verdict::from_test(w.z, w.p)
-                    },
-                    test: w,
-                });
-            };
-        push(
-            None,
-            "distance",
-            clean_of(&cp.sets[test].distance),
-            adv.metrics.distance.clone(),
-        );
-        for (ri, &r) in radii.iter().enumerate() {
-            let clean = per_radius_metrics(&cp.sets[test], ri);
-            let ex = per_radius_metrics(&adv.metrics, ri);
-            for ((metric, c), (_, e)) in clean.into_iter().zip(ex) {
-                push(Some(r), metric, clean_of(&c), e);
-            }
-        }
+        comparisons.extend(paired_comparisons(
+            "adversarial",
+            label,
+            cp.epoch,
+            &cp.sets[test],
+            &adv.sources,
+            &adv.metrics,
+            radii,
+        ));
     }
     let at_last: Vec<&PairedComparison> = comparisons
         .iter()
@@ -246,7 +358,7 @@ fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adver
                 c.metric,
                 words(c.verdict),
                 c.median_clean,
-                c.median_adversarial,
+                c.median_modified,
                 c.rank_biserial,
                 pf(c.test.p)
             ))
@@ -269,7 +381,7 @@ fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adver
         dist.filter(|_| succeeded > 0).map_or(String::new(), |c| format!(
             " Distance to the region boundary: median {:.4} clean vs {:.4} adversarial (rank-biserial {:.2}, p = {}).",
             c.median_clean,
-            c.median_adversarial,
+            c.median_modified,
             c.rank_biserial,
             pf(c.test.p)
         ))
@@ -472,6 +584,7 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     );
     Findings {
         adversarial: analyse_adversarial(cps, radii),
+        backdoor: analyse_backdoor(cps, radii),
         f1: F1 {
             holds: f1_verdict == Verdict::Holds,
             verdict: f1_verdict,
@@ -535,6 +648,7 @@ mod tests {
             test_accuracy: 1.0,
             sets: vec![set(shift), set(0.0), set(0.0)],
             adversarial: None,
+            backdoor: None,
         }
     }
 
