@@ -283,7 +283,7 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
     );
     let _ = writeln!(
         s,
-        "### At the last checkpoint (epoch {last_epoch})\n\nThe verdict reads the rows `bound_log2` against `arbitrary`.\n"
+        "### At the last checkpoint (epoch {last_epoch})\n\nThe verdict reads, per radius, the row `ball_regions` against `arbitrary` where every point's exact count finished, else `bound_log2`.\n"
     );
     let _ = writeln!(
         s,

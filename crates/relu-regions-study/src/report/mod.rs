@@ -11,9 +11,12 @@
 //!   ([`F2_METRICS`]: the local bound (log2), unstable neurons, LC, exact slice-disc
 //!   counts, and exact ball counts where they finished within their budget; the points
 //!   left out are counted in each comparison). Verdict: *holds* only if at the last checkpoint the training
-//!   points' bound is significantly larger (`p < 0.05`, positive effect) than the
-//!   arbitrary points' at **every** radius (an intersection-union rule, valid at level
-//!   0.05 without multiplicity correction). The other checkpoints and metrics show how
+//!   points' **primary metric** is significantly larger (`p < 0.05`, positive effect) than
+//!   the arbitrary points' at **every** radius (an intersection-union rule, valid at level
+//!   0.05 without multiplicity correction). The primary metric at a radius is the exact
+//!   count of the regions meeting the ball where every point's count finished, else the
+//!   local bound. When radii disagree (some hold, others are significant the other way or
+//!   not at all) the verdict says it differs by radius. The other checkpoints and metrics show how
 //!   the comparison evolves over training; they are descriptive (no correction for their
 //!   number) and do not enter the verdict.
 //!
@@ -114,6 +117,9 @@ pub struct F2Comparison {
 pub struct F2 {
     pub holds: bool,
     pub verdict: Verdict,
+    /// `uniform` when every radius gives the verdict, `differs by radius` otherwise (the
+    /// statement says how).
+    pub by_radius: &'static str,
     pub statement: String,
     pub comparisons: Vec<F2Comparison>,
 }
@@ -553,27 +559,70 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
             }
         }
     }
-    let key: Vec<&F2Comparison> = comparisons
+    // Per radius, the primary metric: the exact ball count where every point has one,
+    // else the local bound.
+    let key: Vec<&F2Comparison> = radii
         .iter()
-        .filter(|c| {
-            c.checkpoint == "last" && c.against == PointSet::Arbitrary && c.metric == "bound_log2"
+        .filter_map(|&r| {
+            let at = |m: &str| {
+                comparisons.iter().find(|c| {
+                    c.checkpoint == "last"
+                        && c.against == PointSet::Arbitrary
+                        && c.metric == m
+                        && c.radius == r
+                })
+            };
+            at("ball_regions")
+                .filter(|c| c.missing_train + c.missing_other == 0)
+                .or_else(|| at("bound_log2"))
         })
         .collect();
-    let f2_verdict = if key.iter().all(|c| c.verdict == Verdict::Holds) {
-        Verdict::Holds
-    } else if key.iter().any(|c| c.verdict == Verdict::DoesNotHold) {
-        Verdict::DoesNotHold
+    let holds = key.iter().filter(|c| c.verdict == Verdict::Holds).count();
+    let against = key
+        .iter()
+        .filter(|c| c.verdict == Verdict::DoesNotHold)
+        .count();
+    let (f2_verdict, by_radius) = if !key.is_empty() && holds == key.len() {
+        (Verdict::Holds, "uniform")
+    } else if holds > 0 && against > 0 {
+        (Verdict::Inconclusive, "differs by radius")
+    } else if against > 0 {
+        (
+            Verdict::DoesNotHold,
+            if against == key.len() {
+                "uniform"
+            } else {
+                "differs by radius"
+            },
+        )
     } else {
-        Verdict::Inconclusive
+        (
+            Verdict::Inconclusive,
+            if holds > 0 {
+                "differs by radius"
+            } else {
+                "uniform"
+            },
+        )
+    };
+    let f2_words = if by_radius == "uniform" {
+        f2_verdict.words().to_string()
+    } else {
+        format!(
+            "differs by radius in this run ({holds} of {} radii hold, {against} significant in the opposite direction; overall {})",
+            key.len(),
+            f2_verdict.words()
+        )
     };
     let f2_statement = format!(
-        "F2 (balls at training points hold more regions than balls at arbitrary points) {} at epoch {}: local bound log2, training vs arbitrary, {}.",
-        f2_verdict.words(),
+        "F2 (balls at training points hold more regions than balls at arbitrary points) {} at epoch {}: training vs arbitrary on the exact ball counts where every point has one, else the local bound (log2); {}.",
+        f2_words,
         last.epoch,
         key.iter()
             .map(|c| format!(
-                "r = {}: medians {:.2} vs {:.2}, rank-biserial {:.2}, p = {}",
+                "r = {} ({}): medians {:.2} vs {:.2}, rank-biserial {:.2}, p = {}",
                 c.radius,
+                c.metric,
                 c.median_train,
                 c.median_other,
                 c.test.rank_biserial,
@@ -594,6 +643,7 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
         f2: F2 {
             holds: f2_verdict == Verdict::Holds,
             verdict: f2_verdict,
+            by_radius,
             statement: f2_statement,
             comparisons,
         },
@@ -722,5 +772,38 @@ mod tests {
         // The last checkpoint far below: does not hold, whatever came before.
         cps.push(checkpoint(4, -5.0, false));
         assert_eq!(analyse(&cps, &radii).f2.verdict, Verdict::DoesNotHold);
+    }
+
+    /// Radii that disagree give a verdict that says so; exact ball counts, where every
+    /// point has one, are the primary metric.
+    #[test]
+    fn f2_says_when_radii_disagree_and_reads_exact_counts_first() {
+        let radii = [0.1, 0.3];
+        let mut last = checkpoint(1, 5.0, false);
+        // At the second radius the training points' bound is far below the others'.
+        for v in &mut last.sets[0].bound_log2[1] {
+            *v -= 20.0;
+        }
+        let f2 = analyse(&[checkpoint(0, 0.0, false), last], &radii).f2;
+        assert_eq!(f2.by_radius, "differs by radius");
+        assert_eq!(f2.verdict, Verdict::Inconclusive);
+        assert!(
+            f2.statement
+                .contains("1 of 2 radii hold, 1 significant in the opposite"),
+            "{}",
+            f2.statement
+        );
+        // With exact ball counts the verdict reads them, not the bound.
+        let mut last = checkpoint(1, 5.0, true);
+        for v in &mut last.sets[0].bound_log2[1] {
+            *v -= 20.0;
+        }
+        let f2 = analyse(&[checkpoint(0, 0.0, true), last], &radii).f2;
+        assert_eq!((f2.verdict, f2.by_radius), (Verdict::Holds, "uniform"));
+        assert!(
+            f2.statement.contains("r = 0.3 (ball_regions)"),
+            "{}",
+            f2.statement
+        );
     }
 }
