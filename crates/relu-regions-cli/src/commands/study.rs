@@ -32,8 +32,23 @@ pub enum OptimizerArg {
     Adam,
 }
 
+/// Ready-made studies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresetArg {
+    /// The setting closest to the seed paper's: MNIST-5k, 784-128-128-128-10, 5 seeds,
+    /// 10 epochs, 50 points per set, L2 radii 0.1, 0.5, 1; adversarial examples (PGD,
+    /// L-inf 0.05, 20 steps) and a backdoor (5% of the training images); exact ball counts
+    /// where they finish in 0.1 s per point, the local bound everywhere. Other flags
+    /// (--epochs, --seeds, --seed, --out, --ball-seconds, ...) still apply.
+    Seed,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct StudyArgs {
+    /// A ready-made study; it fixes the dataset, architecture, points, radii and the
+    /// adversarial and backdoor sets.
+    #[arg(long, value_enum, conflicts_with_all = ["dataset", "arch", "points", "radii", "adversarial", "backdoor", "checkpoints"])]
+    preset: Option<PresetArg>,
     /// moons, circles, spirals, blobs (generated, standardised), digits, mnist (bundled
     /// images scaled to [0, 1]) or csv:FILE (features then an integer label; standardised).
     #[arg(long, default_value = "moons")]
@@ -49,8 +64,9 @@ pub struct StudyArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 0.01)]
     lr: f64,
-    #[arg(long, default_value_t = 30)]
-    epochs: usize,
+    /// Training epochs (default 30; 10 with --preset seed).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Mini-batch size.
     #[arg(long, default_value_t = 32)]
     batch: usize,
@@ -59,9 +75,10 @@ pub struct StudyArgs {
     /// Replicate over N seeds (--seed, --seed + 1, ..., in parallel): every seed's study in
     /// OUT/seed_<s>/, and in OUT the pooled verdicts per finding, radius and metric (sign
     /// test over the seeds, random-effects mean of the effect sizes with a 95% interval),
-    /// report.md, summary.json and a forest plot (forest.png, .svg).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    seeds: usize,
+    /// report.md, summary.json and a forest plot (forest.png, .svg). Default 1 (5 with
+    /// --preset seed).
+    #[arg(long, value_name = "N")]
+    seeds: Option<usize>,
     /// Points per set (training, test, arbitrary).
     #[arg(long, default_value_t = 100)]
     points: usize,
@@ -139,16 +156,20 @@ pub struct StudyArgs {
 
 pub fn run(args: &StudyArgs) -> Result<()> {
     let config = config_of(args)?;
-    if args.seeds == 0 {
+    let seeds = args.seeds.unwrap_or(match args.preset {
+        Some(PresetArg::Seed) => 5,
+        None => 1,
+    });
+    if seeds == 0 {
         anyhow::bail!("--seeds must be at least 1");
     }
-    if args.seeds > 1 {
+    if seeds > 1 {
         if args.checkpoints.is_some() || args.export_onnx.is_some() {
             anyhow::bail!(
                 "--seeds trains one network per seed: it cannot be combined with --checkpoints or --export-onnx"
             );
         }
-        return run_replicated(args, &config);
+        return run_replicated(args, &config, seeds);
     }
     run_single(args, &config)
 }
@@ -166,7 +187,7 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
         OptimizerArg::Adam => Optimizer::Adam,
     };
     config.lr = args.lr;
-    config.epochs = args.epochs;
+    config.epochs = args.epochs.unwrap_or(30);
     config.batch = args.batch;
     config.seed = args.seed;
     config.points = args.points;
@@ -183,6 +204,32 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
             fraction,
             target: args.backdoor_target,
         });
+    if args.preset == Some(PresetArg::Seed) {
+        let mut preset = StudyConfig::default_for(DatasetKind::Mnist);
+        preset.arch = "784-128-128-128-10".into();
+        preset.epochs = args.epochs.unwrap_or(10);
+        preset.points = 50;
+        preset.radii = vec![0.1, 0.5, 1.0];
+        preset.adversarial = Some(relu_regions_study::attack::AttackConfig {
+            norm: relu_regions::Norm::LInf,
+            radius: 0.05,
+            steps: 20,
+        });
+        preset.backdoor = Some(relu_regions_study::backdoor::BackdoorConfig {
+            fraction: 0.05,
+            target: args.backdoor_target,
+        });
+        // What the preset leaves to the other flags.
+        preset.init = config.init;
+        preset.optimizer = config.optimizer;
+        preset.lr = config.lr;
+        preset.batch = config.batch;
+        preset.seed = config.seed;
+        preset.arbitrary_noise = config.arbitrary_noise;
+        preset.ball_seconds = config.ball_seconds;
+        preset.ball_max_regions = config.ball_max_regions;
+        return Ok(preset);
+    }
     Ok(config)
 }
 
@@ -190,7 +237,7 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
 fn run_single(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let bar = output::Progress::bar(args.epochs as u64 + 1, "train + track", args.quiet);
+    let bar = output::Progress::bar(config.epochs as u64 + 1, "train + track", args.quiet);
     let on_checkpoint = checkpoint_step(&bar);
     let mut step = |p: Progress| on_checkpoint(p);
     let run = if let Some(dir) = &args.checkpoints {
@@ -340,12 +387,12 @@ fn write_run(run: &StudyRun, out: &Path, trained: bool) -> Result<()> {
 
 /// The study at `--seeds` seeds in parallel: each seed's files in `OUT/seed_<s>/`, the
 /// pooled verdicts ([`relu_regions_study::replicate`]) in `OUT`.
-fn run_replicated(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
+fn run_replicated(args: &StudyArgs, config: &StudyConfig, seeds: usize) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| args.seed + k).collect();
+    let seeds: Vec<u64> = (0..seeds as u64).map(|k| args.seed + k).collect();
     let bar = output::Progress::bar(
-        (args.epochs as u64 + 1) * seeds.len() as u64,
+        (config.epochs as u64 + 1) * seeds.len() as u64,
         "seeds: train + track",
         args.quiet,
     );

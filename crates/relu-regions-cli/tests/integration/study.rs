@@ -539,3 +539,23 @@ fn replicated_study_pools_the_seeds() {
     assert!(md.contains("## Pooled verdicts") && md.contains("seed_7/report.md"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The seed preset fixes its data, network, points, radii and sets: flags that would
+/// change them are refused by name; `--seeds 0` is refused.
+#[test]
+fn the_seed_preset_refuses_flags_it_fixes() {
+    for flag in [
+        ["--dataset", "moons"],
+        ["--arch", "784-10-10"],
+        ["--radii", "0.1"],
+        ["--adversarial", "l2:1"],
+    ] {
+        let out = cli().output(["study", "--preset", "seed", flag[0], flag[1]]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--preset") && err.contains(flag[0]), "{err}");
+    }
+    let out = cli().output(["study", "--seeds", "0", "--epochs", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--seeds must be at least 1"));
+}
