@@ -608,9 +608,28 @@ pub fn analyse(cps: &[CheckpointMetrics], radii: &[f64]) -> Findings {
     let f2_words = if by_radius == "uniform" {
         f2_verdict.words().to_string()
     } else {
+        let at = |v: Verdict, words: &str| -> Option<String> {
+            let r: Vec<String> = key
+                .iter()
+                .filter(|c| c.verdict == v)
+                .map(|c| c.radius.to_string())
+                .collect();
+            (!r.is_empty()).then(|| format!("{words} at r = {}", r.join(", ")))
+        };
+        let parts: Vec<String> = [
+            at(Verdict::Holds, "holds"),
+            at(
+                Verdict::DoesNotHold,
+                "significant in the opposite direction",
+            ),
+            at(Verdict::Inconclusive, "not significant"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         format!(
-            "differs by radius in this run ({holds} of {} radii hold, {against} significant in the opposite direction; overall {})",
-            key.len(),
+            "differs by radius in this run ({}; overall {})",
+            parts.join("; "),
             f2_verdict.words()
         )
     };
@@ -788,8 +807,9 @@ mod tests {
         assert_eq!(f2.by_radius, "differs by radius");
         assert_eq!(f2.verdict, Verdict::Inconclusive);
         assert!(
-            f2.statement
-                .contains("1 of 2 radii hold, 1 significant in the opposite"),
+            f2.statement.contains(
+                "differs by radius in this run (holds at r = 0.1; significant in the opposite direction at r = 0.3; overall inconclusive"
+            ),
             "{}",
             f2.statement
         );
