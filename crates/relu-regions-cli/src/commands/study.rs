@@ -205,30 +205,21 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
             target: args.backdoor_target,
         });
     if args.preset == Some(PresetArg::Seed) {
-        let mut preset = StudyConfig::default_for(DatasetKind::Mnist);
-        preset.arch = "784-128-128-128-10".into();
-        preset.epochs = args.epochs.unwrap_or(10);
-        preset.points = 50;
-        preset.radii = vec![0.1, 0.5, 1.0];
-        preset.adversarial = Some(relu_regions_study::attack::AttackConfig {
+        // The flags it fixes conflict with it (clap); the others still apply.
+        config.dataset = DatasetKind::Mnist;
+        config.arch = "784-128-128-128-10".into();
+        config.epochs = args.epochs.unwrap_or(10);
+        config.points = 50;
+        config.radii = vec![0.1, 0.5, 1.0];
+        config.adversarial = Some(relu_regions_study::attack::AttackConfig {
             norm: relu_regions::Norm::LInf,
             radius: 0.05,
             steps: 20,
         });
-        preset.backdoor = Some(relu_regions_study::backdoor::BackdoorConfig {
+        config.backdoor = Some(relu_regions_study::backdoor::BackdoorConfig {
             fraction: 0.05,
             target: args.backdoor_target,
         });
-        // What the preset leaves to the other flags.
-        preset.init = config.init;
-        preset.optimizer = config.optimizer;
-        preset.lr = config.lr;
-        preset.batch = config.batch;
-        preset.seed = config.seed;
-        preset.arbitrary_noise = config.arbitrary_noise;
-        preset.ball_seconds = config.ball_seconds;
-        preset.ball_max_regions = config.ball_max_regions;
-        return Ok(preset);
     }
     Ok(config)
 }
