@@ -119,6 +119,86 @@ pub struct Replication {
     pub f2: PooledFinding,
     /// Every pooled row, F1 first.
     pub effects: Vec<PooledEffect>,
+    /// The late phase of training ([`late_phase`]): per point set and radius, the trend
+    /// of the median LC over the second half of the checkpoints.
+    pub late_phase: Vec<PooledEffect>,
+    /// What the late phase showed, in words.
+    pub late_phase_statement: String,
+}
+
+/// Late-phase region migration (Humayun et al., 2024, report that the local complexity
+/// at training points falls late in training): per seed, Spearman's rho of the median
+/// LC of a point set against the epoch over the second half of the checkpoints (at least
+/// three), pooled over seeds as the other effects (negative: LC falls late). `None` per
+/// seed with fewer than three checkpoints in the second half.
+fn late_phase(runs: &[&StudyReport]) -> (Vec<PooledEffect>, String) {
+    let radii = runs.first().map_or(Vec::new(), |r| r.config.radii.clone());
+    let mut rows = Vec::new();
+    for set in [PointSet::Train, PointSet::Arbitrary] {
+        for (ri, &radius) in radii.iter().enumerate() {
+            let per_seed = runs
+                .iter()
+                .map(|r| {
+                    let n = r.checkpoints.len();
+                    let half = &r.checkpoints[n / 2..];
+                    if half.len() < 3 {
+                        return None;
+                    }
+                    let (ep, lc): (Vec<f64>, Vec<f64>) = half
+                        .iter()
+                        .filter_map(|cp| {
+                            let v: Vec<f64> = cp.sets[set.index()].lc[ri]
+                                .iter()
+                                .map(|&c| c as f64)
+                                .collect();
+                            Some((cp.epoch as f64, quantile(&v, 0.5)?))
+                        })
+                        .unzip();
+                    let rho = crate::stats::spearman(&ep, &lc).rho;
+                    rho.is_finite().then_some(rho)
+                })
+                .collect();
+            let mut row = pool_row(
+                "late_phase_lc",
+                "lc_median_spearman_second_half",
+                Some(radius),
+                Some(set),
+                per_seed,
+                false,
+            );
+            row.primary = set == PointSet::Train;
+            rows.push(row);
+        }
+    }
+    let words = |e: &PooledEffect| match e.verdict {
+        Verdict::Holds => "rose",
+        Verdict::DoesNotHold => "fell",
+        Verdict::Inconclusive => "showed no consistent trend",
+    };
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|e| {
+            format!(
+                "{} points, r = {}: {} (mean rho {:.2} [{:.2}, {:.2}], {} seeds)",
+                e.against.map_or("-", |s| s.name()),
+                e.radius.unwrap_or(f64::NAN),
+                words(e),
+                e.mean,
+                e.ci95[0],
+                e.ci95[1],
+                e.n
+            )
+        })
+        .collect();
+    let statement = if rows.iter().all(|e| e.n == 0) {
+        "Late phase: too few checkpoints in the second half of training (at least 3 are needed) to read a trend.".to_string()
+    } else {
+        format!(
+            "Late phase (second half of training; Humayun et al. 2024 report LC at training points falling late): the median LC {}.",
+            parts.join("; ")
+        )
+    };
+    (rows, statement)
 }
 
 /// One seed's single-run verdicts.
@@ -438,12 +518,15 @@ pub fn pool(runs: &[&StudyReport]) -> Replication {
     };
     let f2 = f2_finding(&f2_per_radius, n);
     effects.extend(f2_rows);
+    let (late_phase, late_phase_statement) = late_phase(runs);
     Replication {
         seeds,
         per_seed,
         f1,
         f2,
         effects,
+        late_phase,
+        late_phase_statement,
     }
 }
 

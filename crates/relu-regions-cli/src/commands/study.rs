@@ -407,6 +407,7 @@ fn run_replicated(args: &StudyArgs, config: &StudyConfig, seeds: usize) -> Resul
         "f1": { "pooled": rep.f1, "per_seed": rep.per_seed.iter().map(|v| serde_json::json!({"seed": v.seed, "verdict": v.f1})).collect::<Vec<_>>() },
         "f2": { "pooled": rep.f2, "per_seed": rep.per_seed.iter().map(|v| serde_json::json!({"seed": v.seed, "verdict": v.f2})).collect::<Vec<_>>() },
         "effects": rep.effects,
+        "late_phase": { "statement": rep.late_phase_statement, "effects": rep.late_phase },
     });
     let path = args.out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)?)
@@ -438,6 +439,8 @@ fn run_replicated(args: &StudyArgs, config: &StudyConfig, seeds: usize) -> Resul
     println!("{}", rep.f1.statement);
     println!();
     println!("{}", rep.f2.statement);
+    println!();
+    println!("{}", rep.late_phase_statement);
     println!();
     println!(
         "wrote {}/report.md, summary.json, forest.png/.svg, and every seed's study in seed_<s>/",

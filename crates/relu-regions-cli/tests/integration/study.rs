@@ -487,6 +487,15 @@ fn replicated_study_pools_the_seeds() {
         );
     }
     assert!(v["f1"]["pooled"]["holds"].is_boolean());
+    // The late phase: LC trend per set and radius over the second half (3 epochs: 2
+    // checkpoints in the second half, too few to read a trend).
+    assert_eq!(v["late_phase"]["effects"].as_array().unwrap().len(), 2 * 2);
+    assert!(
+        v["late_phase"]["statement"]
+            .as_str()
+            .unwrap()
+            .contains("too few checkpoints")
+    );
     let effects = v["effects"].as_array().unwrap();
     // F1: 3 rows; F2: 2 radii x 5 metrics x 2 comparisons; adversarial examples against
     // their sources: the distance and 2 radii x 5 metrics.

@@ -561,6 +561,7 @@ pub fn replicated_markdown(
     );
     let _ = writeln!(s, "{}\n", rep.f1.statement);
     let _ = writeln!(s, "{}\n", rep.f2.statement);
+    let _ = writeln!(s, "{}\n", rep.late_phase_statement);
     if let Some(f) = forest {
         let _ = writeln!(
             s,
