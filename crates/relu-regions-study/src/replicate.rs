@@ -310,11 +310,6 @@ fn pool_row(
     }
 }
 
-/// The matched-pairs rank-biserial correlation of a Wilcoxon test: `4 W+ / (n (n + 1)) - 1`.
-fn matched_rank_biserial(w: &crate::stats::Wilcoxon) -> Option<f64> {
-    (w.n > 0).then(|| 4.0 * w.w_plus / (w.n as f64 * (w.n as f64 + 1.0)) - 1.0)
-}
-
 /// F1's numbers at the training points of a run.
 fn train_f1(r: &StudyReport) -> &crate::report::F1Set {
     &r.findings.f1.sets[PointSet::Train.index()]
@@ -354,7 +349,10 @@ pub fn pool(runs: &[&StudyReport]) -> Replication {
         runs.iter()
             .map(|r| {
                 if two_checkpoints(r) {
-                    matched_rank_biserial(&train_f1(r).wilcoxon_first_last)
+                    Some(crate::report::matched_rank_biserial(
+                        &train_f1(r).wilcoxon_first_last,
+                    ))
+                    .filter(|v| v.is_finite())
                 } else {
                     None
                 }

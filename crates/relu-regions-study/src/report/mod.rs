@@ -313,7 +313,7 @@ fn analyse_backdoor(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Backdoor
 /// The adversarial examples' paired comparisons (`None` without them).
 fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adversarial> {
     let last = cps.last()?;
-    last.adversarial.as_ref()?;
+    let attack = &last.adversarial.as_ref()?.attack.config;
     let test = PointSet::Test.index();
     let mut comparisons = Vec::new();
     let mut success = Vec::new();
@@ -375,9 +375,9 @@ fn analyse_adversarial(cps: &[CheckpointMetrics], radii: &[f64]) -> Option<Adver
     let statement = format!(
         "Adversarial examples at epoch {}: {} attack, radius {}, {} steps: {succeeded} of {attacked} correctly classified test points attacked successfully ({:.0}%). Their balls against their clean sources' (paired Wilcoxon): {}.{}",
         last.epoch,
-        last.adversarial.as_ref()?.attack.config.norm.name(),
-        last.adversarial.as_ref()?.attack.config.radius,
-        last.adversarial.as_ref()?.attack.config.steps,
+        attack.norm.name(),
+        attack.radius,
+        attack.steps,
         100.0 * rate,
         if per_radius.is_empty() || succeeded == 0 {
             "no examples to compare".to_string()
