@@ -110,6 +110,7 @@ mod prefilter;
 mod reduce;
 mod sharing;
 mod sides;
+pub mod tasks;
 mod ties;
 mod tree;
 
@@ -229,6 +230,8 @@ pub enum EnumerationError {
         "the domain must have nonempty interior (positive radius, lo < hi in every coordinate)"
     )]
     EmptyInterior,
+    #[error("invalid task node: {0}")]
+    InvalidTask(String),
 }
 
 /// Enumerates the activation regions of `net` whose interior meets `domain`.
@@ -277,6 +280,84 @@ fn enumerate_regions_with(
     progress: Option<&(dyn Fn(u64) + Sync)>,
     strategy: Strategy,
 ) -> Result<Enumeration, EnumerationError> {
+    let run = run_tree(net, domain, options, sink, progress, strategy, Start::Root)?;
+    let complete = run.complete;
+    let uncertain = run.uncertain;
+    let regions = run.regions;
+    let upper_bound = if complete && !run.partial_layers && uncertain == 0 {
+        RegionCount(BigUint::from(regions))
+    } else {
+        // Both the enumerated part plus the bounds of the rest and the plain local bound
+        // over the whole domain are valid; report the smaller.
+        let summed = run.bounded
+            + run.uncertain_bound
+            + BigUint::from(if run.partial_layers { 0 } else { regions });
+        let plain = local_region_bound(&BoundPropagator::new(net), domain, Method::Crown)?
+            .local
+            .0;
+        RegionCount(summed.min(plain))
+    };
+    Ok(Enumeration {
+        regions,
+        degenerate: run.degenerate,
+        uncertain,
+        complete,
+        upper_bound,
+        affine_maps: options.affine_maps.then_some(run.maps.len()),
+        unverified: run.unverified,
+        solves: run.solves,
+        nodes: run.nodes,
+        elapsed: run.elapsed,
+    })
+}
+
+/// Where [`run_tree`] starts.
+enum Start<'a> {
+    /// At the root: the whole domain.
+    Root,
+    /// At a task's node ([`tasks`]); with `emit_depth = Some(k)`, the nodes `k` splits
+    /// below it are not explored but returned as unfinished (to hand out as tasks).
+    Task {
+        node: Option<&'a tasks::TaskNode>,
+        emit_depth: Option<usize>,
+    },
+}
+
+/// What one run of the region tree found: the totals of [`Enumeration`] before they are
+/// assembled, and, when it started at a task, the nodes left open (by a limit, or at the
+/// emit depth) with the local bound of each.
+struct TreeRun {
+    regions: u64,
+    degenerate: u64,
+    uncertain: u64,
+    /// What the uncertain sides and leaves may hold (the sum of their bounds).
+    uncertain_bound: BigUint,
+    unverified: u64,
+    solves: u64,
+    nodes: u64,
+    /// The sum of the bounds of nodes bounded rather than explored (at a limit when the
+    /// run started at the root; with `exact_layers`, inside every region).
+    bounded: BigUint,
+    /// The keys of the certified regions' affine maps (when asked).
+    maps: HashSet<Vec<i64>>,
+    /// Whether no limit was hit (nothing left open).
+    complete: bool,
+    /// Whether `exact_layers` stops before the last layer.
+    partial_layers: bool,
+    unfinished: Vec<(tasks::TaskNode, BigUint)>,
+    elapsed: Duration,
+}
+
+/// Runs the region tree of `net` over `domain` from `start`.
+fn run_tree(
+    net: &Network,
+    domain: &Domain,
+    options: EnumerationOptions,
+    sink: Option<&(dyn Fn(RegionRecord) + Sync)>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+    strategy: Strategy,
+    start_at: Start<'_>,
+) -> Result<TreeRun, EnumerationError> {
     domain.check_dim(net.input_dim())?;
     // An L2 ball may be counted in the first layer's row space ([`reduce`]): the tree then
     // runs on the reduced network and ball, and leaves are verified, and reported, at their
@@ -369,7 +450,7 @@ fn enumerate_regions_with(
             faer::Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)].abs())
         })
         .collect();
-    let shared = Search {
+    let mut shared = Search {
         first_error: first_error.clone(),
         abs_weights,
         reach_inf,
@@ -403,8 +484,14 @@ fn enumerate_regions_with(
         failed: AtomicBool::new(false),
         sink,
         progress,
+        unfinished: matches!(start_at, Start::Task { .. }).then(|| Mutex::new(Vec::new())),
+        started: AtomicBool::new(!matches!(start_at, Start::Task { .. })),
+        emit_depth: match start_at {
+            Start::Task { emit_depth, .. } => emit_depth,
+            Start::Root => None,
+        },
     };
-    let node = Node {
+    let root_node = Node {
         layer: 0,
         index: 0,
         bits: Vec::with_capacity(net.relu_count()),
@@ -419,6 +506,13 @@ fn enumerate_regions_with(
             first.bias().to_vec(),
             first_error,
         )),
+    };
+    let node = match start_at {
+        Start::Root => root_node,
+        Start::Task { node: None, .. } => root_node,
+        Start::Task {
+            node: Some(node), ..
+        } => node.to_node(&shared, root_node)?,
     };
     if stop_layer == 0 {
         shared.bound_node(&node);
@@ -437,53 +531,38 @@ fn enumerate_regions_with(
     if let Some(e) = shared.error.lock().expect("no panics hold the lock").take() {
         return Err(EnumerationError::Solver(e));
     }
-    let regions = shared.regions.load(Ordering::Relaxed);
-    let complete = !shared.stop.load(Ordering::Relaxed);
-    let extra = shared
-        .bound_sum
-        .into_inner()
-        .expect("no panics hold the lock");
-    let uncertain_sum = shared
-        .uncertain_sum
-        .into_inner()
-        .expect("no panics hold the lock");
-    let uncertain = shared.uncertain.load(Ordering::Relaxed);
-    let partial_layers = stop_layer < relu_layers;
-    let upper_bound = if complete && !partial_layers && uncertain == 0 {
-        RegionCount(BigUint::from(regions))
-    } else {
-        // Both the enumerated part plus the bounds of the rest and the plain local bound
-        // over the whole domain are valid; report the smaller.
-        let summed =
-            extra + uncertain_sum + BigUint::from(if partial_layers { 0 } else { regions });
-        let plain = local_region_bound(
-            &BoundPropagator::new(original_net),
-            original_domain,
-            Method::Crown,
-        )?
-        .local
-        .0;
-        RegionCount(summed.min(plain))
-    };
-    Ok(Enumeration {
-        regions,
+    let unfinished: Vec<(tasks::TaskNode, BigUint)> = shared
+        .unfinished
+        .take()
+        .map(|u| u.into_inner().expect("no panics hold the lock"))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(node, bound)| (tasks::TaskNode::of(&node), bound))
+        .collect();
+    Ok(TreeRun {
+        regions: shared.regions.load(Ordering::Relaxed),
         degenerate: shared.degenerate.load(Ordering::Relaxed),
-        uncertain,
-        complete,
-        upper_bound,
-        affine_maps: options.affine_maps.then(|| {
-            shared
-                .maps
-                .into_inner()
-                .expect("no panics hold the lock")
-                .len()
-        }),
+        uncertain: shared.uncertain.load(Ordering::Relaxed),
+        uncertain_bound: shared
+            .uncertain_sum
+            .into_inner()
+            .expect("no panics hold the lock"),
         unverified: shared.unverified.load(Ordering::Relaxed),
         solves: shared.solves.load(Ordering::Relaxed),
         nodes: shared.nodes.load(Ordering::Relaxed),
+        bounded: shared
+            .bound_sum
+            .into_inner()
+            .expect("no panics hold the lock"),
+        maps: shared.maps.into_inner().expect("no panics hold the lock"),
+        complete: !shared.stop.load(Ordering::Relaxed) && unfinished.is_empty(),
+        partial_layers: stop_layer < relu_layers,
+        unfinished,
         elapsed: shared.start.elapsed(),
     })
 }
 
+#[cfg(test)]
+mod task_tests;
 #[cfg(test)]
 mod tests;

@@ -151,7 +151,7 @@ impl Search<'_> {
                 e[j] = s;
                 self.solves.fetch_add(1, Ordering::Relaxed);
                 // The fast path declined this program: the interior-point solver.
-                match lp::maximize(&e, &node.rows, self.domain, self.deadline) {
+                match lp::maximize(&e, &node.rows, self.domain, self.active_deadline()) {
                     LpOutcome::Optimal(v) => {
                         if s > 0.0 {
                             hi[j] = v + slack;

@@ -186,6 +186,16 @@ pub(super) struct Search<'a> {
     /// Per layer and neuron: an earlier neuron of the same layer whose weights and bias
     /// are exactly proportional ([`super::ties`]).
     pub(super) ties: Vec<Vec<Option<super::ties::Tie>>>,
+    /// When the run started at a task ([`super::tasks`]): the nodes left open, with their
+    /// local bounds, to be handed out as tasks (rather than bounded for good).
+    pub(super) unfinished: Option<Mutex<Vec<(Node, BigUint)>>>,
+    /// With `Some(k)`, a split `k` levels below the start is not explored: both children
+    /// are left open ([`Search::halt_node`]).
+    pub(super) emit_depth: Option<usize>,
+    /// Whether the limits apply yet: a run that starts at a task decides at least one
+    /// neuron before any limit can stop it, so that every task makes progress however
+    /// small its budget.
+    pub(super) started: AtomicBool,
 }
 
 impl Search<'_> {
@@ -199,12 +209,24 @@ impl Search<'_> {
     /// reached elsewhere in the tree); they check it while they run.
     pub(super) fn halting(&self) -> lp::Halting<'_> {
         lp::Halting {
-            deadline: self.deadline,
+            deadline: self.active_deadline(),
             flag: Some(&self.stop),
         }
     }
 
+    /// The deadline, once the limits apply ([`Search::started`]).
+    pub(super) fn active_deadline(&self) -> Option<Instant> {
+        if self.started.load(Ordering::Relaxed) {
+            self.deadline
+        } else {
+            None
+        }
+    }
+
     pub(super) fn should_stop(&self) -> bool {
+        if !self.started.load(Ordering::Relaxed) {
+            return false;
+        }
         if self.stop.load(Ordering::Relaxed) {
             return true;
         }
@@ -221,6 +243,20 @@ impl Search<'_> {
             self.stop.store(true, Ordering::Relaxed);
         }
         over_count || over_time || interrupted
+    }
+
+    /// A node the search does not explore further (a limit was hit, or it lies at the emit
+    /// depth): its subtree's local bound goes to the bound sum, or, in a run that started
+    /// at a task, the node itself to the unfinished ones, with that bound.
+    pub(super) fn halt_node(&self, node: &Node) {
+        match &self.unfinished {
+            Some(open) => {
+                if let Some(bound) = self.subtree_bound(node) {
+                    open.lock().expect("lock").push((node.clone(), bound));
+                }
+            }
+            None => self.bound_node(node),
+        }
     }
 
     /// Explores `node`'s subtree, where the sides in `known` are proven empty; returns the
@@ -253,7 +289,7 @@ impl Search<'_> {
                 return;
             }
             if self.should_stop() {
-                self.bound_node(&node);
+                self.halt_node(&node);
                 return;
             }
             *steps += 1;
@@ -271,7 +307,11 @@ impl Search<'_> {
                 node.index = 0;
                 continue;
             }
-            match self.decide(&mut node, &maps, known, found) {
+            let decision = self.decide(&mut node, &maps, known, found);
+            if !self.started.load(Ordering::Relaxed) {
+                self.started.store(true, Ordering::Relaxed);
+            }
+            match decision {
                 NeuronDecision::Fixed(active) => {
                     node.bits.push(active);
                     node.index += 1;
@@ -312,6 +352,11 @@ impl Search<'_> {
                         neg.polygon =
                             Some(Arc::new(polygon::clip(&poly, [g[0], g[1]], -c0 * unit)));
                     }
+                    if self.emit_depth.is_some_and(|k| depth + 1 >= k) {
+                        self.halt_node(&pos);
+                        self.halt_node(&neg);
+                        return;
+                    }
                     let (from_pos, from_neg) = if self.options.parallel && depth < 14 {
                         rayon::join(
                             || self.explore(pos, depth + 1, known),
@@ -346,7 +391,7 @@ impl Search<'_> {
                     // The time limit passed inside a program: this node's subtree is
                     // bounded, as every node still open when a limit is hit.
                     self.stop.store(true, Ordering::Relaxed);
-                    self.bound_node(&node);
+                    self.halt_node(&node);
                     return;
                 }
                 NeuronDecision::Halted(Halt::Failed(e)) => {
@@ -676,7 +721,7 @@ impl Search<'_> {
                 let mut rows = node.rows.clone();
                 rows.push(&side, s * c0);
                 (
-                    chebyshev_center(&rows, self.domain, self.deadline),
+                    chebyshev_center(&rows, self.domain, self.active_deadline()),
                     None,
                     true,
                 )
