@@ -273,11 +273,7 @@ pub struct DomainArgs {
     #[command(flatten)]
     center: CenterArgs,
     /// Ball radius (input units), positive.
-    #[arg(
-        long,
-        required_unless_present = "vnnlib",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, allow_negative_numbers = true)]
     radius: Option<f64>,
     /// Ball norm.
     #[arg(long, value_enum, default_value_t = NormArg::L2)]
@@ -303,10 +299,10 @@ impl DomainArgs {
         let Some((center, _)) = self.center.center(dim)? else {
             bail!("give --center, --center-file with --row, or --vnnlib");
         };
-        let radius = positive_radius(
-            self.radius
-                .expect("clap requires --radius without --vnnlib"),
-        )?;
+        let Some(radius) = self.radius else {
+            bail!("give --radius (the ball's radius, in input units) or --vnnlib");
+        };
+        let radius = positive_radius(radius)?;
         let norm: Norm = self.norm.into();
         let domain = Domain::ball(center, radius, norm)?;
         Ok((domain, format!("{} ball of radius {radius}", norm.name())))

@@ -13,6 +13,8 @@ use serde::Serialize;
 use crate::model::{DomainArgs, ModelArgs};
 use crate::output::{Progress, print_json};
 
+mod tasks;
+
 #[derive(Debug, clap::Args)]
 pub struct CountArgs {
     #[command(flatten)]
@@ -41,6 +43,24 @@ pub struct CountArgs {
     /// No progress on stderr (by default a bar on a terminal, otherwise a line every 5 s).
     #[arg(long)]
     quiet: bool,
+    /// Split the count into tasks for a batch scheduler (Slurm and the like): write them
+    /// to DIR (`root.json`, `task_ID.json`; the regions found while splitting in
+    /// `result_ID.json`). Run each with --run-task, then --merge DIR.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["run_task", "merge", "max_regions", "time_limit", "regions_out"])]
+    emit_tasks: Option<PathBuf>,
+    /// With --emit-tasks: how many tasks (at least; fewer when the tree has fewer nodes;
+    /// default twice the cores).
+    #[arg(long, value_name = "N", requires = "emit_tasks")]
+    tasks: Option<usize>,
+    /// Run one task file of --emit-tasks (the domain and options come from it; the model
+    /// must be the one it was emitted from). Writes `result_ID.json` beside it, and the
+    /// nodes left open at --time-limit (the task's budget) as new `task_ID.json` files.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["merge", "max_regions", "exact_layers", "affine_maps", "vnnlib", "center", "center_file", "radius"])]
+    run_task: Option<PathBuf>,
+    /// Merge the results in DIR into the count (exact when every task has run; else the
+    /// interval, with the tasks still open).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["max_regions", "time_limit", "exact_layers", "affine_maps", "vnnlib", "center", "center_file", "radius", "regions_out"])]
+    merge: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -75,9 +95,12 @@ struct CountReport {
     solves: u64,
     nodes: u64,
     seconds: f64,
+    /// With --merge: the tasks merged and still open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tasks: Option<tasks::TaskSummary>,
 }
 
-fn json_line(r: &RegionRecord) -> String {
+pub(crate) fn json_line(r: &RegionRecord) -> String {
     let value = serde_json::json!({
         "pattern": r.pattern.to_string(),
         "interior_point": r.interior_point,
@@ -87,9 +110,18 @@ fn json_line(r: &RegionRecord) -> String {
 }
 
 pub fn run(args: &CountArgs) -> Result<()> {
+    if let Some(dir) = &args.merge {
+        return tasks::merge(args, dir);
+    }
+    if let Some(file) = &args.run_task {
+        return tasks::run_task(args, file);
+    }
     let loaded = args.model.load()?;
     let net = &loaded.network;
     let (domain, description) = args.domain.domain(net.input_dim())?;
+    if let Some(dir) = &args.emit_tasks {
+        return tasks::emit(args, net, &domain, dir);
+    }
     let options = EnumerationOptions {
         max_regions: args.max_regions,
         time_limit: crate::model::time_limit(args.time_limit)?,
@@ -157,15 +189,24 @@ pub fn run(args: &CountArgs) -> Result<()> {
         solves: result.solves,
         nodes: result.nodes,
         seconds: result.elapsed.as_secs_f64(),
+        tasks: None,
     };
-    if args.json {
-        print_json(&report)?;
+    print_count(&report, args.json, depth)
+}
+
+/// Prints a count (as text, or JSON with `json`) of a network with `depth` ReLU layers.
+fn print_count(report: &CountReport, json: bool, depth: usize) -> Result<()> {
+    if json {
+        print_json(report)?;
         return crate::interrupt::outcome(report.interrupted);
     }
+    let exact = report.exact;
     println!("domain        {}", report.domain);
     // Why an enumeration that did not finish stopped.
     let stopped = if report.interrupted {
         "interrupted".to_string()
+    } else if let Some(t) = report.tasks.as_ref().filter(|_| !report.complete) {
+        format!("{} tasks still open", t.open)
     } else if !report.complete {
         "a limit was hit".to_string()
     } else {
@@ -186,7 +227,7 @@ pub fn run(args: &CountArgs) -> Result<()> {
                 report.local_bound_log2 - (report.regions as f64).log2()
             );
         }
-    } else if let Some(k) = args.exact_layers.filter(|&k| k < depth) {
+    } else if let Some(k) = report.exact_layers.filter(|&k| k < depth) {
         if report.complete {
             println!("regions of the first {k} layers   {}", report.regions);
             println!(
@@ -232,8 +273,29 @@ pub fn run(args: &CountArgs) -> Result<()> {
         );
     }
     println!(
-        "work          {} nodes, {} solves, {:.3} s",
-        report.nodes, report.solves, report.seconds
+        "work          {} nodes, {} solves, {:.3} s{}",
+        report.nodes,
+        report.solves,
+        report.seconds,
+        if report.tasks.is_some() {
+            " (summed over the tasks)"
+        } else {
+            ""
+        }
     );
+    if let Some(t) = &report.tasks {
+        println!("tasks         {} merged, {} open", t.merged, t.open);
+        if t.stale > 0 {
+            println!(
+                "              {} result files ignored: their tasks were not open (results of an earlier run of a parent task)",
+                t.stale
+            );
+        }
+        if let Some(first) = t.open_files.first() {
+            println!(
+                "              run the open ones (for instance {first}) with --run-task, then merge again"
+            );
+        }
+    }
     crate::interrupt::outcome(report.interrupted)
 }

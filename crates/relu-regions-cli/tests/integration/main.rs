@@ -8,7 +8,9 @@
 //! - [`slice`]: exact 2-D slices, the `slice` command and the library's partition;
 //! - [`stress`]: random valid and invalid arguments for every command and mutated model
 //!   and points files (proptest): no panic, no hang, every refusal names its culprit;
-//! - [`study`]: a tiny end-to-end training study and its report files.
+//! - [`study`]: a tiny end-to-end training study and its report files;
+//! - [`tasks`]: a count run as task files in waves (`--emit-tasks`, `--run-task`,
+//!   `--merge`) merges to the single count.
 //!
 //! The shared-network tests skip with a note when `../shared/networks` is absent, and
 //! fail instead when `RELU_REGIONS_REQUIRE_SHARED=1` (as in CI).
@@ -19,6 +21,7 @@ mod real_networks;
 mod slice;
 mod stress;
 mod study;
+mod tasks;
 
 use relu_regions_testkit::CliRunner;
 
