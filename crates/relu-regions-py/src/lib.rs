@@ -32,6 +32,7 @@ use relu_regions::stability::{BoundPropagator, Method};
 use relu_regions::{Domain, Network, Norm, boundary_distance};
 use relu_regions_io::{LoadError, LoadOptions, load_model};
 
+mod tasks;
 mod tracker;
 
 /// Raised by a Ctrl-C during [`NativeNetwork::count`] (one flag for the process: a
@@ -92,7 +93,7 @@ fn array2<'py>(py: Python<'py>, rows: &[Vec<f64>], cols: usize) -> Bound<'py, Py
 }
 
 /// The domain: a ball (`center`, `radius`, `norm`) or a box (`lo`, `hi`).
-fn domain_of(
+pub(crate) fn domain_of(
     center: Option<Vec<f64>>,
     radius: Option<f64>,
     norm: &str,
@@ -112,6 +113,24 @@ fn domain_of(
     }
 }
 
+/// One layer of a [`NetworkState`]: `weight` row-major, `rows x cols`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StateLayer {
+    rows: usize,
+    cols: usize,
+    weight: Vec<f64>,
+    bias: Vec<f64>,
+}
+
+/// A network's exact state for pickling (f64 values round-trip exactly through JSON).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct NetworkState {
+    layers: Vec<StateLayer>,
+    output_relu: bool,
+    negative_slopes: Vec<Vec<f64>>,
+    info: Info,
+}
+
 /// A ReLU network (affine layers with ReLU between them, optionally on the output), in
 /// f64.
 #[pyclass(name = "NativeNetwork", module = "relu_regions._native", frozen)]
@@ -120,10 +139,10 @@ pub(crate) struct NativeNetwork {
     info: Info,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Info {
     path: Option<String>,
-    format: &'static str,
+    format: String,
     input_name: Option<String>,
     input_shape: Vec<Option<usize>>,
     folded: Vec<String>,
@@ -136,7 +155,7 @@ impl NativeNetwork {
         Self {
             info: Info {
                 path: Some(path),
-                format: loaded.format.name(),
+                format: loaded.format.name().to_string(),
                 input_name: loaded.input_name,
                 input_shape: loaded.input_shape,
                 folded: loaded.folded,
@@ -228,13 +247,76 @@ impl NativeNetwork {
             net,
             info: Info {
                 path: None,
-                format: "weights",
+                format: "weights".to_string(),
                 input_name: None,
                 input_shape: vec![Some(d)],
                 folded: Vec::new(),
                 assumptions: Vec::new(),
             },
         })
+    }
+
+    /// The network's exact state (weights, biases, slopes, output ReLU flag, and what
+    /// `inspect` shows) as bytes: for pickling (Ray's object store, multiprocessing).
+    fn state(&self) -> Vec<u8> {
+        let layers: Vec<StateLayer> = self
+            .net
+            .layers()
+            .iter()
+            .map(|layer| {
+                let w = layer.weight();
+                StateLayer {
+                    rows: w.nrows(),
+                    cols: w.ncols(),
+                    weight: (0..w.nrows())
+                        .flat_map(|i| (0..w.ncols()).map(move |j| w[(i, j)]))
+                        .collect(),
+                    bias: layer.bias().to_vec(),
+                }
+            })
+            .collect();
+        let state = NetworkState {
+            layers,
+            output_relu: self.net.output_relu(),
+            negative_slopes: self.net.all_negative_slopes().to_vec(),
+            info: self.info.clone(),
+        };
+        serde_json::to_vec(&state).expect("a network state serializes")
+    }
+
+    /// The network of [`NativeNetwork::state`]'s bytes.
+    #[staticmethod]
+    fn from_state(data: &[u8]) -> PyResult<Self> {
+        let bad = |m: String| RegionsError::new_err(format!("network state: {m}"));
+        let state: NetworkState = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
+        let layers = state
+            .layers
+            .into_iter()
+            .map(|l| {
+                Affine::from_row_major(l.rows, l.cols, &l.weight, l.bias)
+                    .map_err(|e| bad(message(&e)))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut net = Network::new(layers, state.output_relu).map_err(|e| bad(message(&e)))?;
+        if state.negative_slopes.iter().any(|s| !s.is_empty()) {
+            net = net
+                .with_negative_slopes(state.negative_slopes)
+                .map_err(|e| bad(message(&e)))?;
+        }
+        Ok(Self {
+            net,
+            info: state.info,
+        })
+    }
+
+    /// Pickling: `NativeNetwork.from_state(state)`.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, pyo3::types::PyBytes>,))> {
+        let py = slf.py();
+        let from_state = py.get_type::<Self>().getattr("from_state")?;
+        let state = pyo3::types::PyBytes::new(py, &slf.get().state());
+        Ok((from_state, (state,)))
     }
 
     #[getter]
@@ -291,7 +373,7 @@ impl NativeNetwork {
     fn inspect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("model", self.info.path.clone())?;
-        d.set_item("format", self.info.format)?;
+        d.set_item("format", &self.info.format)?;
         d.set_item("input_name", self.info.input_name.clone())?;
         d.set_item("input_shape", self.info.input_shape.clone())?;
         d.set_item("input_dim", self.net.input_dim())?;
@@ -526,24 +608,14 @@ impl NativeNetwork {
             })
         });
         let (e, local) = result.map_err(RegionsError::new_err)?;
-        let depth = net.relu_layer_count();
-        let exact = e.is_exact() && exact_layers.is_none_or(|k| k >= depth);
-        let d = PyDict::new(py);
-        d.set_item("regions", e.regions)?;
-        d.set_item("degenerate", e.degenerate)?;
-        d.set_item("uncertain", e.uncertain)?;
-        d.set_item("complete", e.complete)?;
-        d.set_item("exact", exact)?;
-        d.set_item("interrupted", interrupted && !e.complete)?;
-        d.set_item("affine_maps", e.affine_maps)?;
-        d.set_item("upper_bound", big_int(py, &e.upper_bound.to_string())?)?;
-        d.set_item("upper_bound_log2", e.upper_bound.log2())?;
-        d.set_item("local_bound_log2", local.local.log2())?;
-        d.set_item("exact_layers", exact_layers)?;
-        d.set_item("unverified", e.unverified)?;
-        d.set_item("solves", e.solves)?;
-        d.set_item("nodes", e.nodes)?;
-        d.set_item("seconds", e.elapsed.as_secs_f64())?;
+        let d = count_dict(
+            py,
+            &e,
+            local.local.log2(),
+            net.relu_layer_count(),
+            exact_layers,
+            interrupted,
+        )?;
         if regions {
             let found = found.into_inner().expect("no panics hold the lock");
             d.set_item(
@@ -704,7 +776,37 @@ impl NativeNetwork {
 }
 
 /// A Python `int` from a decimal string (bounds may exceed 2^128).
-fn big_int<'py>(py: Python<'py>, decimal: &str) -> PyResult<Bound<'py, PyAny>> {
+/// A count as `relu-regions count --json` prints it, of a network with `depth` ReLU
+/// layers.
+pub(crate) fn count_dict<'py>(
+    py: Python<'py>,
+    e: &relu_regions::exact::Enumeration,
+    local_bound_log2: f64,
+    depth: usize,
+    exact_layers: Option<usize>,
+    interrupted: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let exact = e.is_exact() && exact_layers.is_none_or(|k| k >= depth);
+    let d = PyDict::new(py);
+    d.set_item("regions", e.regions)?;
+    d.set_item("degenerate", e.degenerate)?;
+    d.set_item("uncertain", e.uncertain)?;
+    d.set_item("complete", e.complete)?;
+    d.set_item("exact", exact)?;
+    d.set_item("interrupted", interrupted && !e.complete)?;
+    d.set_item("affine_maps", e.affine_maps)?;
+    d.set_item("upper_bound", big_int(py, &e.upper_bound.to_string())?)?;
+    d.set_item("upper_bound_log2", e.upper_bound.log2())?;
+    d.set_item("local_bound_log2", local_bound_log2)?;
+    d.set_item("exact_layers", exact_layers)?;
+    d.set_item("unverified", e.unverified)?;
+    d.set_item("solves", e.solves)?;
+    d.set_item("nodes", e.nodes)?;
+    d.set_item("seconds", e.elapsed.as_secs_f64())?;
+    Ok(d)
+}
+
+pub(crate) fn big_int<'py>(py: Python<'py>, decimal: &str) -> PyResult<Bound<'py, PyAny>> {
     py.get_type::<pyo3::types::PyInt>().call1((decimal,))
 }
 
@@ -712,6 +814,10 @@ fn big_int<'py>(py: Python<'py>, decimal: &str) -> PyResult<Bound<'py, PyAny>> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeNetwork>()?;
     m.add_class::<tracker::NativeTracker>()?;
+    m.add_class::<tasks::NativeCountLedger>()?;
+    m.add_function(wrap_pyfunction!(tasks::count_root_task, m)?)?;
+    m.add_function(wrap_pyfunction!(tasks::run_count_task, m)?)?;
+    m.add_function(wrap_pyfunction!(tasks::replicated_study, m)?)?;
     m.add("RegionsError", m.py().get_type::<RegionsError>())?;
     Ok(())
 }
