@@ -60,7 +60,27 @@ def _ray() -> Any:
 # relu_regions) and they stay cheap to submit.
 
 
-def _count_task(net: Network, task: str, budget: Optional[float], emit_depth: Optional[int]) -> tuple:
+# The networks a worker process has read from the object store, by object id (the
+# driver passes the reference inside a list, so that Ray hands it over unresolved and a
+# worker reads each network once, not once per task).
+_NETWORKS: Dict[str, Network] = {}
+
+
+def _network(ref: Any) -> Network:
+    key = ref.hex()
+    net = _NETWORKS.get(key)
+    if net is None:
+        import ray
+
+        net = ray.get(ref)
+        if len(_NETWORKS) >= 4:
+            _NETWORKS.pop(next(iter(_NETWORKS)))
+        _NETWORKS[key] = net
+    return net
+
+
+def _count_task(net_ref: List[Any], task: str, budget: Optional[float], emit_depth: Optional[int]) -> tuple:
+    net = _network(net_ref[0])
     start = time.perf_counter()
     outcome = _native.run_count_task(net._native, task, budget, emit_depth, False)
     return outcome, os.getpid(), time.perf_counter() - start
@@ -80,6 +100,10 @@ def _map_chunk(kind: str, net: Network, points: np.ndarray, kwargs: Dict[str, An
 
 def _study_task(config: Dict[str, Any], seeds: List[int], threads: int) -> str:
     return _native.replicated_study(config, seeds, threads)
+
+
+# The most levels of splits one task makes (2^6 = 64 tasks).
+SPLIT_STAGE = 6
 
 
 def _system_errors(ray: Any) -> tuple:
@@ -121,15 +145,17 @@ def count(
     same answer as :meth:`relu_regions.Network.count`.
 
     ``budget`` (seconds): the longest a task explores before it returns its open nodes
-    as new tasks. ``fan_out``: how many tasks the first one splits into (default four per
-    CPU of the cluster). ``time_limit`` (seconds) and ``max_regions`` stop the count
+    as new tasks. ``fan_out``: how many tasks to keep in flight (default four per CPU of
+    the cluster): the first task splits into about that many, and whenever fewer are in
+    flight, the nodes a task left open at its budget split down a few levels of the tree
+    before they explore. ``time_limit`` (seconds) and ``max_regions`` stop the count
     early: the answer is then the proven interval (``complete`` false). ``progress``:
     ``True`` prints the running interval to stderr every 2 s; a callable receives a dict
     (``regions``, ``upper_bound``, ``open``, ``merged``, ``seconds``, ``pids``) after
     every merged task. ``max_attempts``: how often a task whose worker died is run
     before the count fails. ``trace``: a list that receives one dict per merged task
     (``id``, ``parent``, ``seconds`` of work, ``submitted``/``finished`` on the driver's
-    clock, ``pid``, ``opened``), for scaling studies.
+    clock, ``merge_seconds`` the driver spent merging it, ``pid``, ``opened``, ``regions``), for scaling studies.
 
     The result has the fields of :meth:`relu_regions.Network.count` (``seconds`` is the
     wall time), plus ``tasks`` (outcomes merged), ``open_tasks``, ``resubmitted`` (tasks
@@ -161,12 +187,17 @@ def count(
     pids: set = set()
     resubmitted = 0
 
-    def submit(task: str, attempts: int = 1, emit: Optional[int] = None) -> None:
-        ref = remote.remote(net_ref, task, float(budget), emit)
-        inflight[ref] = (task, attempts, emit, time.perf_counter() - start)
+    def submit(task: str, attempts: int = 1, plan: int = 0) -> None:
+        # `plan`: the levels of splits still to make below this task; a task makes at
+        # most SPLIT_STAGE of them and leaves the rest to its children, so that no one
+        # task splits into thousands.
+        emit = min(plan, SPLIT_STAGE) if plan > 0 else None
+        ref = remote.remote([net_ref], task, float(budget), emit)
+        inflight[ref] = (task, attempts, plan, time.perf_counter() - start)
 
-    # The root goes down ceil(log2 fan_out) splits: about fan_out tasks at once.
-    submit(root, emit=max(1, math.ceil(math.log2(fan_out))) if fan_out > 1 else None)
+    # The root's subtree goes down ceil(log2 fan_out) splits, in stages: about fan_out
+    # tasks soon after the start.
+    submit(root, plan=math.ceil(math.log2(fan_out)) if fan_out > 1 else 0)
     last_print = 0.0
     limited = False
     while inflight:
@@ -177,7 +208,7 @@ def count(
             # quadratic time with many tasks in flight).
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
         for ref in ready:
-            task, attempts, emit, submitted = inflight.pop(ref)
+            task, attempts, plan, submitted = inflight.pop(ref)
             try:
                 outcome, pid, seconds = ray.get(ref)
             except lost as e:
@@ -186,22 +217,32 @@ def count(
                         ray.cancel(other)
                     raise RegionsError(f"a count task failed {attempts} times (its worker died): {e}") from None
                 resubmitted += 1
-                submit(task, attempts + 1, emit)
+                submit(task, attempts + 1, plan)
                 continue
             except ray.exceptions.RayTaskError as e:
                 for other in inflight:
                     ray.cancel(other)
                 raise _task_error(ray, e) from None
+            merging = time.perf_counter()
             opened = ledger.merge(outcome)
+            merge_seconds = time.perf_counter() - merging
             pids.add(pid)
             if trace is not None:
                 import json
 
                 o = json.loads(outcome)
                 tid = o["task"]
-                trace.append(dict(id=tid, parent=tid.rpartition(".")[0] or None, seconds=seconds, submitted=submitted, finished=time.perf_counter() - start, pid=pid, opened=len(opened), regions=o["regions"]))
+                trace.append(dict(id=tid, parent=tid.rpartition(".")[0] or None, seconds=seconds, submitted=submitted, finished=time.perf_counter() - start, merge_seconds=merge_seconds, pid=pid, opened=len(opened), regions=o["regions"]))
+            # Too few tasks to keep fan_out workers busy (the tail of the count): the
+            # nodes a task left open at its budget (a large subtree) split down a few
+            # levels before they explore. The nodes of a split do not split again
+            # until they too run out of budget, so the tasks stay few.
+            short = fan_out - len(inflight)
+            rest = max(plan - SPLIT_STAGE, 0)
+            if opened and plan == 0 and short > len(opened):
+                rest = max(1, math.ceil(math.log2(short / len(opened))))
             for child in opened:
-                submit(child)
+                submit(child, plan=rest)
         elapsed = time.perf_counter() - start
         if progress:
             lo_n, hi_n = ledger.interval()
