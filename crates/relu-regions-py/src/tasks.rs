@@ -86,6 +86,7 @@ pub(crate) fn run_count_task(
 pub(crate) struct NativeCountLedger {
     ledger: CountLedger,
     relu_layers: usize,
+    exact_layers: Option<usize>,
     local_bound_log2: f64,
 }
 
@@ -106,6 +107,7 @@ impl NativeCountLedger {
         Ok(Self {
             ledger: CountLedger::new(&root, relu_layers).map_err(task_error)?,
             relu_layers,
+            exact_layers: root.exact_layers,
             local_bound_log2: relu_regions::bound::RegionCount(bound).log2(),
         })
     }
@@ -149,7 +151,14 @@ impl NativeCountLedger {
         let e = self
             .ledger
             .enumeration(Duration::from_secs_f64(seconds.max(0.0)));
-        count_dict(py, &e, self.local_bound_log2, self.relu_layers, None, false)
+        count_dict(
+            py,
+            &e,
+            self.local_bound_log2,
+            self.relu_layers,
+            self.exact_layers,
+            false,
+        )
     }
 
     /// The interval `(regions, upper bound)` so far (the upper bound a Python int).

@@ -51,7 +51,7 @@ def random_net(rng, d, widths, leaky=False):
 
 
 def same_count(a, b):
-    for key in ("regions", "exact", "complete", "uncertain", "degenerate", "affine_maps"):
+    for key in ("regions", "exact", "complete", "uncertain", "degenerate", "affine_maps", "exact_layers"):
         assert a.to_dict()[key] == b.to_dict()[key], key
 
 
@@ -108,6 +108,12 @@ def test_leaky_network_and_limits():
     part = dist.count(net, [0, 0], 1.0, budget=0.0, fan_out=2, max_regions=3)
     lo, hi = part.interval
     assert lo <= single.regions <= hi
+    assert part.limited and not part.complete and not part.exact and part.open_tasks > 0
+    # So does a time limit; no task runs past it by more than its first neuron.
+    acas = rr.Network.load(ROOT / "data/networks/acasxu/ACASXU_run2a_1_1_batch_2000.nnet")
+    timed = dist.count(acas, [0] * 5, 0.08, "linf", time_limit=0.5)
+    assert timed.limited and not timed.complete and timed.open_tasks > 0
+    assert timed.regions < 196_034 <= timed.upper_bound and timed.seconds < 5
     seen = []
     dist.count(net, [0, 0], 1.0, budget=0.0, progress=seen.append)
     assert seen and all(s["regions"] <= single.regions <= s["upper_bound"] for s in seen)

@@ -109,4 +109,6 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(cluster, acas, s
         done.set()
         thread.join()
     assert killed, "no worker was running a count task to kill"
+    # The killed worker's task ran again (by the driver: Ray's own retries are off).
+    assert ours.resubmitted >= 1
     assert ours.regions == single.regions and ours.exact and ours.open_tasks == 0

@@ -55,6 +55,8 @@ pub struct CountArgs {
     /// Run one task file of --emit-tasks (the domain and options come from it; the model
     /// must be the one it was emitted from). Writes `result_ID.json` beside it, and the
     /// nodes left open at --time-limit (the task's budget) as new `task_ID.json` files.
+    /// With --regions-out, this task's regions (those found while --emit-tasks split the
+    /// count are counted in its results, not listed).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["merge", "max_regions", "exact_layers", "affine_maps", "vnnlib", "center", "center_file", "radius"])]
     run_task: Option<PathBuf>,
     /// Merge the results in DIR into the count (exact when every task has run; else the
@@ -100,7 +102,58 @@ struct CountReport {
     tasks: Option<tasks::TaskSummary>,
 }
 
-pub(crate) fn json_line(r: &RegionRecord) -> String {
+/// `--regions-out`: every region found, as a JSON line, when a path is given (a sink for
+/// the enumeration's threads; the first write error is kept and reported at the end).
+pub(crate) struct RegionsOut {
+    writer: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+    error: Mutex<Option<std::io::Error>>,
+}
+
+impl RegionsOut {
+    pub(crate) fn create(path: Option<&std::path::Path>) -> Result<Self> {
+        let writer = match path {
+            Some(path) => Some(Mutex::new(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            ))),
+            None => None,
+        };
+        Ok(Self {
+            writer,
+            error: Mutex::new(None),
+        })
+    }
+
+    /// Whether a path was given.
+    pub(crate) fn is_on(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    pub(crate) fn record(&self, r: &RegionRecord) {
+        if let Some(w) = &self.writer
+            && let Err(e) = writeln!(
+                w.lock().expect("no panics hold the lock"),
+                "{}",
+                json_line(r)
+            )
+        {
+            *self.error.lock().expect("no panics hold the lock") = Some(e);
+        }
+    }
+
+    /// Flushes the file, or reports the first write error.
+    pub(crate) fn finish(self) -> Result<()> {
+        if let Some(e) = self.error.into_inner().expect("no panics hold the lock") {
+            return Err(e).context("writing --regions-out");
+        }
+        if let Some(w) = self.writer {
+            w.into_inner().expect("no panics hold the lock").flush()?;
+        }
+        Ok(())
+    }
+}
+
+fn json_line(r: &RegionRecord) -> String {
     let value = serde_json::json!({
         "pattern": r.pattern.to_string(),
         "interior_point": r.interior_point,
@@ -130,43 +183,21 @@ pub fn run(args: &CountArgs) -> Result<()> {
         parallel: true,
         interrupt: Some(crate::interrupt::flag()),
     };
-    let writer = match &args.regions_out {
-        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        ))),
-        None => None,
-    };
-    let write_error = Mutex::new(None);
-    let sink = |r: RegionRecord| {
-        if let Some(w) = &writer
-            && let Err(e) = writeln!(
-                w.lock().expect("no panics hold the lock"),
-                "{}",
-                json_line(&r)
-            )
-        {
-            *write_error.lock().expect("no panics hold the lock") = Some(e);
-        }
-    };
+    let out = RegionsOut::create(args.regions_out.as_deref())?;
+    let sink = |r: RegionRecord| out.record(&r);
     let bar = Progress::spinner("counting", args.quiet);
     let progress = |n: u64| bar.set_message(format!("{n} regions"));
     let result = enumerate_regions(
         net,
         &domain,
         options,
-        writer
-            .as_ref()
-            .map(|_| &sink as &(dyn Fn(RegionRecord) + Sync)),
+        out.is_on()
+            .then_some(&sink as &(dyn Fn(RegionRecord) + Sync)),
         Some(&progress),
     )
     .context("counting regions")?;
     bar.finish_and_clear();
-    if let Some(e) = write_error.into_inner().expect("no panics hold the lock") {
-        return Err(e).context("writing --regions-out");
-    }
-    if let Some(w) = writer {
-        w.into_inner().expect("no panics hold the lock").flush()?;
-    }
+    out.finish()?;
     let p = BoundPropagator::new(net);
     let local = local_region_bound(&p, &domain, Method::Crown)?;
     let depth = net.relu_layer_count();
@@ -287,7 +318,7 @@ fn print_count(report: &CountReport, json: bool, depth: usize) -> Result<()> {
         println!("tasks         {} merged, {} open", t.merged, t.open);
         if t.stale > 0 {
             println!(
-                "              {} result files ignored: their tasks were not open (results of an earlier run of a parent task)",
+                "              {} result files ignored: their tasks were not open (merged already, or an earlier run of a task file since rewritten)",
                 t.stale
             );
         }

@@ -110,7 +110,7 @@ def _system_errors(ray: Any) -> tuple:
     """Ray's exceptions for lost work (a worker or node died, an object was lost), which
     a resubmission repairs; an exception raised by our own code is not among them."""
     ex = ray.exceptions
-    names = ["WorkerCrashedError", "NodeDiedError", "ObjectLostError", "OwnerDiedError", "ActorDiedError", "LocalRayletDiedError", "ObjectReconstructionFailedError"]
+    names = ["WorkerCrashedError", "NodeDiedError", "ObjectLostError", "OwnerDiedError", "ActorDiedError", "LocalRayletDiedError", "ObjectReconstructionFailedError", "OutOfMemoryError"]
     return tuple(getattr(ex, n) for n in names if hasattr(ex, n))
 
 
@@ -153,7 +153,7 @@ def count(
     ``True`` prints the running interval to stderr every 2 s; a callable receives a dict
     (``regions``, ``upper_bound``, ``open``, ``merged``, ``seconds``, ``pids``) after
     every merged task. ``max_attempts``: how often a task whose worker died is run
-    before the count fails. ``trace``: a list that receives one dict per merged task
+    (by this driver; Ray's own retries are off) before the count fails. ``trace``: a list that receives one dict per merged task
     (``id``, ``parent``, ``seconds`` of work, ``submitted``/``finished`` on the driver's
     clock, ``merge_seconds`` the driver spent merging it, ``pid``, ``opened``, ``regions``), for scaling studies.
 
@@ -179,7 +179,9 @@ def count(
         raise ValueError("fan_out must be at least 1")
     root = _native.count_root_task(net._native, c, r, _norm(norm), lo_v, hi_v, None if exact_layers is None else int(exact_layers), bool(affine_maps))
     ledger = _native.NativeCountLedger(net._native, root)
-    remote = ray.remote(num_cpus=1, max_retries=int(max_attempts) - 1)(_count_task)
+    # Lost tasks are resubmitted by the loop below (Ray's own retries are off, so that
+    # `max_attempts` is the whole story and the resubmissions are counted).
+    remote = ray.remote(num_cpus=1, max_retries=0)(_count_task)
     net_ref = ray.put(net)
     lost = _system_errors(ray)
     start = time.perf_counter()
@@ -192,7 +194,11 @@ def count(
         # most SPLIT_STAGE of them and leaves the rest to its children, so that no one
         # task splits into thousands.
         emit = min(plan, SPLIT_STAGE) if plan > 0 else None
-        ref = remote.remote([net_ref], task, float(budget), emit)
+        # No task runs past the time limit by more than its first neuron.
+        left = float(budget)
+        if time_limit is not None:
+            left = max(0.0, min(left, float(time_limit) - (time.perf_counter() - start)))
+        ref = remote.remote([net_ref], task, left, emit)
         inflight[ref] = (task, attempts, plan, time.perf_counter() - start)
 
     # The root's subtree goes down ceil(log2 fan_out) splits, in stages: about fan_out
@@ -200,67 +206,68 @@ def count(
     submit(root, plan=math.ceil(math.log2(fan_out)) if fan_out > 1 else 0)
     last_print = 0.0
     limited = False
-    while inflight:
-        refs = list(inflight)
-        ready, _ = ray.wait(refs, num_returns=1, timeout=0.2)
-        if ready:
-            # Every outcome ready now, in one call (one wait per outcome would cost
-            # quadratic time with many tasks in flight).
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
-        for ref in ready:
-            task, attempts, plan, submitted = inflight.pop(ref)
-            try:
-                outcome, pid, seconds = ray.get(ref)
-            except lost as e:
-                if attempts >= int(max_attempts):
-                    for other in inflight:
-                        ray.cancel(other)
-                    raise RegionsError(f"a count task failed {attempts} times (its worker died): {e}") from None
-                resubmitted += 1
-                submit(task, attempts + 1, plan)
-                continue
-            except ray.exceptions.RayTaskError as e:
-                for other in inflight:
-                    ray.cancel(other)
-                raise _task_error(ray, e) from None
-            merging = time.perf_counter()
-            opened = ledger.merge(outcome)
-            merge_seconds = time.perf_counter() - merging
-            pids.add(pid)
-            if trace is not None:
-                import json
+    try:
+        while inflight:
+            refs = list(inflight)
+            ready, _ = ray.wait(refs, num_returns=1, timeout=0.2)
+            if ready:
+                # Every outcome ready now, in one call (one wait per outcome would cost
+                # quadratic time with many tasks in flight).
+                ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+            for ref in ready:
+                task, attempts, plan, submitted = inflight.pop(ref)
+                try:
+                    outcome, pid, seconds = ray.get(ref)
+                except lost as e:
+                    if attempts >= int(max_attempts):
+                        raise RegionsError(f"a count task failed {attempts} times (its worker died): {e}") from None
+                    resubmitted += 1
+                    submit(task, attempts + 1, plan)
+                    continue
+                except ray.exceptions.RayTaskError as e:
+                    raise _task_error(ray, e) from None
+                merging = time.perf_counter()
+                opened = ledger.merge(outcome)
+                merge_seconds = time.perf_counter() - merging
+                pids.add(pid)
+                if trace is not None:
+                    import json
 
-                o = json.loads(outcome)
-                tid = o["task"]
-                trace.append(dict(id=tid, parent=tid.rpartition(".")[0] or None, seconds=seconds, submitted=submitted, finished=time.perf_counter() - start, merge_seconds=merge_seconds, pid=pid, opened=len(opened), regions=o["regions"]))
-            # Too few tasks to keep fan_out workers busy (the tail of the count): the
-            # nodes a task left open at its budget (a large subtree) split down a few
-            # levels before they explore. The nodes of a split do not split again
-            # until they too run out of budget, so the tasks stay few.
-            short = fan_out - len(inflight)
-            rest = max(plan - SPLIT_STAGE, 0)
-            if opened and plan == 0 and short > len(opened):
-                rest = max(1, math.ceil(math.log2(short / len(opened))))
-            for child in opened:
-                submit(child, plan=rest)
-        elapsed = time.perf_counter() - start
-        if progress:
-            lo_n, hi_n = ledger.interval()
-            info = dict(regions=lo_n, upper_bound=hi_n, open=ledger.open_count, merged=ledger.merged, seconds=elapsed, pids=sorted(pids))
-            if callable(progress):
-                progress(info)
-            elif elapsed - last_print >= 2.0:
-                last_print = elapsed
-                print(f"relu_regions.distributed.count: {lo_n} regions, interval [{lo_n}, {hi_n}], {ledger.open_count} tasks open, {ledger.merged} merged, {elapsed:.1f} s", file=sys.stderr)
-        over_time = time_limit is not None and elapsed >= float(time_limit)
-        over_count = max_regions is not None and ledger.regions >= int(max_regions)
-        if (over_time or over_count) and inflight:
-            # The tasks still running stay open in the ledger: their bounds close the
-            # interval.
-            for ref in inflight:
-                ray.cancel(ref)
-            inflight.clear()
-            limited = True
+                    o = json.loads(outcome)
+                    tid = o["task"]
+                    trace.append(dict(id=tid, parent=tid.rpartition(".")[0] or None, seconds=seconds, submitted=submitted, finished=time.perf_counter() - start, merge_seconds=merge_seconds, pid=pid, opened=len(opened), regions=o["regions"]))
+                # Too few tasks to keep fan_out workers busy (the tail of the count): the
+                # nodes a task left open at its budget (a large subtree) split down a few
+                # levels before they explore. The nodes of a split do not split again
+                # until they too run out of budget, so the tasks stay few.
+                short = fan_out - len(inflight)
+                rest = max(plan - SPLIT_STAGE, 0)
+                if opened and plan == 0 and short > len(opened):
+                    rest = max(1, math.ceil(math.log2(short / len(opened))))
+                for child in opened:
+                    submit(child, plan=rest)
+            elapsed = time.perf_counter() - start
+            if progress:
+                lo_n, hi_n = ledger.interval()
+                info = dict(regions=lo_n, upper_bound=hi_n, open=ledger.open_count, merged=ledger.merged, seconds=elapsed, pids=sorted(pids))
+                if callable(progress):
+                    progress(info)
+                elif elapsed - last_print >= 2.0:
+                    last_print = elapsed
+                    print(f"relu_regions.distributed.count: {lo_n} regions, interval [{lo_n}, {hi_n}], {ledger.open_count} tasks open, {ledger.merged} merged, {elapsed:.1f} s", file=sys.stderr)
+            over_time = time_limit is not None and elapsed >= float(time_limit)
+            over_count = max_regions is not None and ledger.regions >= int(max_regions)
+            if (over_time or over_count) and inflight:
+                # The tasks still running stay open in the ledger: their bounds close the
+                # interval.
+                for ref in inflight:
+                    ray.cancel(ref)
+                inflight.clear()
+                limited = True
+    finally:
+        # On an error (or Ctrl-C), the tasks still running are of no use.
+        for ref in inflight:
+            ray.cancel(ref)
     fields = ledger.result(time.perf_counter() - start)
     fields.update(tasks=ledger.merged, open_tasks=ledger.open_count, resubmitted=resubmitted, workers=workers, limited=limited)
     return CountResult(fields)

@@ -39,6 +39,7 @@ fn run_as_tasks(
     root: &CountTask,
     into: usize,
     budget: Duration,
+    parallel: bool,
 ) -> (CountLedger, Vec<Vec<bool>>, usize) {
     let found = Mutex::new(Vec::new());
     let sink = |r: RegionRecord| found.lock().unwrap().push(r.pattern.iter().collect());
@@ -49,6 +50,7 @@ fn run_as_tasks(
         let task = CountTask::from_json(&task.to_json()).unwrap();
         let run = TaskRun {
             budget: Some(budget),
+            parallel,
             ..TaskRun::default()
         };
         let outcome = run_count_task(net, &task, run, Some(&sink)).unwrap();
@@ -104,7 +106,9 @@ fn tasks_merge_to_the_single_process_count() {
         } else {
             Duration::from_micros(300)
         };
-        let (ledger, patterns, runs) = run_as_tasks(&net, &root, 1 + trial % 7, budget);
+        // Every third trial explores each task with rayon's threads, as the CLI does.
+        let (ledger, patterns, runs) =
+            run_as_tasks(&net, &root, 1 + trial % 7, budget, trial % 3 == 2);
         let merged = ledger.enumeration(Duration::ZERO);
         assert!(merged.complete, "trial {trial}: tasks left open");
         assert_eq!(ledger.open().len(), 0);
@@ -191,27 +195,62 @@ fn open_tasks_give_an_interval_that_holds_the_count() {
 fn tasks_and_outcomes_are_checked() {
     let mut rng = StdRng::seed_from_u64(83);
     let net = random_small_architecture(&mut rng, Init::He);
-    let other = random_small_architecture(&mut rng, Init::He);
+    // The same shape of input, other weights.
+    let other = degenerate_variant(&net, &mut rng);
     let domain = Domain::ball(vec![0.1; net.input_dim()], 0.5, Norm::L2).unwrap();
     let root = CountTask::root(&net, &domain, None, false).unwrap();
     let (mut ledger, outcomes) = split_count(&net, &root, 3, false, None).unwrap();
-    if let Some(first) = outcomes.first() {
-        let before = ledger.enumeration(Duration::ZERO).regions;
+    let first = outcomes.first().expect("the root was split");
+    let before = ledger.enumeration(Duration::ZERO).regions;
+    assert!(matches!(
+        ledger.merge(first.clone()),
+        Err(TaskError::NotOpen(id)) if id == first.task
+    ));
+    assert_eq!(ledger.enumeration(Duration::ZERO).regions, before);
+    assert!(matches!(
+        run_count_task(&other, &root, TaskRun::default(), None),
+        Err(TaskError::NetworkMismatch { .. })
+    ));
+    let open: Vec<CountTask> = ledger
+        .open()
+        .filter(|t| t.node.is_some())
+        .cloned()
+        .collect();
+    assert!(open.len() >= 2, "the split left {} nodes open", open.len());
+    // An outcome of another task under an open id (a task file rewritten by a rerun of
+    // its parent) is stale: refused, and the task stays open.
+    let mut impostor = open[1].clone();
+    impostor.id = open[0].id.clone();
+    let stale = run_count_task(&net, &impostor, TaskRun::default(), None).unwrap();
+    assert!(matches!(ledger.merge(stale), Err(TaskError::NotOpen(_))));
+    assert!(ledger.is_open(&open[0].id));
+    // Children that are not one level below their task, or twice the same, are refused.
+    let outcome = run_count_task(
+        &net,
+        &open[0],
+        TaskRun {
+            emit_depth: Some(1),
+            ..TaskRun::default()
+        },
+        None,
+    )
+    .unwrap();
+    if let Some(child) = outcome.unfinished.first().cloned() {
+        let mut twice = outcome.clone();
+        twice.unfinished.push(child.clone());
         assert!(matches!(
-            ledger.merge(first.clone()),
-            Err(TaskError::NotOpen(id)) if id == first.task
+            ledger.merge(twice),
+            Err(TaskError::OtherCount { .. })
         ));
-        assert_eq!(ledger.enumeration(Duration::ZERO).regions, before);
-    }
-    if other.input_dim() == net.input_dim() {
+        let mut deep = outcome.clone();
+        deep.unfinished[0].id = format!("{}.0.1", open[0].id);
         assert!(matches!(
-            run_count_task(&other, &root, TaskRun::default(), None),
-            Err(TaskError::NetworkMismatch { .. })
+            ledger.merge(deep),
+            Err(TaskError::OtherCount { .. })
         ));
     }
-    let Some(open) = ledger.open().find(|t| t.node.is_some()).cloned() else {
-        return;
-    };
+    assert!(ledger.merge(outcome).is_ok());
+    let open = open[1].clone();
     let mut bad = open.clone();
     bad.node.as_mut().unwrap().bits.push('1');
     let e = run_count_task(&net, &bad, TaskRun::default(), None).unwrap_err();
@@ -226,8 +265,10 @@ fn tasks_and_outcomes_are_checked() {
         assert!(e.to_string().contains("bits must be 0 or 1"), "{e}");
     }
     let mut bad = open.clone();
-    bad.node.as_mut().unwrap().witnesses = vec![vec![f64::NAN; net.input_dim()]];
-    assert!(run_count_task(&net, &bad, TaskRun::default(), None).is_err());
+    let dim = open.node.as_ref().unwrap().witnesses[0].len();
+    bad.node.as_mut().unwrap().witnesses = vec![vec![f64::NAN; dim]];
+    let e = run_count_task(&net, &bad, TaskRun::default(), None).unwrap_err();
+    assert!(e.to_string().contains("witnesses"), "{e}");
     let json = open.to_json().replace("\"format\":1", "\"format\":7");
     assert!(matches!(
         CountTask::from_json(&json),

@@ -35,8 +35,9 @@
 //! ```
 //!
 //! The ledger accepts one outcome per task it has handed out and refuses any other
-//! (an unknown or already merged task id), so a task run twice (a retried worker) is
-//! counted once, and the count is complete exactly when no task is open. The result
+//! (an unknown or already merged task id, or an outcome of another task under the same
+//! id: each outcome carries the [digest](task_digest) of the task it ran), so a task run
+//! twice (a retried worker, a rerun job) is counted once, and the count is complete exactly when no task is open. The result
 //! equals the single process's: the same regions are certified, whichever worker finds
 //! them.
 //!
@@ -92,13 +93,8 @@ pub enum TaskError {
 /// weights, biases, activation slopes and output ReLU flag (their exact bits). Tasks
 /// carry it, so that a worker refuses to run a task with another network.
 pub fn network_digest(net: &Network) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut h = Fnv::default();
+    let mut eat = |bytes: &[u8]| h.eat(bytes);
     eat(&(net.input_dim() as u64).to_le_bytes());
     eat(&[u8::from(net.output_relu())]);
     for (l, layer) in net.layers().iter().enumerate() {
@@ -119,7 +115,38 @@ pub fn network_digest(net: &Network) -> String {
             }
         }
     }
-    format!("{h:016x}")
+    h.hex()
+}
+
+/// A 64-bit FNV-1a hash.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn eat(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+/// The digest of a task (16 hex digits of FNV-1a over its JSON): an outcome names the
+/// exact task it ran, so that a ledger never takes an outcome of another task that
+/// happens to have the same id (a task file rewritten by a rerun of its parent).
+pub fn task_digest(task: &CountTask) -> String {
+    let mut h = Fnv::default();
+    h.eat(task.to_json().as_bytes());
+    h.hex()
 }
 
 /// A domain as written in a task.
@@ -151,8 +178,13 @@ impl DomainSpec {
         }
     }
 
-    /// The domain, checked as [`Domain::ball`] and [`Domain::boxed`] check it.
-    pub fn to_domain(&self) -> Result<Domain, TaskError> {
+    /// The domain, checked as [`Domain::ball`] and [`Domain::boxed`] check it (`task`
+    /// names the task in errors).
+    pub fn to_domain(&self, task: &str) -> Result<Domain, TaskError> {
+        let invalid = |message: String| TaskError::Invalid {
+            task: task.to_string(),
+            message,
+        };
         Ok(match self {
             Self::Ball {
                 center,
@@ -163,15 +195,14 @@ impl DomainSpec {
                     "l2" => Norm::L2,
                     "linf" => Norm::LInf,
                     other => {
-                        return Err(TaskError::Invalid {
-                            task: "?".into(),
-                            message: format!("norm must be l2 or linf, not {other:?}"),
-                        });
+                        return Err(invalid(format!("norm must be l2 or linf, not {other:?}")));
                     }
                 };
-                Domain::ball(center.clone(), *radius, norm)?
+                Domain::ball(center.clone(), *radius, norm)
+                    .map_err(|e| invalid(format!("domain: {e}")))?
             }
-            Self::Box { lo, hi } => Domain::boxed(lo.clone(), hi.clone())?,
+            Self::Box { lo, hi } => Domain::boxed(lo.clone(), hi.clone())
+                .map_err(|e| invalid(format!("domain: {e}")))?,
         })
     }
 }
@@ -284,16 +315,18 @@ impl TaskNode {
             return Err(bad("the row error must be finite and non-negative".into()));
         }
         if let Some((lo, hi)) = &self.bbox
-            && !(finite(lo) && finite(hi))
+            && !(finite(lo) && finite(hi) && lo.iter().zip(hi).all(|(l, h)| l <= h))
         {
             return Err(bad(format!(
-                "the bounding box must have {dim} finite coordinates"
+                "the bounding box must have {dim} finite coordinates with lo <= hi"
             )));
         }
         if let Some(p) = &self.polygon
-            && (dim != 2 || p.iter().flatten().any(|v| !v.is_finite()))
+            && (dim != 2 || p.len() < 3 || p.iter().flatten().any(|v| !v.is_finite()))
         {
-            return Err(bad("a polygon needs 2-D inputs and finite vertices".into()));
+            return Err(bad(
+                "a polygon needs 2-D inputs and three or more finite vertices".into(),
+            ));
         }
         let mut rows = HalfSpaces::with_capacity(dim, self.rows.len());
         for (a, b) in &self.rows {
@@ -414,6 +447,8 @@ pub struct TaskOutcome {
     pub format: u32,
     /// The task's id.
     pub task: String,
+    /// [`task_digest`] of the task run.
+    pub task_digest: String,
     /// [`network_digest`] of the network.
     pub network: String,
     /// Certified regions found in the explored part of the subtree.
@@ -486,7 +521,7 @@ pub fn run_count_task(
             found: digest,
         });
     }
-    let domain = task.domain.to_domain()?;
+    let domain = task.domain.to_domain(&task.id)?;
     let options = EnumerationOptions {
         max_regions: None,
         time_limit: run.budget,
@@ -540,6 +575,7 @@ pub fn run_count_task(
     Ok(TaskOutcome {
         format: TASK_FORMAT,
         task: task.id.clone(),
+        task_digest: task_digest(task),
         network: task.network.clone(),
         regions: result.regions,
         degenerate: result.degenerate,
@@ -617,8 +653,14 @@ impl CountLedger {
                 message: format!("network {} rather than {}", outcome.network, self.network),
             });
         }
-        if !self.open.contains_key(&outcome.task) {
-            return Err(TaskError::NotOpen(outcome.task));
+        match self.open.get(&outcome.task) {
+            None => return Err(TaskError::NotOpen(outcome.task)),
+            // An outcome of another task under the same id (a task file rewritten by a
+            // rerun of its parent): as stale as an unknown one.
+            Some((task, _)) if task_digest(task) != outcome.task_digest => {
+                return Err(TaskError::NotOpen(outcome.task));
+            }
+            Some(_) => {}
         }
         let parse = |what: &str, v: &str| {
             v.parse::<BigUint>().map_err(|_| TaskError::Invalid {
@@ -629,12 +671,16 @@ impl CountLedger {
         let uncertain_bound = parse("uncertain_bound", &outcome.uncertain_bound)?;
         let bounded = parse("bounded", &outcome.bounded)?;
         let mut children = Vec::with_capacity(outcome.unfinished.len());
+        let mut ids = HashSet::new();
         for child in &outcome.unfinished {
+            // `P.k`: one more level below the task, each id once.
             let prefix_ok = child
                 .id
                 .strip_prefix(outcome.task.as_str())
-                .is_some_and(|rest| rest.starts_with('.'));
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
             if !prefix_ok
+                || !ids.insert(child.id.as_str())
                 || child.network != self.network
                 || child.domain != self.domain
                 || child.exact_layers != self.exact_layers

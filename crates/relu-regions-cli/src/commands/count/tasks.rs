@@ -8,9 +8,7 @@
 //! a task writes its result and its open nodes as new task files beside it; merging
 //! reads the root and every result, parents before children.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -23,7 +21,7 @@ use relu_regions::exact::{Enumeration, RegionRecord};
 use relu_regions::{Domain, Network};
 use serde::Serialize;
 
-use super::{CountArgs, CountReport, json_line, print_count};
+use super::{CountArgs, CountReport, RegionsOut, print_count};
 use crate::output::print_json;
 
 /// The tasks of a merge, in the report.
@@ -121,39 +119,17 @@ pub(super) fn run_task(args: &CountArgs, file: &Path) -> Result<()> {
         parallel: true,
         interrupt: Some(crate::interrupt::flag()),
     };
-    let writer = match &args.regions_out {
-        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        ))),
-        None => None,
-    };
-    let write_error = Mutex::new(None);
-    let sink = |r: RegionRecord| {
-        if let Some(w) = &writer
-            && let Err(e) = writeln!(
-                w.lock().expect("no panics hold the lock"),
-                "{}",
-                json_line(&r)
-            )
-        {
-            *write_error.lock().expect("no panics hold the lock") = Some(e);
-        }
-    };
+    let out = RegionsOut::create(args.regions_out.as_deref())?;
+    let sink = |r: RegionRecord| out.record(&r);
     let outcome = run_count_task(
         &loaded.network,
         &task,
         run,
-        writer
-            .as_ref()
-            .map(|_| &sink as &(dyn Fn(RegionRecord) + Sync)),
+        out.is_on()
+            .then_some(&sink as &(dyn Fn(RegionRecord) + Sync)),
     )
     .with_context(|| format!("running {}", file.display()))?;
-    if let Some(e) = write_error.into_inner().expect("no panics hold the lock") {
-        return Err(e).context("writing --regions-out");
-    }
-    if let Some(w) = writer {
-        w.into_inner().expect("no panics hold the lock").flush()?;
-    }
+    out.finish()?;
     // The open nodes first, then the result that names them: a merge that sees the
     // result finds its tasks.
     for child in &outcome.unfinished {
