@@ -3,8 +3,15 @@
 //! ```sh
 //! cargo run --release -p relu-regions-cli --example bench_study
 //! cargo run --release -p relu-regions-cli --example bench_study -- --json
+//! cargo run --release -p relu-regions-cli --example bench_study -- --preset
 //! ```
 //!
+//! With `--preset`: `study --preset seed` (`StudyConfig::seed_preset`, its 5 seeds in
+//! parallel on every core, as the command runs them) timed end to end, training,
+//! tracking and pooling (the command also writes its files and plots), with the pooled
+//! verdicts; the preset's budget is 30 minutes on this 2-core machine.
+//!
+//! Otherwise:
 //! Everything runs in a rayon pool of one thread (training uses no other parallelism), on
 //! the study's defaults: `StudyConfig::default_for` each dataset (Adam, lr 0.01, batch 32,
 //! 30 epochs, seed 0, 100 points per set, radii 0.05, 0.1, 0.2) and the default
@@ -242,8 +249,57 @@ fn track_costs(
     rows
 }
 
+/// `--preset`: the seed preset, timed (see the module docs).
+fn preset(json: bool) {
+    use relu_regions_study::{SEED_PRESET_SEEDS, StudyReport, replicate, run_seeds};
+    let config = StudyConfig::seed_preset(0);
+    let seeds: Vec<u64> = (0..SEED_PRESET_SEEDS as u64).collect();
+    let start = Instant::now();
+    let runs = run_seeds(&config, &seeds, &|_, _| std::ops::ControlFlow::Continue(()));
+    let runs: Vec<_> = runs
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the preset runs");
+    let reports: Vec<&StudyReport> = runs.iter().map(|r| &r.report).collect();
+    let pooled = replicate::pool(&reports);
+    let seconds = start.elapsed().as_secs_f64();
+    #[derive(Serialize)]
+    struct Preset<'a> {
+        threads: usize,
+        seeds: usize,
+        seconds: f64,
+        f1: &'a str,
+        f2: &'a str,
+        late_phase: &'a str,
+    }
+    let out = Preset {
+        threads: rayon::current_num_threads(),
+        seeds: seeds.len(),
+        seconds,
+        f1: &pooled.f1.statement,
+        f2: &pooled.f2.statement,
+        late_phase: &pooled.late_phase_statement,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap());
+    } else {
+        println!(
+            "study --preset seed: {} seeds on {} threads in {:.0} s ({:.1} min)",
+            out.seeds,
+            out.threads,
+            seconds,
+            seconds / 60.0
+        );
+        println!("{}\n{}\n{}", out.f1, out.f2, out.late_phase);
+    }
+}
+
 fn main() {
     let json = std::env::args().any(|a| a == "--json");
+    if std::env::args().any(|a| a == "--preset") {
+        preset(json);
+        return;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

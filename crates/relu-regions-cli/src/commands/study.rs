@@ -157,7 +157,7 @@ pub struct StudyArgs {
 pub fn run(args: &StudyArgs) -> Result<()> {
     let config = config_of(args)?;
     let seeds = args.seeds.unwrap_or(match args.preset {
-        Some(PresetArg::Seed) => 5,
+        Some(PresetArg::Seed) => relu_regions_study::SEED_PRESET_SEEDS,
         None => 1,
     });
     if seeds == 0 {
@@ -206,20 +206,14 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
         });
     if args.preset == Some(PresetArg::Seed) {
         // The flags it fixes conflict with it (clap); the others still apply.
-        config.dataset = DatasetKind::Mnist;
-        config.arch = "784-128-128-128-10".into();
-        config.epochs = args.epochs.unwrap_or(10);
-        config.points = 50;
-        config.radii = vec![0.1, 0.5, 1.0];
-        config.adversarial = Some(relu_regions_study::attack::AttackConfig {
-            norm: relu_regions::Norm::LInf,
-            radius: 0.05,
-            steps: 20,
-        });
-        config.backdoor = Some(relu_regions_study::backdoor::BackdoorConfig {
-            fraction: 0.05,
-            target: args.backdoor_target,
-        });
+        let preset = StudyConfig::seed_preset(args.backdoor_target);
+        config.dataset = preset.dataset;
+        config.arch = preset.arch;
+        config.epochs = args.epochs.unwrap_or(preset.epochs);
+        config.points = preset.points;
+        config.radii = preset.radii;
+        config.adversarial = preset.adversarial;
+        config.backdoor = preset.backdoor;
     }
     Ok(config)
 }
