@@ -82,10 +82,10 @@ pub const LINE_EVERY: Duration = Duration::from_secs(5);
 /// so far; nothing when `quiet` (`--quiet`).
 pub struct Progress {
     bar: indicatif::ProgressBar,
-    lines: Option<Lines>,
+    lines: Option<PlainProgress>,
 }
 
-struct Lines {
+struct PlainProgress {
     what: String,
     start: Instant,
     last: Mutex<Instant>,
@@ -117,7 +117,7 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             let now = Instant::now();
             return Self {
-                lines: Some(Lines {
+                lines: Some(PlainProgress {
                     what: what.to_string(),
                     start: now,
                     last: Mutex::new(now),

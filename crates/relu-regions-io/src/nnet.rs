@@ -30,7 +30,7 @@ pub struct NnetOptions {
     pub raw_inputs: bool,
 }
 
-/// Why a `.nnet` file could not be read. Lines are 1-based.
+/// Why a `.nnet` file could not be read. DataLines are 1-based.
 #[derive(Debug, Error)]
 pub enum NnetError {
     #[error("file is not UTF-8 text")]
@@ -58,11 +58,11 @@ pub enum NnetError {
 }
 
 /// The non-comment, non-empty lines with their 1-based line numbers.
-struct Lines<'a> {
+struct DataLines<'a> {
     inner: std::iter::Peekable<Box<dyn Iterator<Item = (usize, &'a str)> + 'a>>,
 }
 
-impl<'a> Lines<'a> {
+impl<'a> DataLines<'a> {
     fn new(text: &'a str) -> Self {
         let it: Box<dyn Iterator<Item = (usize, &'a str)> + 'a> = Box::new(
             text.lines()
@@ -152,7 +152,7 @@ impl<'a> Lines<'a> {
 /// Loads a `.nnet` file from its bytes.
 pub fn load_nnet(bytes: &[u8], options: NnetOptions) -> Result<LoadedModel, NnetError> {
     let text = std::str::from_utf8(bytes).map_err(|_| NnetError::NotText)?;
-    let mut lines = Lines::new(text);
+    let mut lines = DataLines::new(text);
 
     let (header_line, header) =
         lines.sizes(4, "header `numLayers, numInputs, numOutputs, maxLayerSize`")?;
@@ -241,7 +241,7 @@ pub fn load_nnet(bytes: &[u8], options: NnetOptions) -> Result<LoadedModel, Nnet
 /// The input minima and maxima declared in a `.nnet` header, in raw units.
 pub fn nnet_input_bounds(bytes: &[u8]) -> Result<(Vec<f64>, Vec<f64>), NnetError> {
     let text = std::str::from_utf8(bytes).map_err(|_| NnetError::NotText)?;
-    let mut lines = Lines::new(text);
+    let mut lines = DataLines::new(text);
     let (_, header) = lines.sizes(4, "header")?;
     let (num_layers, num_inputs) = (header[0], header[1]);
     lines.sizes(num_layers + 1, "layer sizes")?;

@@ -211,7 +211,7 @@ pub struct StudyRun {
 
 /// What a study is doing, for progress display.
 #[derive(Debug, Clone, Copy)]
-pub enum Progress {
+pub enum StudyProgress {
     /// Checkpoint `epoch` of `epochs` tracked.
     Checkpoint { epoch: usize, epochs: usize },
 }
@@ -225,7 +225,7 @@ pub use std::ops::ControlFlow;
 /// tracks every checkpoint's network (its parameters rounded to `f32`).
 pub fn run_study(
     config: &StudyConfig,
-    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(StudyProgress) -> ControlFlow<()>,
 ) -> Result<StudyRun, StudyError> {
     let data = load_dataset(config)?;
     let mut config = config.clone();
@@ -282,7 +282,7 @@ pub fn run_study(
         )?);
         track_s += t1.elapsed().as_secs_f64();
         networks.push(net);
-        if progress(Progress::Checkpoint {
+        if progress(StudyProgress::Checkpoint {
             epoch,
             epochs: config.epochs,
         })
@@ -311,7 +311,7 @@ pub fn run_study(
 pub fn run_seeds(
     config: &StudyConfig,
     seeds: &[u64],
-    progress: &(dyn Fn(u64, Progress) -> ControlFlow<()> + Sync),
+    progress: &(dyn Fn(u64, StudyProgress) -> ControlFlow<()> + Sync),
 ) -> Vec<Result<StudyRun, StudyError>> {
     use rayon::prelude::*;
     seeds
@@ -509,7 +509,7 @@ pub fn track_networks(
     config: &StudyConfig,
     networks: Vec<Network>,
     source: &str,
-    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(StudyProgress) -> ControlFlow<()>,
 ) -> Result<StudyRun, StudyError> {
     if networks.is_empty() {
         return Err(StudyError::Config("no networks to track".into()));
@@ -547,7 +547,7 @@ pub fn track_networks(
             train::evaluate_network(net, &data.train),
             train::evaluate_network(net, &data.test),
         )?);
-        if progress(Progress::Checkpoint {
+        if progress(StudyProgress::Checkpoint {
             epoch,
             epochs: config.epochs,
         })

@@ -9,7 +9,7 @@ use relu_regions::random::Init;
 use relu_regions_study::datasets::DatasetKind;
 use relu_regions_study::report::{Figures, markdown};
 use relu_regions_study::train::Optimizer;
-use relu_regions_study::{ControlFlow, Progress, StudyConfig, StudyRun, run_study};
+use relu_regions_study::{ControlFlow, StudyConfig, StudyProgress, StudyRun, run_study};
 
 use crate::output::{self, print_json};
 
@@ -224,7 +224,7 @@ fn run_single(args: &StudyArgs, config: &StudyConfig) -> Result<()> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = output::Progress::bar(config.epochs as u64 + 1, "train + track", args.quiet);
     let on_checkpoint = checkpoint_step(&bar);
-    let mut step = |p: Progress| on_checkpoint(p);
+    let mut step = |p: StudyProgress| on_checkpoint(p);
     let run = if let Some(dir) = &args.checkpoints {
         let networks = files::checkpoint_files(dir)?
             .iter()
@@ -382,7 +382,7 @@ fn run_replicated(args: &StudyArgs, config: &StudyConfig, seeds: usize) -> Resul
         args.quiet,
     );
     let on_checkpoint = checkpoint_step(&bar);
-    let step = |_seed: u64, p: Progress| on_checkpoint(p);
+    let step = |_seed: u64, p: StudyProgress| on_checkpoint(p);
     let results = relu_regions_study::run_seeds(config, &seeds, &step);
     bar.finish_and_clear();
     let mut runs = Vec::with_capacity(results.len());
@@ -453,11 +453,13 @@ fn checkpoint_activation(args: &StudyArgs, file: &Path) -> Option<relu_regions_i
 
 /// What a study does at each tracked checkpoint: advance the bar, and stop after it once
 /// Ctrl-C or SIGTERM came (the report then covers the checkpoints done).
-fn checkpoint_step(bar: &output::Progress) -> impl Fn(Progress) -> ControlFlow<()> + Sync + '_ {
+fn checkpoint_step(
+    bar: &output::Progress,
+) -> impl Fn(StudyProgress) -> ControlFlow<()> + Sync + '_ {
     let interrupt = crate::interrupt::flag();
     move |p| {
         match p {
-            Progress::Checkpoint { .. } => bar.inc(1),
+            StudyProgress::Checkpoint { .. } => bar.inc(1),
         }
         if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
             ControlFlow::Break(())

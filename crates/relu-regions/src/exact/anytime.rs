@@ -58,7 +58,7 @@ impl Search<'_> {
             index: 0,
             bits: Vec::new(),
             rows: HalfSpaces::new(self.net.input_dim()),
-            row_error: super::tree::MapError::default(),
+            row_error: super::maps::MapError::default(),
             witnesses: Vec::new(),
             bbox: None,
             bbox_fresh: false,

@@ -50,7 +50,7 @@
 //! # When a region counts (`docs/math.md` §5.2)
 //!
 //! There is no tolerance. The frozen maps of deeper layers are computed in f64, so every
-//! map carries a proven error bound (`tree::MapError`, carried through the weights and
+//! map carries a proven error bound (`maps::MapError`, carried through the weights and
 //! widened by each product's rounding), and every decision clears it: a witness lies
 //! beyond each hyperplane by more than the margin at its own point, an empty side is
 //! proven with every row moved by the margin, and a sign settled without a program has
@@ -91,8 +91,11 @@
 //!
 //! - this file: the options, the result, and [`enumerate_regions`], which sets up the root
 //!   and assembles the answer;
-//! - `tree.rs`: the nodes and the depth-first search (deciding, splitting, leaves and their
-//!   verification, the next layer's frozen maps);
+//! - `tree.rs`: the nodes and the depth-first search (deciding and splitting);
+//! - `maps.rs`: the frozen affine maps of a layer on a node, their proven error bound,
+//!   and their composition into the next layer;
+//! - `certify.rs`: the error margins a witness must clear, and the certification of
+//!   leaves by the network's own forward pass;
 //! - `prefilter.rs`: decisions without a program (bounding boxes, polygons, ray shooting);
 //! - `sharing.rs`: empty sides shared between sibling subtrees;
 //! - `anytime.rs`: the local bound of what is not explored;
@@ -105,7 +108,9 @@
 //!   balls in high dimension).
 
 mod anytime;
+mod certify;
 pub mod lp;
+mod maps;
 mod prefilter;
 mod reduce;
 mod sharing;
@@ -130,10 +135,11 @@ use crate::geometry::HalfSpaces;
 use crate::network::Network;
 use crate::pattern::ActivationPattern;
 use crate::stability::{BoundPropagator, Method};
+use maps::{LayerMaps, MapError};
 use prefilter::outer_polygon;
 use reduce::RowSpace;
 use sharing::Known;
-use tree::{LayerMaps, MapError, Node, Search};
+use tree::{Node, Search};
 
 /// Options of [`enumerate_regions`].
 #[derive(Debug, Clone, Copy)]

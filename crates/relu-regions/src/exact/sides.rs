@@ -35,7 +35,8 @@ use std::sync::atomic::Ordering;
 use super::lp::ball_dual::{BallSolve, maximize_over_ball};
 use super::lp::bounded::{BoxSolve, maximize_over_box};
 use super::lp::{DualOptimum, RadiusBound};
-use super::tree::{Halt, MapError, Node, Search, SideOutcome};
+use super::maps::MapError;
+use super::tree::{Halt, Node, Search, SideOutcome};
 use crate::domain::{Domain, Norm};
 use crate::linalg::dot;
 
@@ -110,7 +111,7 @@ impl Search<'_> {
     /// The side `s z >= 0` of `z = g . x + c0` on `node` (the module docs): a witness, or
     /// the proof that it is empty; `None` when the caller must solve the Chebyshev
     /// program instead. `map_error` is the map's error bound
-    /// ([`super::tree::LayerMaps::error`]).
+    /// ([`super::maps::LayerMaps::error`]).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn side_by_program(
         &self,

@@ -52,7 +52,8 @@ use std::time::Duration;
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 
-use super::tree::{MapError, Node, Search};
+use super::maps::MapError;
+use super::tree::{Node, Search};
 use super::{
     Enumeration, EnumerationError, EnumerationOptions, RegionRecord, Start, Strategy, run_tree,
 };

@@ -192,7 +192,7 @@ fn perturbed(c: &[f64]) -> Vec<f64> {
 /// The ratio test's ratios: with `e_j = dir_j sigma alpha_j`, a variable is a candidate
 /// when `e_j < -floor` (its reduced cost moves towards the wrong sign as the dual step
 /// grows), with breakpoint `max(dir_j d_j, 0) / -e_j`; infinity otherwise.
-struct Ratios<'a> {
+struct DualRatios<'a> {
     dir: &'a [f64],
     d: &'a [f64],
     alpha: &'a [f64],
@@ -201,7 +201,7 @@ struct Ratios<'a> {
     out: &'a mut [f64],
 }
 
-impl WithSimd for Ratios<'_> {
+impl WithSimd for DualRatios<'_> {
     type Output = ();
 
     #[inline(always)]
@@ -468,7 +468,7 @@ impl<'a> Dual<'a> {
         let amax = self.alpha.iter().fold(0.0_f64, |s, v| s.max(v.abs()));
         let floor = PIVOT_TOL * amax.max(1e-300);
         let dtol = DUAL_TOL * self.c_scale;
-        vectorized(Ratios {
+        vectorized(DualRatios {
             dir: &self.dir,
             d: &self.d,
             alpha: &self.alpha,

@@ -262,7 +262,7 @@ impl WithSimd for RowProducts<'_> {
 
 /// The ratio test's steps: `slack_k / ap_k` for the rows not active with `ap_k > floor`,
 /// infinity for the others; returns the smallest.
-struct Ratios<'a> {
+struct PrimalSteps<'a> {
     is_active: &'a [bool],
     slack: &'a [f64],
     ap: &'a [f64],
@@ -270,7 +270,7 @@ struct Ratios<'a> {
     out: &'a mut [f64],
 }
 
-impl WithSimd for Ratios<'_> {
+impl WithSimd for PrimalSteps<'_> {
     type Output = f64;
 
     #[inline(always)]
@@ -388,7 +388,7 @@ fn solve_in(
                 out: ap,
             });
             let floor = TINY * p_norm;
-            let step = vectorized(Ratios {
+            let step = vectorized(PrimalSteps {
                 is_active,
                 slack,
                 ap,
@@ -579,7 +579,7 @@ mod tests {
                     vectorized(products);
                 }
                 let mut ratio = vec![0.0; m];
-                let ratios = Ratios {
+                let ratios = PrimalSteps {
                     is_active: &is_active,
                     slack: &slack,
                     ap: &ap,
