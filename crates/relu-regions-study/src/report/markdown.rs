@@ -172,6 +172,7 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
             study.checkpoints.len().saturating_sub(1)
         );
     }
+    s.push_str(&super::summary::summary_table(study));
     if study.source == "trained" {
         let _ = writeln!(s, "{}, seed {}.", training_line(c), c.seed);
     } else {
@@ -613,6 +614,7 @@ mod tests {
         };
         let md = markdown(&run, &figures);
         let at = |text: &str| md.find(text).unwrap_or_else(|| panic!("no `{text}`"));
+        assert!(at("## Summary") < at("## Verdicts"));
         assert!(at("## Verdicts") < at("## Plots\n\n![distance](distance.png)\n\n"));
         assert!(at("![bound_r0.3](bound_r0.3.png)") < at("## Distributions at the last"));
         assert!(

@@ -34,6 +34,7 @@ use crate::stats::{
 use crate::track::{CheckpointMetrics, PointSet, SetMetrics};
 
 mod markdown;
+mod summary;
 
 pub use markdown::{Figures, f2_tables, markdown, replicated_markdown};
 
