@@ -64,12 +64,60 @@ pub fn local_region_bound(
     domain: &Domain,
     method: Method,
 ) -> Result<LocalRegionBound, DomainError> {
+    local_region_bound_with_slack(p, domain, method, &[])
+}
+
+/// The local bound of a network known only up to an additive error in its first layer:
+/// over `domain`, the true first-layer pre-activations `z_0,i(x)` lie within
+/// `first_slack[i] >= 0` of those of `p`'s network (an empty slice: no error; the region
+/// tree's frozen maps, computed in f64, are such a layer, with their proven error).
+///
+/// The deeper layers are the network's own, and ReLU (leaky too, slopes in `[0, 1]`) is
+/// 1-Lipschitz per coordinate, so the error after layer `l` stays within `E_l`, with
+/// `E_0 = first_slack` and `E_{l+1} = |W_{l+1}| E_l`: the true pre-activations of layer
+/// `l` lie in `[lower_l - E_l, upper_l + E_l]`. Neurons are classified on those widened
+/// bounds (`E_l` rounded up by a relative `rounding_margin`), so a neuron counts as stable
+/// only when it is stable in every network within the error. With a nonzero slack, the
+/// first layer's rank is bounded by its row count (duplicate rows found in the computed
+/// weights need not be duplicates of the true ones).
+pub(crate) fn local_region_bound_with_slack(
+    p: &BoundPropagator<'_>,
+    domain: &Domain,
+    method: Method,
+    first_slack: &[f64],
+) -> Result<LocalRegionBound, DomainError> {
     let net = p.network();
-    let bounds = p.bounds(domain, method)?;
+    let mut bounds = p.bounds(domain, method)?;
+    let slack = first_slack.iter().any(|&e| e != 0.0);
+    if slack {
+        let mut error = first_slack.to_vec();
+        for l in 0..bounds.lower.len() {
+            if l > 0 {
+                let w = p.abs_weights[l].as_ref();
+                error = (0..w.nrows())
+                    .map(|i| {
+                        let sum: f64 = (0..w.ncols()).map(|j| w[(i, j)] * error[j]).sum();
+                        sum + crate::stability::rounding_margin(w.ncols(), sum)
+                    })
+                    .collect();
+            }
+            for (i, e) in error.iter().enumerate() {
+                bounds.lower[l][i] -= e * (1.0 + 4.0 * f64::EPSILON);
+                bounds.upper[l][i] += e * (1.0 + 4.0 * f64::EPSILON);
+            }
+        }
+    }
     let counts = bounds.counts();
     let mut layers = Vec::with_capacity(counts.len());
     for (l, c) in counts.iter().enumerate() {
         let w = net.layers()[l].weight();
+        let rank_bound = |rows: &[Vec<f64>], cols: usize| {
+            if slack && l == 0 {
+                rows.len().min(cols)
+            } else {
+                structural_rank_bound(rows, cols)
+            }
+        };
         let rows_in = |state: NeuronState| -> Vec<Vec<f64>> {
             (0..w.nrows())
                 .filter(|&i| bounds.state(l, i) == state)
@@ -85,14 +133,8 @@ pub fn local_region_bound(
         layers.push(
             LayerStability::new(c.active, c.unstable)
                 .with_leaky(leaky)
-                .with_rank_active(structural_rank_bound(
-                    &rows_in(NeuronState::Active),
-                    w.ncols(),
-                ))
-                .with_rank_unstable(structural_rank_bound(
-                    &rows_in(NeuronState::Unstable),
-                    w.ncols(),
-                )),
+                .with_rank_active(rank_bound(&rows_in(NeuronState::Active), w.ncols()))
+                .with_rank_unstable(rank_bound(&rows_in(NeuronState::Unstable), w.ncols())),
         );
     }
     let domain_dim = domain.affine_dim();
@@ -283,5 +325,68 @@ mod tests {
         assert_eq!(structural_rank_bound(&rows, 2), 2);
         assert_eq!(structural_rank_bound(&rows[..3], 5), 1);
         assert_eq!(structural_rank_bound(&[], 5), 0);
+    }
+
+    /// A first layer known up to `E_i`: the bound with that slack is at least the exact
+    /// count of every network whose first-layer biases are moved by `+-E_i` (the extreme
+    /// perturbations), at least the bound without slack, and equal to it for a zero
+    /// slack. The perturbations are large enough (a tenth of the bias scale) that some of
+    /// them hold more regions than the unwidened bound allows: checked, so that a test
+    /// without the widening would fail.
+    #[test]
+    fn a_slack_in_the_first_layer_widens_the_bound_over_every_perturbed_network() {
+        use crate::exact::{EnumerationOptions, enumerate_regions};
+        use crate::network::{Affine, Network};
+        use crate::random::random_network;
+        let mut rng = StdRng::seed_from_u64(2026);
+        let (mut checked, mut beyond_plain) = (0, 0);
+        for trial in 0..60 {
+            let d = 2 + trial % 3;
+            let init = if trial % 2 == 0 {
+                Init::He
+            } else {
+                Init::PytorchDefault
+            };
+            let net = random_network(&[d, 8, 6, 1], init, false, &mut rng);
+            let lo: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..0.0)).collect();
+            let hi: Vec<f64> = lo.iter().map(|l| l + rng.random_range(0.05..0.6)).collect();
+            let domain = Domain::boxed(lo, hi).unwrap();
+            let p = BoundPropagator::new(&net);
+            let plain = local_region_bound(&p, &domain, Method::Crown).unwrap();
+            let zero = vec![0.0; 8];
+            let same = local_region_bound_with_slack(&p, &domain, Method::Crown, &zero).unwrap();
+            assert_eq!(same.local, plain.local);
+            let slack: Vec<f64> = (0..8).map(|_| rng.random_range(0.0..0.1)).collect();
+            let widened =
+                local_region_bound_with_slack(&p, &domain, Method::Crown, &slack).unwrap();
+            assert!(widened.local >= plain.local);
+            for _ in 0..4 {
+                let first = &net.layers()[0];
+                let bias: Vec<f64> = first
+                    .bias()
+                    .iter()
+                    .zip(&slack)
+                    .map(|(b, e)| if rng.random_bool(0.5) { b + e } else { b - e })
+                    .collect();
+                let mut layers = vec![Affine::new(first.weight().to_owned(), bias).unwrap()];
+                layers.extend(net.layers()[1..].iter().cloned());
+                let moved = Network::new(layers, false).unwrap();
+                let exact =
+                    enumerate_regions(&moved, &domain, EnumerationOptions::default(), None, None)
+                        .unwrap();
+                assert_eq!(exact.uncertain, 0);
+                let count = RegionCount::from(exact.regions);
+                assert!(
+                    count <= widened.local,
+                    "trial {trial}: {} regions above the widened bound {:?}",
+                    exact.regions,
+                    widened.local
+                );
+                beyond_plain += usize::from(count > plain.local);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 240);
+        assert!(beyond_plain > 0, "no perturbation exceeded the plain bound");
     }
 }

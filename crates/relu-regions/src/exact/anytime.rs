@@ -3,7 +3,9 @@
 //! On a node's polyhedron `P` the network equals the *sub-network* whose first layer is the
 //! frozen map `(G, c)` of the node's layer followed by the later layers, so the local
 //! bound of that sub-network over the domain (a superset of `P`; CROWN stability,
-//! [`crate::bound::local_region_bound`]) bounds the regions of the node's subtree. With a
+//! [`crate::bound::local_region_bound`]) bounds the regions of the node's subtree. The
+//! frozen map is computed in f64: its proven error (`MapError`, at the domain's largest
+//! `|x_j|`) widens every neuron's bounds before they decide its stability. With a
 //! region or time limit the unexplored nodes are bounded this way; with
 //! `exact_layers = k` every region of the first `k` layers is.
 
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use num_bigint::BigUint;
 
 use super::tree::{Node, Search};
-use crate::bound::local_region_bound;
+use crate::bound::analysis::local_region_bound_with_slack;
 use crate::geometry::HalfSpaces;
 use crate::network::Affine;
 use crate::stability::{BoundPropagator, Method};
@@ -33,7 +35,15 @@ impl Search<'_> {
         let bound = match self.net.subnetwork(first, node.layer) {
             Ok(sub) => {
                 let p = BoundPropagator::new(&sub);
-                match local_region_bound(&p, self.domain, Method::Crown) {
+                // The frozen maps carry a rounding error ([`super::maps::MapError`]), at
+                // most its value at the domain's largest `|x_j|`.
+                let slack: Vec<f64> = node
+                    .maps
+                    .error
+                    .iter()
+                    .map(|e| e.at(self.reach_inf))
+                    .collect();
+                match local_region_bound_with_slack(&p, self.domain, Method::Crown, &slack) {
                     Ok(b) => b.local.0,
                     Err(e) => {
                         self.fail(e.to_string());
