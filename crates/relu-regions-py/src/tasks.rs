@@ -171,7 +171,7 @@ impl NativeCountLedger {
 /// A study configuration from a dict of the `study` command's options (`dataset`
 /// required; `arch`, `init` (`pytorch`, `he`), `optimizer` (`adam`, `sgd`), `lr`,
 /// `epochs`, `batch`, `points`, `radii`, `samples`, `noise`, `arbitrary_noise`,
-/// `ball_seconds`, `ball_max_regions`, `adversarial` (`NORM:RADIUS[:STEPS]`),
+/// `ball_seconds`, `ball_max_regions`, `ball_max_radius`, `adversarial` (`NORM:RADIUS[:STEPS]`),
 /// `backdoor` (a fraction), `backdoor_target`).
 fn study_config(config: &Bound<'_, PyDict>) -> PyResult<StudyConfig> {
     let err = |m: String| PyValueError::new_err(m);
@@ -223,6 +223,7 @@ fn study_config(config: &Bound<'_, PyDict>) -> PyResult<StudyConfig> {
             "arbitrary_noise" => c.arbitrary_noise = value.extract().map_err(bad)?,
             "ball_seconds" => c.ball_seconds = value.extract().map_err(bad)?,
             "ball_max_regions" => c.ball_max_regions = value.extract().map_err(bad)?,
+            "ball_max_radius" => c.ball_max_radius = value.extract().map_err(bad)?,
             "adversarial" => {
                 let spec: String = value.extract().map_err(bad)?;
                 c.adversarial =

@@ -52,6 +52,7 @@ impl NativeTracker {
                 exact_ball: ball_seconds.map(|seconds| BallBudget {
                     seconds,
                     max_regions: ball_max_regions,
+                    max_radius: None,
                 }),
             },
             checkpoints: Vec::new(),

@@ -83,6 +83,9 @@ pub struct StudyConfig {
     pub ball_seconds: Option<f64>,
     /// The most regions of one exact ball count.
     pub ball_max_regions: u64,
+    /// The largest radius with exact ball counts (`None`: every radius; the larger radii
+    /// are reported over budget).
+    pub ball_max_radius: Option<f64>,
     /// Attack the tracked test points at every checkpoint ([`attack`]) and track the
     /// adversarial examples found beside their clean sources; `None`: off.
     pub adversarial: Option<attack::AttackConfig>,
@@ -111,6 +114,7 @@ impl StudyConfig {
             arbitrary_noise: None,
             ball_seconds: None,
             ball_max_regions: 100_000,
+            ball_max_radius: None,
             adversarial: None,
             backdoor: None,
         }
@@ -132,7 +136,11 @@ impl StudyConfig {
         config.arch = "784-128-128-128-10".into();
         config.epochs = 10;
         config.points = 50;
-        config.radii = vec![0.1, 0.5, 1.0];
+        // Exact ball counts at r = 0.02, where they finish in 784-D (a second each at most),
+        // the local bound at every radius.
+        config.radii = vec![0.02, 0.1, 0.5, 1.0];
+        config.ball_seconds = Some(1.0);
+        config.ball_max_radius = Some(0.02);
         config.adversarial = Some(attack::AttackConfig {
             norm: relu_regions::Norm::LInf,
             radius: 0.05,
@@ -462,6 +470,13 @@ pub fn load_dataset(config: &StudyConfig) -> Result<datasets::Dataset, StudyErro
             "the exact ball counts' budget must be a number of seconds >= 0, not {s}"
         )));
     }
+    if let Some(r) = config.ball_max_radius
+        && !(r.is_finite() && r > 0.0)
+    {
+        return Err(StudyError::Config(format!(
+            "the exact ball counts' largest radius must be a positive number, not {r}"
+        )));
+    }
     if config.ball_max_regions == 0 {
         return Err(StudyError::Config(
             "the exact ball counts' region limit must be at least 1".into(),
@@ -498,6 +513,7 @@ pub fn track_config(config: &StudyConfig, data: &datasets::Dataset) -> TrackConf
             let mut budget = BallBudget::default_for_dim(data.dim());
             budget.seconds = config.ball_seconds.unwrap_or(budget.seconds);
             budget.max_regions = config.ball_max_regions;
+            budget.max_radius = config.ball_max_radius;
             (budget.seconds > 0.0).then_some(budget)
         },
     }

@@ -144,12 +144,16 @@ pub struct TrackConfig {
 /// The budget of one point's exact ball counts at one checkpoint: its radii are counted
 /// smallest first, sharing `seconds` of wall-clock time, each count stopping at
 /// `max_regions` regions. The first radius whose count does not finish, and every larger
-/// one, is over budget. A time budget makes *which* counts finish depend on the machine;
+/// one, is over budget, and so is every radius above `max_radius` (not counted at all). A time budget makes *which* counts finish depend on the machine;
 /// the counts that finish are exact everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BallBudget {
     pub seconds: f64,
     pub max_regions: u64,
+    /// The largest radius counted (`None`: every radius), so that the budget goes to the
+    /// radii where counts can finish (in 784-D, L2 radii of a few hundredths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_radius: Option<f64>,
 }
 
 impl BallBudget {
@@ -160,6 +164,7 @@ impl BallBudget {
         Self {
             seconds: if dim == 2 { 10.0 } else { 0.1 },
             max_regions: 100_000,
+            max_radius: None,
         }
     }
 }
@@ -373,6 +378,9 @@ pub fn ball_regions_at_radii(
     // The best lower bound of the smaller balls so far (they lie inside the larger).
     let mut inside = 0;
     for ri in order {
+        if budget.max_radius.is_some_and(|m| radii[ri] > m) {
+            ran_out = ran_out.or(Some(inside));
+        }
         out[ri] = match ran_out {
             Some(_) => BallCount {
                 exact: None,
@@ -742,6 +750,7 @@ mod tests {
         let generous = BallBudget {
             seconds: 600.0,
             max_regions: 1_000_000,
+            max_radius: None,
         };
         let all = ball_regions_at_radii(&net, &c, &radii, generous).unwrap();
         for (b, &t) in all.iter().zip(&truth) {
@@ -758,6 +767,7 @@ mod tests {
         let budget = BallBudget {
             seconds: 10.0,
             max_regions: truth[1].max(truth[2] - 1),
+            max_radius: None,
         };
         let some = ball_regions_at_radii(&net, &c, &radii, budget).unwrap();
         assert_eq!(some[1].exact, Some(truth[1]));
@@ -770,6 +780,23 @@ mod tests {
                 at_least: some[2].at_least
             }
         );
+        // A largest radius between the two smaller ones: the smallest is counted exactly,
+        // the others are over budget with its count as their lower bound.
+        let capped = BallBudget {
+            max_radius: Some(0.5 * (radii[1] + radii[2])),
+            ..generous
+        };
+        let small = ball_regions_at_radii(&net, &c, &radii, capped).unwrap();
+        assert_eq!(small[1].exact, Some(truth[1]));
+        for k in [0, 2] {
+            assert_eq!(
+                small[k],
+                BallCount {
+                    exact: None,
+                    at_least: truth[1]
+                }
+            );
+        }
         // No time at all: nothing exact, nothing dropped.
         let none = ball_regions_at_radii(
             &net,
@@ -778,6 +805,7 @@ mod tests {
             BallBudget {
                 seconds: 0.0,
                 max_regions: 100_000,
+                max_radius: None,
             },
         )
         .unwrap();

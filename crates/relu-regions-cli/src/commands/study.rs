@@ -93,13 +93,17 @@ pub struct StudyArgs {
     /// Wall-clock budget in seconds of each point's exact ball counts per checkpoint (all
     /// radii, smallest first; a count that does not finish, and those at larger radii, are
     /// reported over budget with the regions found as a lower bound, left out of the
-    /// statistics and counted in the report). Default: 10 for 2-D data, 0.1 otherwise; 0
+    /// statistics and counted in the report). Default: 10 for 2-D data, 0.1 otherwise (1 with --preset seed); 0
     /// turns the exact ball counts off.
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     ball_seconds: Option<f64>,
     /// The most regions of one exact ball count.
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     ball_max_regions: u64,
+    /// The largest radius with exact ball counts (default: every radius; 0.02 with
+    /// --preset seed); the larger radii are reported over budget.
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    ball_max_radius: Option<f64>,
     /// Samples drawn by the 2-D generators.
     #[arg(long, default_value_t = 500)]
     samples: usize,
@@ -197,6 +201,7 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
     config.arbitrary_noise = args.arbitrary_noise;
     config.ball_seconds = args.ball_seconds;
     config.ball_max_regions = args.ball_max_regions;
+    config.ball_max_radius = args.ball_max_radius;
     config.adversarial = args.adversarial;
     config.backdoor = args
         .backdoor
@@ -214,6 +219,8 @@ fn config_of(args: &StudyArgs) -> Result<StudyConfig> {
         config.radii = preset.radii;
         config.adversarial = preset.adversarial;
         config.backdoor = preset.backdoor;
+        config.ball_seconds = args.ball_seconds.or(preset.ball_seconds);
+        config.ball_max_radius = args.ball_max_radius.or(preset.ball_max_radius);
     }
     Ok(config)
 }

@@ -344,7 +344,7 @@ def study_sweep(
     ``dataset`` (required: ``moons``, ``circles``, ``spirals``, ``blobs``, ``digits``,
     ``mnist``, ``csv:FILE``), ``arch``, ``init``, ``optimizer``, ``lr``, ``epochs``,
     ``batch``, ``points``, ``radii``, ``samples``, ``noise``, ``arbitrary_noise``,
-    ``ball_seconds``, ``ball_max_regions``, ``adversarial`` (``"linf:0.05:20"``),
+    ``ball_seconds``, ``ball_max_regions``, ``ball_max_radius``, ``adversarial`` (``"linf:0.05:20"``),
     ``backdoor`` (a fraction), ``backdoor_target``; and ``seeds`` (a number N for seeds
     ``seed .. seed+N-1``, default 5, or a list) and ``seed`` (default 0). Each task asks
     Ray for ``threads_per_study`` CPUs and runs its seeds on that many threads.

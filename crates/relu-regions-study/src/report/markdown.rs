@@ -209,8 +209,11 @@ pub fn markdown(run: &StudyRun, figures: &Figures) -> String {
         study.lc_directions,
         match study.ball_budget {
             Some(b) => format!(
-                " and in the L2 ball itself, within a budget of {} s and {} regions per count, per point and checkpoint (radii smallest first; a count that does not finish, and those at larger radii, are over budget: left out of the statistics, and counted in the tables below)",
-                b.seconds, b.max_regions
+                " and in the L2 ball itself{}, within a budget of {} s and {} regions per count, per point and checkpoint (radii smallest first; a count that does not finish, and those at larger radii, are over budget: left out of the statistics, and counted in the tables below)",
+                b.max_radius
+                    .map_or(String::new(), |r| format!(" at radii up to {r}")),
+                b.seconds,
+                b.max_regions
             ),
             None => String::new(),
         }
