@@ -436,27 +436,36 @@ fn paired_table(comparisons: &[super::PairedComparison], set: &str) -> String {
     {
         let _ = writeln!(
             s,
-            "| {} | {} | {}{} | {:.4} | {:.4} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {:.4} | {:.4} | {:.2} | {} | {} |",
             c.radius.map_or("-".to_string(), |r| r.to_string()),
             c.metric,
-            c.test.n,
-            if c.test.non_finite > 0 {
-                format!(" ({} over budget)", c.test.non_finite)
-            } else {
-                String::new()
-            },
+            paired_count(c),
             c.median_clean,
             c.median_modified,
             c.rank_biserial,
             pf(c.test.p),
-            match c.verdict {
-                Verdict::Holds => "larger when modified",
-                Verdict::DoesNotHold => "smaller when modified",
-                Verdict::Inconclusive => "no significant difference",
-            }
+            paired_words(c.verdict)
         );
     }
     s
+}
+
+/// The pairs of a paired comparison, with those over budget: `38 (12 over budget)`.
+pub(super) fn paired_count(c: &super::PairedComparison) -> String {
+    if c.test.non_finite > 0 {
+        format!("{} ({} over budget)", c.test.n, c.test.non_finite)
+    } else {
+        c.test.n.to_string()
+    }
+}
+
+/// A paired comparison's verdict in words (modified against clean).
+pub(super) fn paired_words(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "larger when modified",
+        Verdict::DoesNotHold => "smaller when modified",
+        Verdict::Inconclusive => "no significant difference",
+    }
 }
 
 /// The backdoor's section: clean accuracy and attack success per checkpoint, then the

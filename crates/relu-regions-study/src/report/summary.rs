@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::markdown::{paired_count, paired_words};
 use super::{F2Comparison, PairedComparison, Verdict, matched_rank_biserial, pf};
 use crate::StudyReport;
 use crate::track::PointSet;
@@ -156,22 +157,13 @@ fn modified_row(c: &PairedComparison, dataset: &str) -> String {
         _ => "triggered test points vs clean",
     };
     format!(
-        "| {finding} | {dataset} | {} | {} | clean twins | {}{} | {} | {} | {} |\n",
+        "| {finding} | {dataset} | {} | {} | clean twins | {} | {} | {} | {} |\n",
         c.radius.map_or("-".to_string(), |r| r.to_string()),
         c.metric,
-        c.test.n,
-        if c.test.non_finite > 0 {
-            format!(" ({} over budget)", c.test.non_finite)
-        } else {
-            String::new()
-        },
+        paired_count(c),
         effect_cell(c.rank_biserial),
         pf(c.test.p),
-        match c.verdict {
-            Verdict::Holds => "larger when modified",
-            Verdict::DoesNotHold => "smaller when modified",
-            Verdict::Inconclusive => "no significant difference",
-        }
+        paired_words(c.verdict)
     )
 }
 
