@@ -291,6 +291,30 @@ fn preset(json: bool) {
             seconds / 60.0
         );
         println!("{}\n{}\n{}", out.f1, out.f2, out.late_phase);
+        // The pooled table, as `report.md` of `study --preset seed` opens with it, and
+        // each seed's accuracy and attacks at the last checkpoint.
+        println!(
+            "\n{}",
+            relu_regions_study::report::replicated_markdown(&pooled, reports[0], None)
+        );
+        println!("| seed | test accuracy | PGD succeeded / attacked | backdoor attack success |");
+        println!("|---|---|---|---|");
+        for (seed, r) in seeds.iter().zip(&reports) {
+            let accuracy = r.checkpoints.last().map_or(f64::NAN, |c| c.test_accuracy);
+            let pgd = r
+                .findings
+                .adversarial
+                .as_ref()
+                .and_then(|a| a.success.last());
+            let asr = r.findings.backdoor.as_ref().and_then(|b| b.success.last());
+            println!(
+                "| {seed} | {accuracy:.3} | {} | {} |",
+                pgd.map_or("-".into(), |(_, attacked, ok, _)| format!(
+                    "{ok} / {attacked}"
+                )),
+                asr.map_or("-".into(), |(_, _, asr)| format!("{asr:.3}"))
+            );
+        }
     }
 }
 

@@ -125,19 +125,23 @@ impl Search<'_> {
             .is_some()
     }
 
-    /// A bounding box of the node's polyhedron: `max +-x_j` over it (widened by the
-    /// solver's accuracy).
+    /// A bounding box of the node's polyhedron: `max +-x_j` over it, by the fast path's
+    /// proven bounds (weak duality) widened by the rows' error (each true row lies within
+    /// `row_error` of its computed one, and the bound moves by at most the multipliers'
+    /// sum times that) and, to spare, by `1e-7` of the domain's size; by clarabel's
+    /// optimum widened by that spare (ten times its accuracy) otherwise.
     pub(super) fn bounding_box(&self, node: &Node) -> Result<(Vec<f64>, Vec<f64>), Halt> {
         let d = self.domain.dim();
         let slack = 1e-7 * self.size.max(f64::MIN_POSITIVE);
-        if let Some((mut lo, mut hi)) = node
+        if let Some((mut lo, mut hi, weight)) = node
             .witnesses
             .first()
             .and_then(|w| lp::bounding_box_fast(&node.rows, self.domain, w, self.halting()))
         {
             self.solves.fetch_add(2 * d as u64, Ordering::Relaxed);
-            lo.iter_mut().for_each(|v| *v -= slack);
-            hi.iter_mut().for_each(|v| *v += slack);
+            let widen = slack + weight * node.row_error.at(self.reach_inf) * (1.0 + 1e-12);
+            lo.iter_mut().for_each(|v| *v -= widen);
+            hi.iter_mut().for_each(|v| *v += widen);
             return Ok((lo, hi));
         }
         if self.halting().now() {
