@@ -9,7 +9,8 @@
 //! With `--preset`: `study --preset seed` (`StudyConfig::seed_preset`, its 5 seeds in
 //! parallel on every core, as the command runs them) timed end to end, training,
 //! tracking and pooling (the command also writes its files and plots), with the pooled
-//! verdicts; the preset's budget is 30 minutes on this 2-core machine.
+//! verdicts, the pooled table and each seed's accuracy and attacks; the preset's budget
+//! is 30 minutes on this 2-core machine.
 //!
 //! Otherwise:
 //! Everything runs in a rayon pool of one thread (training uses no other parallelism), on

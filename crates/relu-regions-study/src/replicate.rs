@@ -178,6 +178,23 @@ fn late_phase(runs: &[&StudyReport]) -> (Vec<PooledEffect>, String) {
     let parts: Vec<String> = rows
         .iter()
         .map(|e| {
+            if e.n == 0 {
+                // Spearman's rho is undefined when the median LC does not change.
+                return format!(
+                    "{} points, r = {}: constant at every seed (no trend defined)",
+                    e.against.map_or("-", |s| s.name()),
+                    e.radius.unwrap_or(f64::NAN),
+                );
+            }
+            if e.n == 1 {
+                return format!(
+                    "{} points, r = {}: {} (rho {:.2}, one seed)",
+                    e.against.map_or("-", |s| s.name()),
+                    e.radius.unwrap_or(f64::NAN),
+                    words(e),
+                    e.mean
+                );
+            }
             format!(
                 "{} points, r = {}: {} (mean rho {:.2} [{:.2}, {:.2}], {} seeds)",
                 e.against.map_or("-", |s| s.name()),

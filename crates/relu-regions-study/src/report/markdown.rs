@@ -544,10 +544,17 @@ pub fn replicated_markdown(
         "| finding | radius | metric | against | seeds + / - (of n) | sign test p | mean effect [95% interval] | verdict |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    // Metrics that no seed has (exact ball counts above the largest counted radius, or
+    // over budget at some point of every seed) are left out, and counted below.
+    let mut absent = 0;
     for e in &rep.effects {
+        if e.n == 0 && e.missing > 0 {
+            absent += 1;
+            continue;
+        }
         let _ = writeln!(
             s,
-            "| {}{} | {} | {} | {} | {} / {} (of {}{}) | {} | {:.3} [{:.3}, {:.3}] | {} |",
+            "| {}{} | {} | {} | {} | {} / {} (of {}{}) | {} | {} | {} |",
             e.finding,
             if e.primary { " (primary)" } else { "" },
             e.radius.map_or("-".to_string(), |r| r.to_string()),
@@ -562,10 +569,19 @@ pub fn replicated_markdown(
                 String::new()
             },
             super::pf(e.sign_p),
-            e.mean,
-            e.ci95[0],
-            e.ci95[1],
+            if e.ci95.iter().all(|v| v.is_finite()) {
+                format!("{:.3} [{:.3}, {:.3}]", e.mean, e.ci95[0], e.ci95[1])
+            } else {
+                // One seed: no interval.
+                format!("{:.3} (no interval)", e.mean)
+            },
             pooled_words(e.verdict)
+        );
+    }
+    if absent > 0 {
+        let _ = writeln!(
+            s,
+            "\n{absent} rows left out: no seed has their metric at every point (exact ball counts over budget, or above `--ball-max-radius`)."
         );
     }
     let _ = writeln!(
@@ -667,5 +683,45 @@ mod tests {
         // No square (data of more than two dimensions): no section.
         run.input_square = None;
         assert!(!markdown(&run, &figures).contains("## Activation regions"));
+    }
+
+    /// Exact ball counts above `ball_max_radius` exist at no seed: their pooled rows are
+    /// left out of the table (and counted), never shown as empty `NaN` rows.
+    #[test]
+    fn the_pooled_table_leaves_out_metrics_no_seed_has() {
+        let mut config = StudyConfig::default_for(DatasetKind::Moons);
+        config.arch = "2-6-2".into();
+        config.epochs = 5;
+        config.points = 6;
+        config.samples = 60;
+        config.radii = vec![0.1, 0.3];
+        config.ball_max_radius = Some(0.2);
+        let runs: Vec<StudyRun> = [0, 1]
+            .iter()
+            .map(|&seed| {
+                let mut c = config.clone();
+                c.seed = seed;
+                run_study(&c, &mut |_| crate::ControlFlow::Continue(())).unwrap()
+            })
+            .collect();
+        let reports: Vec<&crate::StudyReport> = runs.iter().map(|r| &r.report).collect();
+        let rep = crate::replicate::pool(&reports);
+        let absent = rep
+            .effects
+            .iter()
+            .filter(|e| e.n == 0 && e.missing > 0)
+            .count();
+        // ball_regions at r = 0.3 against arbitrary and test points.
+        assert!(absent >= 2, "{absent}");
+        assert!(
+            rep.effects
+                .iter()
+                .any(|e| e.metric == "ball_regions" && e.radius == Some(0.1) && e.n == 2)
+        );
+        let md = replicated_markdown(&rep, reports[0], None);
+        assert!(md.contains(&format!(
+            "\n{absent} rows left out: no seed has their metric"
+        )));
+        assert!(!md.contains("NaN"), "{md}");
     }
 }
