@@ -526,6 +526,9 @@ pub(crate) fn chebyshev_center_fast(
     None
 }
 
+/// A box `[lo, hi]` as its two corners.
+type Cube = (Vec<f64>, Vec<f64>);
+
 /// The program of [`bounding_box_fast`]: the polyhedron's rows (first) and the domain's
 /// (for an L2 ball, its bounding cube `[lo, hi]`, returned), if `start` is feasible for
 /// them.
@@ -533,7 +536,7 @@ fn feasible_program(
     rows: &HalfSpaces,
     domain: &Domain,
     start: &[f64],
-) -> Option<(HalfSpaces, (Vec<f64>, Vec<f64>))> {
+) -> Option<(HalfSpaces, Cube)> {
     let mut program = program_rows(rows, None, None)?;
     let cube = push_domain_rows(&mut program, domain, None);
     let scale = start.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
