@@ -323,19 +323,7 @@ fn chebyshev_bound(
     let (w, magnitude) = dual_residual(&objective, program, &lambda);
     let terms = program.len() + d + 2;
     let gamma = crate::stability::rounding_margin(terms, 1.0);
-    let (mut top, mut top_magnitude) = (0.0, 0.0);
-    for (k, &l) in lambda.iter().enumerate() {
-        if l > 0.0 {
-            top += l * program.rhs(k);
-            top_magnitude += (l * program.rhs(k)).abs();
-        }
-    }
-    for j in 0..d {
-        let reach = lo[j].abs().max(hi[j].abs());
-        top += (w[j] * lo[j]).max(w[j] * hi[j]) + gamma * magnitude[j] * reach;
-        top_magnitude += w[j].abs() * reach;
-    }
-    top += crate::stability::rounding_margin(terms, top_magnitude);
+    let top = weak_duality_sum(program, &lambda, (&w, &magnitude), (lo, hi), terms);
     let (denominator_lo, denominator_hi) = (
         1.0 - w[d] - gamma * magnitude[d],
         1.0 - w[d] + gamma * magnitude[d],
@@ -351,6 +339,33 @@ fn chebyshev_bound(
     // The division's own rounding.
     let bound = bound + 4.0 * f64::EPSILON * bound.abs();
     Some((bound, lambda.iter().sum()))
+}
+
+/// `sum lambda_k b_k + sum_j max(w_j lo_j, w_j hi_j)` over the first `lo.len()`
+/// coordinates, rounded up: each product's part of the residual's rounding
+/// (`magnitude_j` times `|x_j|`) and the sums' own rounding (`terms` terms) added. The
+/// weak-duality bound of [`chebyshev_bound`] and [`linear_bound`].
+fn weak_duality_sum(
+    program: &HalfSpaces,
+    lambda: &[f64],
+    (w, magnitude): (&[f64], &[f64]),
+    (lo, hi): (&[f64], &[f64]),
+    terms: usize,
+) -> f64 {
+    let gamma = crate::stability::rounding_margin(terms, 1.0);
+    let (mut top, mut top_magnitude) = (0.0, 0.0);
+    for (k, &l) in lambda.iter().enumerate() {
+        if l > 0.0 {
+            top += l * program.rhs(k);
+            top_magnitude += (l * program.rhs(k)).abs();
+        }
+    }
+    for j in 0..lo.len() {
+        let reach = lo[j].abs().max(hi[j].abs());
+        top += (w[j] * lo[j]).max(w[j] * hi[j]) + gamma * magnitude[j] * reach;
+        top_magnitude += w[j].abs() * reach;
+    }
+    top + crate::stability::rounding_margin(terms, top_magnitude)
 }
 
 /// A proven upper bound on `max e . x` over `program` (whose rows include a box
@@ -374,20 +389,7 @@ fn linear_bound(
     }
     let (w, magnitude) = dual_residual(e, program, &lambda);
     let terms = program.len() + e.len() + 1;
-    let gamma = crate::stability::rounding_margin(terms, 1.0);
-    let (mut top, mut top_magnitude) = (0.0, 0.0);
-    for (k, &l) in lambda.iter().enumerate() {
-        if l > 0.0 {
-            top += l * program.rhs(k);
-            top_magnitude += (l * program.rhs(k)).abs();
-        }
-    }
-    for j in 0..e.len() {
-        let reach = lo[j].abs().max(hi[j].abs());
-        top += (w[j] * lo[j]).max(w[j] * hi[j]) + gamma * magnitude[j] * reach;
-        top_magnitude += w[j].abs() * reach;
-    }
-    top += crate::stability::rounding_margin(terms, top_magnitude);
+    let top = weak_duality_sum(program, &lambda, (&w, &magnitude), (lo, hi), terms);
     top.is_finite()
         .then(|| (top, lambda[..weighted.min(lambda.len())].iter().sum()))
 }
